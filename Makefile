@@ -1,0 +1,27 @@
+# Two commands take a fresh machine to a result (see README):
+#   make bench   installs what is needed, then runs the offline default suite
+#   make test    installs what is needed, then runs the tests
+# Both are idempotent: the virtual environment is rebuilt only when pyproject.toml changes.
+PYTHON ?= python3
+VENV   := .venv
+STAMP  := $(VENV)/.installed
+
+.PHONY: bench test lint install
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+bench: $(STAMP)
+	$(VENV)/bin/automl-bench run --suite default $(ARGS)
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	@$(VENV)/bin/python -m pytest $(ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .

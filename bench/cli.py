@@ -1,0 +1,184 @@
+"""Command line: ``automl-bench run|list|show`` (also ``python -m bench``).
+
+Exit codes: 0 success (failed jobs are results, not errors), 2 bad input (the message names
+the file, field or value), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from rich.console import Console
+
+from bench.errors import BadInput
+
+
+def _console(stderr: bool = False) -> Console:
+    c = Console(stderr=stderr)
+    # not a terminal (CI, pipes): print full tables instead of truncating at 80 columns
+    return c if c.is_terminal else Console(stderr=stderr, width=160)
+
+
+out = _console()
+err = _console(stderr=True)
+
+
+def _positive_int(text):
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (got {text})")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bench.executor import Limits
+
+    d = Limits()
+    p = argparse.ArgumentParser(
+        prog="automl-bench",
+        description="Benchmark AutoML systems on multi-class tasks under enforced budgets.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser(
+        "run",
+        help="plan and run a suite's jobs (framework x task x fold)",
+        description=(
+            "Plan jobs (framework x task x fold), run each in an isolated worker, score the "
+            "saved predictions and store one row per job. Running the same command again "
+            "resumes: only jobs without a stored row run."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    r.add_argument("--suite", default="default", help="suite name (see `list suites`) or YAML path")
+    r.add_argument("--frameworks", help="comma-separated framework variants (default: the suite's)")
+    r.add_argument(
+        "--budget", type=float, help="training budget per job in seconds (overrides the suite)"
+    )
+    r.add_argument("--folds", type=_positive_int, help="run only the first N folds of each task")
+    r.add_argument(
+        "--seed", type=int, help="seed for fold assignment and backends (default: the suite's)"
+    )
+    r.add_argument("--out", type=Path, help="run directory (default: results/<suite name>)")
+    r.add_argument(
+        "--parallel", type=_positive_int, default=1, help="parallel job slots (packed by cores)"
+    )
+    r.add_argument(
+        "--rerun-failed", action="store_true", help="also rerun jobs whose stored status is not ok"
+    )
+    r.add_argument("--setup-grace", type=float, default=d.setup_s,
+                   help="seconds allowed beyond the budget for worker/JVM start and data load")  # fmt: skip
+    r.add_argument("--grace-margin", type=float, default=d.margin,
+                   help="extra fraction of the budget allowed before a job is killed as timeout")  # fmt: skip
+
+    ls = sub.add_parser("list", help="list frameworks or suites and whether they can run here")
+    ls.add_argument("what", choices=["frameworks", "suites"])
+
+    s = sub.add_parser("show", help="print a run's leaderboard")
+    s.add_argument("run_dir", type=Path)
+    return p
+
+
+def cmd_run(args) -> int:
+    from bench.executor import Limits
+    from bench.leaderboard import leaderboard, render
+    from bench.progress import Reporter
+    from bench.runner import RunOptions, execute, prepare
+    from bench.store import Store
+
+    opts = RunOptions(
+        suite=args.suite,
+        frameworks=[f.strip() for f in args.frameworks.split(",") if f.strip()]
+        if args.frameworks
+        else None,
+        budget=args.budget,
+        folds=args.folds,
+        seed=args.seed,
+        out=args.out,
+        parallel=args.parallel,
+        rerun_failed=args.rerun_failed,
+        limits=Limits(setup_s=args.setup_grace, margin=args.grace_margin),
+    )
+    prep = prepare(opts)  # all input checks happen here, before anything is written
+    reporter = Reporter(err)
+    try:
+        summary = execute(prep, opts, reporter)
+    finally:
+        reporter.close()
+    with Store(summary.run_dir / "results.sqlite") as store:
+        out.print(render(leaderboard(store.frame()), f"Leaderboard: {prep.suite.name}"))
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
+    out.print(f"executed {summary.executed} of {summary.planned} jobs ({counts})")
+    out.print(f"results: {summary.run_dir / 'results.csv'}")
+    out.print(f"run directory: {summary.run_dir}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from rich.table import Table
+
+    if args.what == "frameworks":
+        from bench import registry
+
+        t = Table(title="Frameworks")
+        for c in ("name", "adapter", "status", "description"):
+            t.add_column(c)
+        for name, v in sorted(registry.variants().items()):
+            ok, reason = v.status()
+            t.add_row(
+                name, v.adapter, "[green]installed[/]" if ok else f"[red]{reason}[/]", v.description
+            )
+        out.print(t)
+    else:
+        from bench.suite import list_suites, load_suite
+
+        t = Table(title="Suites")
+        for c in ("name", "tasks", "folds", "constraint", "frameworks", "path"):
+            t.add_column(c)
+        for name, path in list_suites():
+            try:
+                s, _ = load_suite(str(path))
+                t.add_row(name, str(len(s.tasks)), str(s.folds), s.constraint.name,
+                          ",".join(s.frameworks), str(path))  # fmt: skip
+            except BadInput as e:
+                t.add_row(name, "-", "-", "-", f"[red]invalid: {e}[/]", str(path))
+        out.print(t)
+    return 0
+
+
+def cmd_show(args) -> int:
+    from bench.leaderboard import leaderboard, render
+    from bench.store import Store
+
+    db = args.run_dir / "results.sqlite"
+    if not db.exists():
+        raise BadInput(f"{args.run_dir}: not a run directory (no results.sqlite)")
+    with Store(db) as store:
+        df = store.frame()
+    out.print(render(leaderboard(df), f"Leaderboard: {args.run_dir}"))
+    counts = df["status"].value_counts().to_dict() if not df.empty else {}
+    out.print(f"{len(df)} jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"run": cmd_run, "list": cmd_list, "show": cmd_show}[args.command](args)
+    except BadInput as e:
+        err.print(f"[red]error:[/] {e}", markup=True, highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted; finished jobs are stored, rerun the same command to resume")
+        return 130
+    except Exception:
+        err.print("internal error:\n" + traceback.format_exc(), markup=False, highlight=False)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

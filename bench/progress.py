@@ -1,0 +1,58 @@
+"""Progress during a run: a bar with ETA, and one line per finished job."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+STYLE = {"ok": "green", "failed": "red", "timeout": "yellow", "memory": "magenta", "skipped": "dim"}
+
+
+class Reporter:
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self.bar = None
+
+    def planned(self, total: int, done: int, todo: int, run_dir) -> None:
+        self.console.print(f"{total} jobs planned: {done} done, {todo} to run  [dim]({run_dir})[/]")
+        self.bar = self.progress.add_task("jobs", total=todo)
+        self.progress.start()
+
+    def started(self, task) -> None:
+        pass
+
+    def done(self, row: dict) -> None:
+        s = row["status"]
+        score = (
+            f"acc={row['acc']:.4f} logloss={row['logloss']:.4f}"
+            if s == "ok"
+            else (f"{row.get('error_type')}: {str(row.get('error_message'))[:120]}")
+        )
+        self.progress.console.print(
+            f"[{STYLE.get(s, '')}]{s:7}[/] {row['framework']:>12} {row['task']} fold {row['fold']}"
+            f"  {score}  ({row['duration']:.1f}s)",
+            markup=True,
+            highlight=False,
+        )
+        if self.bar is not None:
+            self.progress.advance(self.bar)
+
+    def close(self) -> None:
+        self.progress.stop()

@@ -1,0 +1,211 @@
+"""Orchestrate a run: suite -> validated tasks -> jobs -> resume filter -> executor -> store.
+
+Everything that can be wrong with the user's input is checked in :func:`prepare`, before the
+run directory is touched, so bad input writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from bench import environment, registry, taskcache
+from bench.cost import job_cost
+from bench.errors import BadInput
+from bench.executor import Limits, LocalExecutor, Outcome, Task
+from bench.plan import Job, plan_jobs
+from bench.scoring import METRICS, headline, score
+from bench.store import Store
+from bench.suite import Constraint, Suite, load_suite
+
+
+@dataclass
+class RunOptions:
+    suite: str = "default"
+    frameworks: list[str] | None = None
+    budget: float | None = None
+    folds: int | None = None
+    seed: int | None = None
+    out: Path | None = None
+    parallel: int = 1
+    rerun_failed: bool = False
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass
+class Prepared:
+    suite: Suite
+    suite_path: Path
+    run_dir: Path
+    variants: list
+    constraint: Constraint
+    seed: int
+    tasks: list  # LoadedTask
+
+
+def prepare(opts: RunOptions) -> Prepared:
+    suite, path = load_suite(opts.suite)
+    names = opts.frameworks or suite.frameworks
+    variants = [registry.get(n) for n in names]
+    if opts.budget is not None and not opts.budget > 0:
+        raise BadInput(f"--budget must be > 0 seconds (got {opts.budget})")
+    if opts.folds is not None and opts.folds < 1:
+        raise BadInput(f"--folds must be >= 1 (got {opts.folds})")
+    constraint = suite.constraint
+    if opts.budget is not None:
+        constraint = constraint.model_copy(update={"budget_s": float(opts.budget)})
+    seed = suite.seed if opts.seed is None else opts.seed
+    if seed != suite.seed:
+        suite = suite.model_copy(update={"seed": seed})
+    tasks = []
+    for t in suite.tasks:
+        try:
+            tasks.append(taskcache.load(t, suite, path.parent))
+        except BadInput as e:
+            raise BadInput(f"{path}: task {t.name!r}: {e}") from None
+    from bench.paths import results_dir
+
+    run_dir = Path(opts.out) if opts.out else results_dir() / suite.name
+    return Prepared(suite, path, run_dir, variants, constraint, seed, tasks)
+
+
+def _spec(job: Job, task: taskcache.CachedTask) -> dict:
+    return {
+        **job.to_dict(),
+        "params": job.params,
+        "data_path": str(task.data_path),
+        "folds_path": str(task.folds_path),
+        "target_column": taskcache.TARGET,
+        "classes": task.classes,
+    }
+
+
+def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, scores) -> dict:
+    w = outcome.worker
+    metric, result = (
+        headline(task.task_type, scores) if scores else (headline(task.task_type, _nan())[0], None)
+    )
+    row = {
+        "id": task.source_id,
+        "task": job.task,
+        "framework": job.framework,
+        "constraint": job.constraint,
+        "fold": job.fold,
+        "type": task.task_type,
+        "result": result,
+        "metric": metric,
+        "mode": "local",
+        "version": variant.backend_version(),
+        "params": job.params_json,
+        "app_version": environment.describe()["app_version"],
+        "utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "duration": outcome.wall,
+        "training_duration": w.get("training_duration"),
+        "predict_duration": w.get("predict_duration"),
+        "models_count": w.get("models_count"),
+        "seed": job.seed,
+        "info": json.dumps(w.get("info") or {}),
+        **{m: (scores or {}).get(m) for m in METRICS},
+        "status": outcome.status,
+        "error_type": outcome.error_type,
+        "error_message": outcome.error_message,
+        "cpu_time": outcome.cpu_time,
+        "peak_rss_mb": outcome.peak_rss_mb,
+        "budget_s": job.budget_s,
+        "cores": job.cores,
+        "memory_mb": job.memory_mb,
+        "grace_s": outcome.grace_s,
+        "exit_signal": outcome.exit_signal,
+        "cost_usd": job_cost(outcome.wall, job.cores),
+        "attempts": 1,
+        "job_id": job.id,
+        "environment": environment.fingerprint(),
+    }
+    return row
+
+
+def _nan():
+    return dict.fromkeys(METRICS, math.nan)
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    planned: int
+    already_done: int
+    executed: int
+    statuses: dict
+
+
+def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
+    run_dir = prep.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cached = {t.name: taskcache.materialise(t, run_dir) for t in prep.tasks}
+    jobs = plan_jobs(prep.variants, list(cached.values()), prep.constraint, prep.seed, opts.folds)
+    shutil.copyfile(prep.suite_path, run_dir / "suite.yaml")
+    (run_dir / "plan.json").write_text(json.dumps([j.to_dict() for j in jobs], indent=1))
+    (run_dir / "environment.json").write_text(json.dumps(environment.describe(), indent=1))
+    by_id = {j.id: j for j in jobs}
+    variants = {v.name: v for v in prep.variants}
+
+    with Store(run_dir / "results.sqlite") as store:
+        done = store.statuses()
+        todo = [
+            j for j in jobs
+            if j.id not in done or (opts.rerun_failed and done[j.id] not in ("ok", "skipped"))
+        ]  # fmt: skip
+        already = len(jobs) - len(todo)
+        if reporter:
+            reporter.planned(len(jobs), already, len(todo), run_dir)
+
+        # Jobs whose backend is not installed are results too: skipped, with the fix.
+        runnable = []
+        for j in todo:
+            ok, reason = variants[j.framework].status()
+            if ok:
+                runnable.append(j)
+                continue
+            outcome = Outcome(status="skipped", wall=0.0, grace_s=0.0, error_type="NotInstalled",
+                              error_message=reason)  # fmt: skip
+            row = build_row(j, cached[j.task], variants[j.framework], outcome, None)
+            store.put(row)
+            if reporter:
+                reporter.done(row)
+
+        tasks = []
+        for j in runnable:
+            job_dir = run_dir / "jobs" / j.id
+            job_dir.mkdir(parents=True, exist_ok=True)
+            (job_dir / "spec.json").write_text(json.dumps(_spec(j, cached[j.task]), indent=1))
+            tasks.append(Task(j.id, job_dir, j.budget_s, j.cores, j.memory_mb))
+
+        def on_done(task: Task, outcome: Outcome) -> None:
+            job = by_id[task.job_id]
+            ct = cached[job.task]
+            scores = None
+            if outcome.status == "ok":
+                try:
+                    preds = pd.read_parquet(task.job_dir / "predictions.parquet")
+                    scores = score(preds, ct.classes)
+                except Exception as e:  # unreadable or inconsistent predictions: a failure
+                    outcome.status, outcome.error_type = "failed", "BadPredictions"
+                    outcome.error_message = f"{type(e).__name__}: {e}"
+            row = build_row(job, ct, variants[job.framework], outcome, scores)
+            store.put(row)
+            if reporter:
+                reporter.done(row)
+
+        try:
+            LocalExecutor(opts.parallel, opts.limits).run(
+                tasks, on_start=reporter.started if reporter else None, on_done=on_done
+            )
+        finally:
+            store.export_csv(run_dir / "results.csv")
+        statuses = pd.Series(list(store.statuses().values())).value_counts().to_dict()
+    return RunSummary(run_dir, len(jobs), already, len(todo), statuses)

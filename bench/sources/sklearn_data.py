@@ -1,0 +1,16 @@
+"""Datasets bundled with scikit-learn (work offline on any machine)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sklearn import datasets
+
+from bench.sources import TaskData
+
+
+def load(source, base_dir) -> TaskData:
+    loader = getattr(datasets, f"load_{source.dataset}")
+    bunch = loader(as_frame=True)
+    X = bunch.data.reset_index(drop=True)
+    y = pd.Series(bunch.target, name="target").reset_index(drop=True)
+    return TaskData(X=X, y=y, source_id=f"sklearn/{source.dataset}")

@@ -1,0 +1,94 @@
+"""The run's result store: embedded SQLite (WAL), one row per finished job, written atomically.
+
+A row is inserted only once its job is complete and scored, inside one transaction, so a
+crash never leaves half a row; the job id is the primary key, so a rerun never duplicates
+one. ``results.csv`` is an export of this table in AMLB's column order plus ours.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from bench.scoring import METRICS
+
+# AMLB's results.csv columns, in its order, then its metric columns, then ours.
+AMLB_COLUMNS = [
+    "id", "task", "framework", "constraint", "fold", "type", "result", "metric", "mode",
+    "version", "params", "app_version", "utc", "duration", "training_duration",
+    "predict_duration", "models_count", "seed", "info",
+]  # fmt: skip
+OUR_COLUMNS = [
+    "status", "error_type", "error_message", "cpu_time", "peak_rss_mb", "budget_s", "cores",
+    "memory_mb", "grace_s", "exit_signal", "cost_usd", "attempts", "job_id", "environment",
+]  # fmt: skip
+COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
+STATUSES = ("ok", "failed", "timeout", "memory", "skipped")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    job_id TEXT PRIMARY KEY,
+    framework TEXT NOT NULL,
+    task TEXT NOT NULL,
+    fold INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    row_json TEXT NOT NULL
+)
+"""
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def put(self, row: dict) -> None:
+        """Insert or replace one finished job's row, atomically."""
+        if row["status"] not in STATUSES:
+            raise ValueError(f"unknown status {row['status']!r}")
+        unknown = set(row) - set(COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown result columns {sorted(unknown)}")
+        with self.conn:  # BEGIN ... COMMIT
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    row["job_id"], row["framework"], row["task"], int(row["fold"]),
+                    row["status"], json.dumps(row, default=str),
+                ),
+            )  # fmt: skip
+
+    def statuses(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT job_id, status FROM results"))
+
+    def delete(self, job_ids) -> None:
+        with self.conn:
+            self.conn.executemany("DELETE FROM results WHERE job_id = ?", [(j,) for j in job_ids])
+
+    def frame(self) -> pd.DataFrame:
+        rows = [json.loads(r) for (r,) in self.conn.execute("SELECT row_json FROM results")]
+        df = pd.DataFrame(rows, columns=COLUMNS)
+        return df.sort_values(["task", "framework", "fold"], kind="stable").reset_index(drop=True)
+
+    def export_csv(self, path: Path) -> Path:
+        tmp = Path(path).with_suffix(".csv.tmp")
+        self.frame().to_csv(tmp, index=False)
+        tmp.replace(path)
+        return Path(path)

@@ -1,0 +1,137 @@
+"""Suite definitions: YAML validated into tasks, folds, constraint and default frameworks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bench import registry
+from bench.errors import BadInput
+from bench.paths import suites_dir
+from bench.yamlio import describe_validation_error, read_yaml
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Constraint(Strict):
+    budget_s: float = Field(gt=0, description="training time budget per job, seconds")
+    cores: int = Field(default=1, ge=1)
+    memory_mb: int = Field(default=4096, ge=128)
+
+    @property
+    def name(self) -> str:
+        return f"{self.budget_s:g}s{self.cores}c{self.memory_mb}M"
+
+
+class SklearnSource(Strict):
+    dataset: Literal["digits", "iris", "wine", "breast_cancer"]
+
+
+class GeneratedSource(Strict):
+    """A high-dimensional multi-class problem from sklearn.datasets.make_classification."""
+
+    rows: int = Field(ge=20)
+    features: int = Field(ge=1)
+    informative: int = Field(ge=1)
+    classes: int = Field(ge=2)
+    seed: int = 0
+    class_sep: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.informative > self.features:
+            raise ValueError(f"informative ({self.informative}) exceeds features ({self.features})")
+        if self.classes > 2**self.informative:
+            raise ValueError(f"classes ({self.classes}) needs informative >= log2(classes)")
+        return self
+
+
+class FileSource(Strict):
+    path: str
+    target: str
+    ignore: list[str] = Field(default_factory=list)
+
+
+class TaskSpec(Strict):
+    name: str = Field(pattern=NAME)
+    sklearn: SklearnSource | None = None
+    generated: GeneratedSource | None = None
+    file: FileSource | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [k for k in self.source_kinds() if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"task {self.name!r} needs exactly one source of {', '.join(self.source_kinds())}"
+                f" (got {', '.join(given) or 'none'})"
+            )
+        return self
+
+    @classmethod
+    def source_kinds(cls) -> list[str]:
+        return [k for k in cls.model_fields if k != "name"]
+
+    @property
+    def source(self) -> tuple[str, BaseModel]:
+        kind = next(k for k in self.source_kinds() if getattr(self, k) is not None)
+        return kind, getattr(self, kind)
+
+
+class Suite(Strict):
+    name: str = Field(pattern=NAME)
+    description: str = ""
+    folds: int = Field(default=5, ge=2, le=100)
+    seed: int = Field(default=0, ge=0)
+    constraint: Constraint
+    frameworks: list[str] = Field(min_length=1)
+    tasks: list[TaskSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_tasks(self):
+        names = [t.name for t in self.tasks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate task names: {', '.join(dupes)}")
+        return self
+
+
+def resolve_suite_path(name_or_path: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.exists():
+            raise BadInput(f"suite file {p} does not exist")
+        return p.resolve()
+    candidate = suites_dir() / f"{name_or_path}.yaml"
+    if not candidate.exists():
+        known = ", ".join(sorted(x.stem for x in suites_dir().glob("*.yaml")))
+        raise BadInput(f"unknown suite {name_or_path!r}; known: {known}")
+    return candidate.resolve()
+
+
+def load_suite(name_or_path: str) -> tuple[Suite, Path]:
+    path = resolve_suite_path(name_or_path)
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: expected a mapping with name, constraint, frameworks, tasks")
+    try:
+        suite = Suite.model_validate(data)
+    except ValidationError as e:
+        raise BadInput(describe_validation_error(path, e)) from None
+    for fw in suite.frameworks:
+        if fw not in registry.variants():
+            raise BadInput(
+                f"{path}: frameworks: unknown framework {fw!r}; "
+                f"known: {', '.join(sorted(registry.variants()))}"
+            )
+    return suite, path
+
+
+def list_suites() -> list[tuple[str, Path]]:
+    return [(p.stem, p) for p in sorted(suites_dir().glob("*.yaml"))]
