@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.base import BaseAdapter, Requirements
+from adapters.deadline import Deadline
 from adapters.preprocess import as_category
 
 
@@ -29,6 +30,7 @@ class LightGBM(BaseAdapter):
     def _fit(self, X, y):
         import lightgbm
 
+        deadline = Deadline(self.time_limit)
         X, self.categories_ = as_category(X)
         self.model_ = lightgbm.LGBMClassifier(
             n_estimators=self.n_estimators,
@@ -37,8 +39,9 @@ class LightGBM(BaseAdapter):
             n_jobs=self.cores,
             random_state=self.seed,
             verbose=-1,
-        ).fit(X, y)
+        ).fit(X, y, callbacks=[deadline.lightgbm_callback()])
         self.models_count_ = 1
+        self.rounds_ = self.model_.booster_.current_iteration()
 
     def _predict_proba(self, X):
         X, _ = as_category(X, self.categories_)

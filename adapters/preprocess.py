@@ -29,9 +29,8 @@ def as_category(X: pd.DataFrame, categories: dict[str, pd.Index] | None = None):
         if len(cats[c]) == 0:
             X = X.drop(columns=[c])
             continue
-        known = set(cats[c])
-        values = col.map(lambda v: str(v) if v is not None and str(v) in known else None)
-        X[c] = pd.Categorical(values, categories=cats[c])
+        values = col.map(lambda v: None if v is None else str(v))
+        X[c] = pd.Categorical(values.where(values.isin(cats[c]), None), categories=cats[c])
     return X, cats
 
 

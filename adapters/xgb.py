@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.base import BaseAdapter, Requirements
+from adapters.deadline import Deadline
 from adapters.preprocess import as_category
 
 
@@ -29,6 +30,7 @@ class XGBoost(BaseAdapter):
     def _fit(self, X, y):
         import xgboost
 
+        deadline = Deadline(self.time_limit)
         X, self.categories_ = as_category(X)
         self.model_ = xgboost.XGBClassifier(
             n_estimators=self.n_estimators,
@@ -39,8 +41,10 @@ class XGBoost(BaseAdapter):
             tree_method="hist",
             enable_categorical=True,
             objective="multi:softprob" if len(self.classes_) > 2 else "binary:logistic",
+            callbacks=[deadline.xgboost_callback()],
         ).fit(X, y)
         self.models_count_ = 1
+        self.rounds_ = self.model_.get_booster().num_boosted_rounds()
 
     def _predict_proba(self, X):
         X, _ = as_category(X, self.categories_)

@@ -1,0 +1,25 @@
+"""Boosting baselines stop at their time budget instead of running all rounds."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sklearn.datasets import make_classification
+
+from adapters.lgbm import LightGBM
+from adapters.xgb import XGBoost
+
+
+@pytest.mark.parametrize("cls", [XGBoost, LightGBM], ids=lambda c: c.__name__)
+def test_boosting_stops_at_time_limit(cls):
+    import pandas as pd
+
+    X, y = make_classification(600, 300, n_informative=30, n_classes=8, random_state=0)
+    X = pd.DataFrame(X)
+    t0 = time.perf_counter()
+    model = cls(time_limit=1.0, n_estimators=100_000, learning_rate=0.01).fit(X, y)
+    elapsed = time.perf_counter() - t0
+    assert 1 <= model.rounds_ < 100_000
+    assert elapsed < 5.0  # budget 1 s; generous for a noisy machine, far below 100k rounds
+    assert model.predict_proba(X).shape == (600, 8)
