@@ -7,6 +7,8 @@ the file, field or value), 1 internal error.
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -73,13 +75,42 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds allowed beyond the budget for worker/JVM start and data load")  # fmt: skip
     r.add_argument("--grace-margin", type=float, default=d.margin,
                    help="extra fraction of the budget allowed before a job is killed as timeout")  # fmt: skip
+    _data_options(r)
 
-    ls = sub.add_parser("list", help="list frameworks or suites and whether they can run here")
-    ls.add_argument("what", choices=["frameworks", "suites"])
+    ls = sub.add_parser(
+        "list",
+        help="list frameworks or suites and whether they can run here, or a suite's task profiles",
+    )
+    ls.add_argument("what", choices=["frameworks", "suites", "tasks"])
+    ls.add_argument("--suite", default="default", help="for `list tasks`: suite name or YAML path")
+    _data_options(ls)
 
-    s = sub.add_parser("show", help="print a run's leaderboard")
+    s = sub.add_parser("show", help="print a run's leaderboard and its task profiles")
     s.add_argument("run_dir", type=Path)
     return p
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--openml-cache",
+        type=Path,
+        default=os.environ.get("AUTOML_BENCH_OPENML_CACHE") or None,
+        help="OpenML cache directory to read tasks from (never modified destructively; "
+        "env AUTOML_BENCH_OPENML_CACHE; default: openml's configured cache)",
+    )
+    p.add_argument(
+        "--openml-server",
+        default=os.environ.get("AUTOML_BENCH_OPENML_SERVER") or None,
+        help="OpenML server for tasks that name none: www, test or an API URL "
+        "(env AUTOML_BENCH_OPENML_SERVER; default: openml's configured server)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=os.environ.get("AUTOML_BENCH_CACHE") or None,
+        help="cross-run columnar task cache (env AUTOML_BENCH_CACHE; "
+        "default ~/.cache/automl-bench)",
+    )
 
 
 def cmd_run(args) -> int:
@@ -101,6 +132,9 @@ def cmd_run(args) -> int:
         parallel=args.parallel,
         rerun_failed=args.rerun_failed,
         limits=Limits(setup_s=args.setup_grace, margin=args.grace_margin),
+        openml_cache=args.openml_cache,
+        openml_server=args.openml_server,
+        cache_dir=args.cache_dir,
     )
     prep = prepare(opts)  # all input checks happen here, before anything is written
     reporter = Reporter(err)
@@ -132,6 +166,17 @@ def cmd_list(args) -> int:
                 name, v.adapter, "[green]installed[/]" if ok else f"[red]{reason}[/]", v.description
             )
         out.print(t)
+    elif args.what == "tasks":
+        from bench.profile import table
+        from bench.runner import load_tasks, source_context
+        from bench.suite import load_suite
+
+        suite, path = load_suite(args.suite)
+        ctx = source_context(_data_opts(args), path)
+        loaded, unavailable = load_tasks(suite, path, ctx)
+        profiles = {t.name: t.profile for t in loaded}
+        profiles.update({u.name: f"unavailable: {u.reason}" for u in unavailable})
+        out.print(table(profiles, f"Tasks of suite {suite.name} ({path})"))
     else:
         from bench.suite import list_suites, load_suite
 
@@ -141,7 +186,8 @@ def cmd_list(args) -> int:
         for name, path in list_suites():
             try:
                 s, _ = load_suite(str(path))
-                t.add_row(name, str(len(s.tasks)), str(s.folds), s.constraint.name,
+                n = str(len(s.tasks)) + (f" + openml/s/{s.openml_suite}" if s.openml_suite else "")
+                t.add_row(name, n, str(s.folds), s.constraint.name,
                           ",".join(s.frameworks), str(path))  # fmt: skip
             except BadInput as e:
                 t.add_row(name, "-", "-", "-", f"[red]invalid: {e}[/]", str(path))
@@ -161,12 +207,52 @@ def cmd_show(args) -> int:
     out.print(render(leaderboard(df), f"Leaderboard: {args.run_dir}"))
     counts = df["status"].value_counts().to_dict() if not df.empty else {}
     out.print(f"{len(df)} jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    profiles = _run_profiles(args.run_dir)
+    if profiles:
+        from bench.profile import table
+
+        out.print(table(profiles))
     return 0
+
+
+def _run_profiles(run_dir: Path) -> dict:
+    import json
+
+    profiles = {}
+    for p in sorted((run_dir / "tasks").glob("*/profile.json")):
+        try:
+            profiles[p.parent.name] = json.loads(p.read_text())
+        except (OSError, ValueError):
+            profiles[p.parent.name] = f"unreadable profile {p}"
+    return profiles
+
+
+def _data_opts(args):
+    from bench.runner import RunOptions
+
+    return RunOptions(openml_cache=args.openml_cache, openml_server=args.openml_server,
+                      cache_dir=args.cache_dir)  # fmt: skip
+
+
+def _setup_logging() -> None:
+    """Warnings and notes from the harness (e.g. validation fixes) go to stderr."""
+    logger = logging.getLogger("bench")
+    mine = [h for h in logger.handlers if getattr(h, "_bench_cli", False)]
+    if mine:
+        mine[0].setStream(sys.stderr)  # the current stderr (it may have been replaced)
+        return
+    h = logging.StreamHandler(sys.stderr)
+    h._bench_cli = True
+    h.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger.addHandler(h)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _setup_logging()
     try:
         return {"run": cmd_run, "list": cmd_list, "show": cmd_show}[args.command](args)
     except BadInput as e:

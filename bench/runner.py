@@ -7,8 +7,10 @@ run directory is touched, so bad input writes nothing.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,8 +23,11 @@ from bench.errors import BadInput
 from bench.executor import Limits, LocalExecutor, Outcome, Task
 from bench.plan import Job, plan_jobs
 from bench.scoring import METRICS, headline, score
+from bench.sources import SourceContext, TaskUnavailable
 from bench.store import Store
-from bench.suite import Constraint, Suite, load_suite
+from bench.suite import Constraint, Suite, TaskSpec, load_suite
+
+log = logging.getLogger("bench.runner")
 
 
 @dataclass
@@ -36,6 +41,18 @@ class RunOptions:
     parallel: int = 1
     rerun_failed: bool = False
     limits: Limits = field(default_factory=Limits)
+    openml_cache: Path | None = None  # the user's OpenML cache (default: openml's config)
+    openml_server: str | None = None  # for OpenML tasks that name no server
+    cache_dir: Path | None = None  # bench's cross-run task cache (default ~/.cache/automl-bench)
+
+
+@dataclass
+class Unavailable:
+    """A task whose data could not be had (e.g. OpenML offline): its jobs are failed rows."""
+
+    name: str
+    reason: str
+    seconds: float
 
 
 @dataclass
@@ -47,6 +64,56 @@ class Prepared:
     constraint: Constraint
     seed: int
     tasks: list  # LoadedTask
+    unavailable: list = field(default_factory=list)  # Unavailable
+
+
+def source_context(opts: RunOptions, suite_path: Path) -> SourceContext:
+    return SourceContext.from_env(
+        suite_path.parent,
+        openml_cache=opts.openml_cache,
+        openml_server=opts.openml_server,
+        cache_root=opts.cache_dir,
+    )
+
+
+def suite_tasks(suite: Suite, ctx: SourceContext) -> tuple[list[TaskSpec], list[Unavailable]]:
+    """The suite's own tasks plus those of its OpenML suite (if any and reachable)."""
+    specs, missing = list(suite.tasks), []
+    if suite.openml_suite is not None:
+        from bench.sources.openml_tasks import suite_task_ids
+
+        t0 = time.perf_counter()
+        try:
+            ids = suite_task_ids(suite.openml_suite, ctx)
+        except TaskUnavailable as e:
+            name = f"openml-suite-{suite.openml_suite}"
+            missing.append(Unavailable(name, str(e), time.perf_counter() - t0))
+            log.warning("%s: its tasks cannot be listed, recorded as failed: %s", name, e)
+        else:
+            have = {s.openml.task for s in specs if s.openml is not None}
+            names = {s.name for s in specs}
+            for tid in ids:
+                if tid not in have and f"openml-t-{tid}" not in names:
+                    specs.append(TaskSpec(name=f"openml-t-{tid}", openml={"task": tid}))
+    return specs, missing
+
+
+def load_tasks(suite: Suite, path: Path, ctx: SourceContext):
+    """Load and validate every task: (loaded, unavailable). BadInput names suite file and task."""
+    specs, unavailable = suite_tasks(suite, ctx)
+    tasks = []
+    for t in specs:
+        t0 = time.perf_counter()
+        try:
+            tasks.append(taskcache.load(t, suite, ctx))
+        except BadInput as e:
+            raise BadInput(f"{path}: task {t.name!r}: {e}") from None
+        except TaskUnavailable as e:
+            u = Unavailable(t.name, str(e), time.perf_counter() - t0)
+            unavailable.append(u)
+            log.warning("task %r unavailable after %.1f s, its jobs are recorded as failed: %s",
+                        t.name, u.seconds, e)  # fmt: skip
+    return tasks, unavailable
 
 
 def prepare(opts: RunOptions) -> Prepared:
@@ -63,16 +130,12 @@ def prepare(opts: RunOptions) -> Prepared:
     seed = suite.seed if opts.seed is None else opts.seed
     if seed != suite.seed:
         suite = suite.model_copy(update={"seed": seed})
-    tasks = []
-    for t in suite.tasks:
-        try:
-            tasks.append(taskcache.load(t, suite, path.parent))
-        except BadInput as e:
-            raise BadInput(f"{path}: task {t.name!r}: {e}") from None
+    tasks, unavailable = load_tasks(suite, path, source_context(opts, path))
+    taskcache.commit(tasks)  # every task is valid: freshly parsed ones enter the cache
     from bench.paths import results_dir
 
     run_dir = Path(opts.out) if opts.out else results_dir() / suite.name
-    return Prepared(suite, path, run_dir, variants, constraint, seed, tasks)
+    return Prepared(suite, path, run_dir, variants, constraint, seed, tasks, unavailable)
 
 
 def _spec(job: Job, task: taskcache.CachedTask) -> dict:
@@ -130,6 +193,17 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
     return row
 
 
+def _forget_recovered(store: Store, loaded: set) -> None:
+    """Drop failed rows of an earlier run for tasks that could not be loaded then but loaded
+    now (their jobs get real ids and run), so results never show both."""
+    df = store.frame()
+    if df.empty:
+        return
+    stale = df[df["task"].isin(loaded) & (df["error_type"] == "TaskUnavailable")]
+    if len(stale):
+        store.delete(stale["job_id"].tolist())
+
+
 def _nan():
     return dict.fromkeys(METRICS, math.nan)
 
@@ -147,6 +221,11 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
     run_dir = prep.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     cached = {t.name: taskcache.materialise(t, run_dir) for t in prep.tasks}
+    missing = {
+        u.name: (u, taskcache.unavailable(u.name, prep.suite.folds, u.reason))
+        for u in prep.unavailable
+    }
+    cached.update({name: ct for name, (_, ct) in missing.items()})
     jobs = plan_jobs(prep.variants, list(cached.values()), prep.constraint, prep.seed, opts.folds)
     shutil.copyfile(prep.suite_path, run_dir / "suite.yaml")
     (run_dir / "plan.json").write_text(json.dumps([j.to_dict() for j in jobs], indent=1))
@@ -156,13 +235,28 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
 
     with Store(run_dir / "results.sqlite") as store:
         done = store.statuses()
+        _forget_recovered(store, set(cached) - set(missing))
         todo = [
             j for j in jobs
-            if j.id not in done or (opts.rerun_failed and done[j.id] not in ("ok", "skipped"))
+            if j.task in missing
+            or j.id not in done
+            or (opts.rerun_failed and done[j.id] not in ("ok", "skipped"))
         ]  # fmt: skip
         already = len(jobs) - len(todo)
         if reporter:
             reporter.planned(len(jobs), already, len(todo), run_dir)
+
+        # Tasks whose data could not be loaded: every job is a failed row naming the cause
+        # (rewritten each run, so the row always tells the latest attempt).
+        for j in [j for j in todo if j.task in missing]:
+            u = missing[j.task][0]
+            outcome = Outcome(status="failed", wall=u.seconds, grace_s=0.0,
+                              error_type="TaskUnavailable", error_message=u.reason)  # fmt: skip
+            row = build_row(j, cached[j.task], variants[j.framework], outcome, None)
+            store.put(row)
+            if reporter:
+                reporter.done(row)
+        todo = [j for j in todo if j.task not in missing]
 
         # Jobs whose backend is not installed are results too: skipped, with the fix.
         runnable = []

@@ -53,9 +53,31 @@ class GeneratedSource(Strict):
 
 
 class FileSource(Strict):
+    """A Parquet, CSV or ARFF file (optionally .gz). Relative paths: see bench.sources.files."""
+
     path: str
     target: str
-    ignore: list[str] = Field(default_factory=list)
+    ignore: list[str] = Field(default_factory=list, description="columns to drop (ids ...)")
+    test_path: str | None = Field(default=None, description="separate test file: one fold")
+    fold_column: str | None = Field(default=None, description="integer column: row's test fold")
+
+    @model_validator(mode="after")
+    def _one_split_rule(self):
+        if self.test_path and self.fold_column:
+            raise ValueError("give either test_path or fold_column, not both")
+        if self.target in self.ignore or (self.fold_column and self.fold_column == self.target):
+            raise ValueError(f"target column {self.target!r} is also ignored or the fold column")
+        return self
+
+
+class OpenMLSource(Strict):
+    """An OpenML task, with its own train/test splits (repeat 0, all folds)."""
+
+    task: int = Field(ge=1, description="OpenML task id (openml.org/t/ID)")
+    server: str | None = Field(
+        default=None,
+        description="'www', 'test' or an API URL; default --openml-server, else openml's config",
+    )
 
 
 class TaskSpec(Strict):
@@ -63,6 +85,7 @@ class TaskSpec(Strict):
     sklearn: SklearnSource | None = None
     generated: GeneratedSource | None = None
     file: FileSource | None = None
+    openml: OpenMLSource | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -91,10 +114,15 @@ class Suite(Strict):
     seed: int = Field(default=0, ge=0)
     constraint: Constraint
     frameworks: list[str] = Field(min_length=1)
-    tasks: list[TaskSpec] = Field(min_length=1)
+    tasks: list[TaskSpec] = Field(default_factory=list)
+    openml_suite: int | None = Field(
+        default=None, ge=1, description="also run every task of this OpenML suite (openml/s/ID)"
+    )
 
     @model_validator(mode="after")
     def _unique_tasks(self):
+        if not self.tasks and self.openml_suite is None:
+            raise ValueError("a suite needs tasks, an openml_suite, or both")
         names = [t.name for t in self.tasks]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -1,26 +1,41 @@
-"""Materialise each task once per run: a columnar file every job reads, plus its folds.
+"""Columnar task data: a content-hashed cache across runs, and one copy per run for the jobs.
 
-Layout under ``<run>/tasks/<task>/``: ``data.parquet`` (features plus the ``__target__``
-column), ``folds.json`` (train/test row indices per fold) and ``meta.json`` (source id,
-class labels, content hash). The content hash enters every job id, so a changed dataset or
-fold assignment never resumes onto old results.
+Cross-run cache (``<cache root>/tasks/<key>/``, root from ``--cache-dir`` /
+``$AUTOML_BENCH_CACHE``, default ``~/.cache/automl-bench``): for sources parsed from files
+(CSV, ARFF, Parquet, OpenML's cache) the key is a hash of the source files' bytes plus the
+task options, computed without parsing; a hit reads ``data.parquet`` (+ ``splits.npz``)
+instead of re-parsing. Entries are written only after every task of the run validated (bad
+data is never cached), atomically (a temp folder renamed into place). Built-in sources
+(scikit-learn, generated) are cheap to rebuild and are not cached.
+
+Per run (``<run>/tasks/<task>/``): ``data.parquet`` (features plus the ``__target__``
+column) which every job reads, ``folds.json`` (train/test row indices per fold),
+``meta.json`` (source id, classes, content hash) and ``profile.json`` (bench.profile). The
+content hash enters every job id, so a changed dataset or fold assignment never resumes onto
+old results.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from bench.folds import stratified_folds
-from bench.sources import load_task
+from bench.profile import profile
+from bench.sources import SourceContext, TaskData, fingerprint, load_task
 from bench.validate import check_task
 
 TARGET = "__target__"
+log = logging.getLogger("bench.taskcache")
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,84 @@ def _json_label(v):
     return v.item() if hasattr(v, "item") else v
 
 
+def _canonical(X: pd.DataFrame) -> pd.DataFrame:
+    """One dtype per kind of column, whether parsed now or read back from the cache: numbers
+    and booleans stay, every other column becomes ``category`` of strings (which is what the
+    adapters treat it as), with its categories as plain Python strings."""
+    X = X.copy()
+    X.columns = [str(c) for c in X.columns]
+    for c in X.columns:
+        col = X[c]
+        if pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
+            continue
+        values = col.astype(object).where(col.notna(), None)
+        values = values.map(lambda v: None if v is None else str(v))
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            cats = [str(v) for v in col.cat.categories]
+        else:
+            cats = sorted(set(values.dropna()))
+        X[c] = pd.Categorical(values, categories=pd.Index(cats, dtype=object))
+    return X
+
+
+# ---------------------------------------------------------------- the cross-run cache
+
+
+def cache_dir(root: Path, key: str) -> Path:
+    return Path(root) / "tasks" / key
+
+
+def read_cached(root: Path | None, key: str) -> TaskData | None:
+    if root is None:
+        return None
+    d = cache_dir(root, key)
+    try:
+        meta = json.loads((d / "meta.json").read_text())
+        df = pd.read_parquet(d / "data.parquet")
+        splits = None
+        if meta.get("n_splits"):
+            with np.load(d / "splits.npz") as z:
+                splits = [(z[f"train_{i}"], z[f"test_{i}"]) for i in range(meta["n_splits"])]
+    except (OSError, ValueError, KeyError) as e:
+        if d.exists():
+            log.warning("task cache entry %s unreadable (%s); parsing the source again", d, e)
+        return None
+    y = df.pop(TARGET).rename("target")
+    return TaskData(X=df, y=y, source_id=meta["source_id"], splits=splits,
+                    origin=meta.get("origin", ""), fingerprint=key)  # fmt: skip
+
+
+def write_cached(root: Path, key: str, data: TaskData) -> Path | None:
+    final = cache_dir(root, key)
+    if final.exists():
+        return final
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
+        df = data.X.copy()
+        df[TARGET] = data.y.to_numpy()
+        df.to_parquet(tmp / "data.parquet", index=False)
+        if data.splits:
+            arrays = {}
+            for i, (tr, te) in enumerate(data.splits):
+                arrays[f"train_{i}"], arrays[f"test_{i}"] = np.asarray(tr), np.asarray(te)
+            np.savez(tmp / "splits.npz", **arrays)
+        meta = {"key": key, "source_id": data.source_id, "origin": data.origin,
+                "n_splits": len(data.splits or []), "rows": len(df)}  # fmt: skip
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another process stored the same key first
+            shutil.rmtree(tmp, ignore_errors=True)
+        return final
+    except Exception as e:  # a cache that cannot be written costs speed, not correctness
+        log.warning("could not write task cache entry %s: %s", final, e)
+        return None
+
+
+# ---------------------------------------------------------------- loading a task for a run
+
+
 @dataclass
 class LoadedTask:
     """A task's data, validated and split, not yet written anywhere."""
@@ -66,25 +159,50 @@ class LoadedTask:
     splits: list
     classes: list
     digest: str
+    profile: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    cache_hit: bool = False
+    pending: tuple | None = None  # (cache root, key, TaskData) to store once the run is valid
 
     @property
     def task_type(self) -> str:
         return "binary" if len(self.classes) == 2 else "multiclass"
 
 
-def load(spec, suite, base_dir: Path) -> LoadedTask:
-    """Load, validate and split one task. Raises BadInput naming the task on bad data."""
-    data = load_task(spec, base_dir)
-    check_task(spec.name, data.X, data.y, None if data.splits else suite.folds)
-    splits = data.splits or stratified_folds(data.y, suite.folds, suite.seed)
-    df = data.X.copy()
-    df.columns = [str(c) for c in df.columns]
-    df[TARGET] = data.y.to_numpy()
-    classes = sorted(pd.unique(data.y).tolist(), key=lambda v: (str(type(v)), v))
-    return LoadedTask(
-        spec.name, df, data.source_id, splits, [_json_label(c) for c in classes],
-        _digest(df, splits),
-    )  # fmt: skip
+def load(spec, suite, ctx: SourceContext) -> LoadedTask:
+    """Load (from the cache when the source's content is unchanged), validate and split one
+    task. Raises BadInput naming the task and file on bad data, TaskUnavailable when the
+    source cannot be reached."""
+    key = fingerprint(spec, ctx)
+    data = read_cached(ctx.cache_root, key) if key else None
+    hit = data is not None
+    if data is None:
+        data = load_task(spec, ctx)
+        key = key or data.fingerprint
+    Xc = _canonical(data.X)
+    X, y, notes = check_task(spec.name, Xc, data.y,
+                             None if data.splits else suite.folds, data.origin, data.splits)  # fmt: skip
+    splits = data.splits or stratified_folds(y, suite.folds, suite.seed)
+    df = X.copy()
+    df[TARGET] = y.to_numpy()
+    classes = [_json_label(c) for c in sorted(pd.unique(y).tolist(),
+                                              key=lambda v: (str(type(v)), v))]  # fmt: skip
+    prof = profile(X, y, source_id=data.source_id, origin=data.origin, fixes=notes,
+                   folds=len(splits), splits="source" if data.splits else "stratified")  # fmt: skip
+    pending = None
+    if not hit and key and ctx.cache_root is not None:
+        pending = (ctx.cache_root, key,
+                   TaskData(Xc, data.y, data.source_id, data.splits, data.origin))  # fmt: skip
+    return LoadedTask(spec.name, df, data.source_id, splits, classes, _digest(df, splits),
+                      prof, notes, hit, pending)  # fmt: skip
+
+
+def commit(tasks: list[LoadedTask]) -> None:
+    """Store freshly parsed tasks in the cross-run cache (call once all tasks validated)."""
+    for t in tasks:
+        if t.pending:
+            write_cached(*t.pending)
+            t.pending = None
 
 
 def materialise(task: LoadedTask, run_dir: Path) -> CachedTask:
@@ -110,7 +228,14 @@ def materialise(task: LoadedTask, run_dir: Path) -> CachedTask:
         ]
         (out / "folds.json").write_text(json.dumps(folds))
         old.write_text(json.dumps(meta, indent=1))
+    (out / "profile.json").write_text(json.dumps(task.profile, indent=1, default=str))
     return CachedTask(
         task.name, out, task.source_id, task.classes, len(task.splits), task.digest,
         task.task_type,
     )  # fmt: skip
+
+
+def unavailable(name: str, n_folds: int, reason: str) -> CachedTask:
+    """Stand-in for a task that could not be loaded: its jobs are recorded as failed."""
+    digest = "unavailable-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return CachedTask(name, Path("."), f"unavailable/{name}", [], n_folds, digest, "multiclass")

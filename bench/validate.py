@@ -1,29 +1,121 @@
-"""Checks on a task's data before any job starts. Each problem names the task and the cause."""
+"""Checks on a task's data before any job starts. Each problem names the task, its file and cause.
+
+Rules (each an error, ``BadInput``, unless marked as a fix):
+
+- the target has missing labels, a single class, continuous (non-integer float) values, or
+  mixes string and numeric labels (``1`` and ``"1"`` would silently become one class);
+- a class has fewer rows than the number of stratified folds;
+- no feature columns, duplicate column names, or non-finite values (+/-inf) in a feature;
+- fixed splits (OpenML, test file, fold column) with an empty or out-of-range fold;
+- FIX, logged and recorded in the task's profile: columns whose every value is missing are
+  dropped (they carry no information; OpenML's anneal has six). If every feature is missing,
+  that is an error.
+- FIX: a categorical target becomes plain labels (its unused categories are not classes).
+"""
 
 from __future__ import annotations
 
+import logging
+
+import numpy as np
 import pandas as pd
 
 from bench.errors import BadInput
 
+log = logging.getLogger("bench.validate")
 
-def check_task(name: str, X: pd.DataFrame, y: pd.Series, n_folds: int | None) -> None:
-    where = f"task {name!r}"
-    if len(X) != len(y):
-        raise BadInput(f"{where}: {len(X)} feature rows but {len(y)} labels")
-    if X.shape[1] == 0:
-        raise BadInput(f"{where}: no feature columns")
-    dupes = X.columns[X.columns.duplicated()].tolist()
-    if dupes:
-        raise BadInput(f"{where}: duplicate column names: {', '.join(map(str, dupes))}")
+
+def _names(cols, limit: int = 8) -> str:
+    cols = [str(c) for c in cols]
+    more = f" (and {len(cols) - limit} more)" if len(cols) > limit else ""
+    return ", ".join(repr(c) for c in cols[:limit]) + more
+
+
+def check_labels(where: str, y: pd.Series, n_folds: int | None) -> pd.Series:
+    if isinstance(y.dtype, pd.CategoricalDtype):
+        y = y.astype(object).where(y.notna(), None)
     if y.isna().any():
         raise BadInput(f"{where}: target has {int(y.isna().sum())} missing labels")
+    if pd.api.types.is_float_dtype(y) and not np.all(np.mod(y.to_numpy(dtype=float), 1) == 0):
+        raise BadInput(
+            f"{where}: target has non-integer numbers (e.g. {y[np.mod(y, 1) != 0].iloc[0]!r}): "
+            "it looks like a regression target; only classification is supported"
+        )
+    if y.dtype == object:
+        kinds = {("string" if isinstance(v, str) else "numeric") for v in y}
+        if len(kinds) > 1:
+            s = next(v for v in y if isinstance(v, str))
+            n = next(v for v in y if not isinstance(v, str))
+            raise BadInput(
+                f"{where}: target mixes string and numeric labels (e.g. {s!r} and {n!r}); "
+                "make them one type in the data file"
+            )
     counts = y.value_counts()
     if len(counts) < 2:
         raise BadInput(f"{where}: target has a single class ({counts.index[0]!r}); need >= 2")
     if n_folds is not None and counts.min() < n_folds:
         small = counts[counts < n_folds]
         raise BadInput(
-            f"{where}: class(es) {', '.join(repr(c) for c in small.index)} have fewer rows "
-            f"({', '.join(map(str, small.values))}) than folds ({n_folds})"
+            f"{where}: class(es) {_names(small.index)} have fewer rows "
+            f"({', '.join(map(str, small.values))}) than folds ({n_folds}); "
+            "use fewer folds or drop those rows"
         )
+    return y
+
+
+def check_features(where: str, X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    notes = []
+    if X.shape[1] == 0:
+        raise BadInput(f"{where}: no feature columns")
+    dupes = X.columns[X.columns.duplicated()].unique().tolist()
+    if dupes:
+        raise BadInput(f"{where}: duplicate column names: {_names(dupes)}")
+    numeric = X.select_dtypes(include="number")
+    if numeric.shape[1]:
+        values = numeric.to_numpy(dtype=float, na_value=np.nan)
+        bad = np.isinf(values)
+        if bad.any():
+            cols = numeric.columns[bad.any(axis=0)]
+            raise BadInput(
+                f"{where}: {int(bad.sum())} non-finite values (inf) in column(s) {_names(cols)}; "
+                "replace them with missing values or finite numbers"
+            )
+    empty = X.columns[X.isna().all(axis=0)].tolist()
+    if empty:
+        if len(empty) == X.shape[1]:
+            raise BadInput(f"{where}: every feature column is entirely missing")
+        X = X.drop(columns=empty)
+        notes.append(f"dropped {len(empty)} all-missing column(s): {_names(empty, 20)}")
+    return X, notes
+
+
+def check_splits(where: str, splits, n_rows: int) -> None:
+    for i, (tr, te) in enumerate(splits):
+        tr, te = np.asarray(tr), np.asarray(te)
+        if len(tr) == 0 or len(te) == 0:
+            raise BadInput(f"{where}: fold {i} has {len(tr)} training and {len(te)} test rows")
+        lo, hi = min(tr.min(), te.min()), max(tr.max(), te.max())
+        if lo < 0 or hi >= n_rows:
+            raise BadInput(f"{where}: fold {i} refers to row {hi if hi >= n_rows else lo} "
+                           f"but the data has {n_rows} rows")  # fmt: skip
+
+
+def check_task(name: str, X: pd.DataFrame, y: pd.Series, n_folds: int | None,
+               origin: str = "", splits=None) -> tuple[pd.DataFrame, pd.Series, list[str]]:  # fmt: skip
+    """Validate one task's data; return (features, labels, notes on fixes applied).
+
+    ``n_folds`` is the number of stratified folds the harness will make (None when the source
+    fixes its own ``splits``).
+    """
+    where = f"task {name!r}" + (f" ({origin})" if origin else "")
+    if len(X) != len(y):
+        raise BadInput(f"{where}: {len(X)} feature rows but {len(y)} labels")
+    if len(X) == 0:
+        raise BadInput(f"{where}: no rows")
+    X, notes = check_features(where, X)
+    y = check_labels(where, y, n_folds)
+    if splits is not None:
+        check_splits(where, splits, len(X))
+    for note in notes:
+        log.warning("%s: %s", where, note)
+    return X, y, notes

@@ -1,50 +1,205 @@
-"""Local Parquet and CSV files with a target column."""
+"""Local Parquet, CSV and ARFF files with a target column.
+
+Options (``FileSource`` in bench.suite): ``ignore`` drops columns such as ids; either
+``test_path`` (a separate test file: one fold, train = the main file) or ``fold_column``
+(an integer column assigning each row to a test fold) fixes the splits; otherwise the
+harness makes stratified folds.
+
+Paths: ``$VARS`` and ``~`` are expanded (an unset variable is an error); a relative path
+resolves against the suite file's folder, and when it is not there, against the data root
+``$AUTOML_BENCH_DATA`` if that is set.
+"""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import hashlib
 import os
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bench.errors import BadInput
 from bench.sources import TaskData
 
 DATA_ROOT_ENV = "AUTOML_BENCH_DATA"
+FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".arff": "arff"}
+_UNSET_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
 def resolve(path: str, base_dir: Path) -> Path:
-    """A relative path resolves against $AUTOML_BENCH_DATA if set, else the suite's folder."""
-    p = Path(os.path.expandvars(path)).expanduser()
-    if not p.is_absolute():
-        p = Path(os.environ.get(DATA_ROOT_ENV, base_dir)) / p
-    if not p.exists():
-        raise BadInput(f"data file {p} does not exist (from path {path!r})")
-    return p
+    expanded = os.path.expandvars(path)
+    unset = _UNSET_VAR.search(expanded)
+    if unset:
+        raise BadInput(
+            f"data path {path!r} uses environment variable ${unset.group(1)}, which is not set"
+        )
+    p = Path(expanded).expanduser()
+    if p.is_absolute():
+        candidates = [p]
+    else:
+        candidates = [Path(base_dir) / p]
+        if os.environ.get(DATA_ROOT_ENV):
+            candidates.append(Path(os.environ[DATA_ROOT_ENV]).expanduser() / p)
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    tried = " or ".join(str(c) for c in candidates)
+    raise BadInput(f"data file {tried} does not exist (from path {path!r})")
+
+
+def file_format(p: Path) -> str:
+    suffixes = [s.lower() for s in p.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    fmt = FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise BadInput(
+            f"{p}: unsupported file type {''.join(p.suffixes) or '(none)'!r} "
+            "(use .parquet, .csv, .csv.gz, .arff or .arff.gz)"
+        )
+    return fmt
+
+
+def _open_text(p: Path):
+    return gzip.open(p, "rt", encoding="utf-8") if p.suffix == ".gz" else open(p, encoding="utf-8")
+
+
+def _check_unique(p: Path, names) -> None:
+    seen, dupes = set(), []
+    for n in names:
+        if n in seen and n not in dupes:
+            dupes.append(n)
+        seen.add(n)
+    if dupes:
+        raise BadInput(f"{p}: duplicate column names: {', '.join(map(repr, dupes))}")
+
+
+def read_parquet(p: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    _check_unique(p, pq.read_schema(p).names)
+    return pd.read_parquet(p)
+
+
+def read_csv(p: Path) -> pd.DataFrame:
+    # pandas silently renames a repeated header ("a" -> "a.1"): check the raw header first
+    with _open_text(p) as f:
+        header = next(csv.reader(f), None)
+    if not header:
+        raise BadInput(f"{p}: empty CSV file (no header row)")
+    _check_unique(p, header)
+    return pd.read_csv(p)
+
+
+def read_arff(p: Path) -> pd.DataFrame:
+    """ARFF (dense or sparse) via liac-arff; nominal attributes become categoricals."""
+    import arff
+
+    with _open_text(p) as f:
+        try:
+            d = arff.load(f)
+        except arff.ArffException as e:
+            raise BadInput(f"{p}: invalid ARFF: {e}") from None
+    names = [a[0] for a in d["attributes"]]
+    df = pd.DataFrame(d["data"], columns=names)
+    for name, kind in d["attributes"]:
+        if isinstance(kind, list):
+            df[name] = pd.Categorical(df[name], categories=kind)
+        elif kind.upper() in ("NUMERIC", "REAL", "INTEGER"):
+            df[name] = pd.to_numeric(df[name], errors="coerce").astype("float64")
+    return df
+
+
+READERS = {"parquet": read_parquet, "csv": read_csv, "arff": read_arff}
 
 
 def read_table(p: Path) -> pd.DataFrame:
+    fmt = file_format(p)
     try:
-        if p.suffix == ".parquet":
-            return pd.read_parquet(p)
-        if p.suffix in (".csv", ".gz"):
-            return pd.read_csv(p)
+        df = READERS[fmt](p)
+    except BadInput:
+        raise
     except Exception as e:
-        raise BadInput(f"{p}: cannot be read as {p.suffix.lstrip('.')}: {e}") from None
-    raise BadInput(f"{p}: unsupported file type {p.suffix!r} (use .parquet or .csv)")
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise BadInput(f"{p}: cannot be read as {fmt}: {first}") from None
+    if len(df) == 0:
+        raise BadInput(f"{p}: no data rows")
+    return df
 
 
-def load(source, base_dir) -> TaskData:
-    p = resolve(source.path, base_dir)
-    df = read_table(p)
+def _paths(source, ctx) -> list[Path]:
+    paths = [resolve(source.path, ctx.base_dir)]
+    if source.test_path:
+        paths.append(resolve(source.test_path, ctx.base_dir))
+    return paths
+
+
+def fingerprint(source, ctx) -> str:
+    """SHA-256 of the file bytes plus the options: the same content keys the same cache."""
+    h = hashlib.sha256(source.model_dump_json(exclude={"path", "test_path"}).encode())
+    for p in _paths(source, ctx):
+        with open(p, "rb") as f:
+            while chunk := f.read(1 << 22):
+                h.update(chunk)
+        h.update(b"\0")
+    return "file-" + h.hexdigest()[:24]
+
+
+def _split_frame(p: Path, df: pd.DataFrame, source) -> tuple[pd.DataFrame, pd.Series]:
     if source.target not in df.columns:
-        raise BadInput(
-            f"{p}: target column {source.target!r} not found; columns include "
-            f"{', '.join(map(str, list(df.columns)[:10]))}"
-        )
-    missing = [c for c in source.ignore if c not in df.columns]
+        shown = ", ".join(map(str, list(df.columns)[:10]))
+        more = f" (and {len(df.columns) - 10} more)" if len(df.columns) > 10 else ""
+        raise BadInput(f"{p}: target column {source.target!r} not found; columns: {shown}{more}")
+    wanted = [*source.ignore] + ([source.fold_column] if source.fold_column else [])
+    missing = [c for c in wanted if c not in df.columns]
     if missing:
-        raise BadInput(f"{p}: ignored column(s) not found: {', '.join(missing)}")
-    y = df[source.target].reset_index(drop=True)
-    X = df.drop(columns=[source.target, *source.ignore]).reset_index(drop=True)
-    return TaskData(X=X, y=y.rename("target"), source_id=f"file/{p.name}")
+        raise BadInput(f"{p}: column(s) named in the suite not found: {', '.join(missing)}")
+    y = df[source.target].reset_index(drop=True).rename("target")
+    X = df.drop(columns=[source.target, *wanted]).reset_index(drop=True)
+    return X, y
+
+
+def _fold_splits(p: Path, column: pd.Series, name: str):
+    values = column.to_numpy()
+    if column.isna().any():
+        raise BadInput(f"{p}: fold column {name!r} has {int(column.isna().sum())} missing values")
+    if not pd.api.types.is_integer_dtype(column) and not (
+        pd.api.types.is_float_dtype(column) and np.all(np.mod(values, 1) == 0)
+    ):
+        raise BadInput(f"{p}: fold column {name!r} must hold integer fold numbers "
+                       f"(got dtype {column.dtype})")  # fmt: skip
+    folds = sorted(set(values.astype(int).tolist()))
+    if len(folds) < 2:
+        raise BadInput(f"{p}: fold column {name!r} has a single fold ({folds[0]}); need >= 2")
+    idx = np.arange(len(values))
+    return [(idx[values != f], idx[values == f]) for f in folds]
+
+
+def load(source, ctx) -> TaskData:
+    paths = _paths(source, ctx)
+    p = paths[0]
+    df = read_table(p)
+    splits = None
+    if source.fold_column and source.fold_column in df.columns:
+        splits = _fold_splits(p, df[source.fold_column], source.fold_column)
+    X, y = _split_frame(p, df, source)
+    origin = str(p)
+    if source.test_path:
+        tp = paths[1]
+        Xt, yt = _split_frame(tp, read_table(tp), source)
+        if list(Xt.columns) != list(X.columns):
+            extra = sorted(set(map(str, Xt.columns)) ^ set(map(str, X.columns)))
+            raise BadInput(
+                f"{tp}: test file columns differ from {p.name}'s"
+                + (f" (not in both: {', '.join(extra[:10])})" if extra else " (order differs)")
+            )
+        n, m = len(X), len(Xt)
+        X = pd.concat([X, Xt], ignore_index=True)
+        y = pd.concat([y, yt], ignore_index=True)
+        splits = [(np.arange(n), np.arange(n, n + m))]
+        origin = f"{p} + test file {tp}"
+    return TaskData(X=X, y=y, source_id=f"file/{p.name}", splits=splits, origin=origin)

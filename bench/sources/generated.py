@@ -8,7 +8,7 @@ from sklearn.datasets import make_classification
 from bench.sources import TaskData
 
 
-def load(source, base_dir) -> TaskData:
+def load(source, ctx) -> TaskData:
     X, y = make_classification(
         n_samples=source.rows,
         n_features=source.features,
@@ -25,4 +25,4 @@ def load(source, base_dir) -> TaskData:
         f"generated/rows={source.rows},features={source.features},informative={source.informative},"
         f"classes={source.classes},seed={source.seed},class_sep={source.class_sep:g}"
     )
-    return TaskData(X=X, y=pd.Series(y, name="target"), source_id=sid)
+    return TaskData(X=X, y=pd.Series(y, name="target"), source_id=sid, origin=sid)

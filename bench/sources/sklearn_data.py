@@ -8,9 +8,10 @@ from sklearn import datasets
 from bench.sources import TaskData
 
 
-def load(source, base_dir) -> TaskData:
+def load(source, ctx) -> TaskData:
     loader = getattr(datasets, f"load_{source.dataset}")
     bunch = loader(as_frame=True)
     X = bunch.data.reset_index(drop=True)
     y = pd.Series(bunch.target, name="target").reset_index(drop=True)
-    return TaskData(X=X, y=y, source_id=f"sklearn/{source.dataset}")
+    return TaskData(X=X, y=y, source_id=f"sklearn/{source.dataset}",
+                    origin=f"scikit-learn dataset {source.dataset!r}")  # fmt: skip
