@@ -234,19 +234,27 @@ def _data_opts(args):
                       cache_dir=args.cache_dir)  # fmt: skip
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (tests and wrappers replace it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def _setup_logging() -> None:
     """Warnings and notes from the harness (e.g. validation fixes) go to stderr."""
     logger = logging.getLogger("bench")
-    mine = [h for h in logger.handlers if getattr(h, "_bench_cli", False)]
-    if mine:
-        mine[0].setStream(sys.stderr)  # the current stderr (it may have been replaced)
-        return
-    h = logging.StreamHandler(sys.stderr)
-    h._bench_cli = True
-    h.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    logger.addHandler(h)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        h = _StderrHandler()
+        h.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        logger.addHandler(h)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def main(argv=None) -> int:

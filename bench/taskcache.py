@@ -3,8 +3,9 @@
 Cross-run cache (``<cache root>/tasks/<key>/``, root from ``--cache-dir`` /
 ``$AUTOML_BENCH_CACHE``, default ``~/.cache/automl-bench``): for sources parsed from files
 (CSV, ARFF, Parquet, OpenML's cache) the key is a hash of the source files' bytes plus the
-task options, computed without parsing; a hit reads ``data.parquet`` (+ ``splits.npz``)
-instead of re-parsing. Entries are written only after every task of the run validated (bad
+task options, computed without parsing; a hit reads ``data.arrow`` (Arrow IPC / Feather,
+uncompressed: on wide tables ~4x faster to read than Parquet) plus ``splits.npz`` instead of
+re-parsing. Entries are written only after every task of the run validated (bad
 data is never cached), atomically (a temp folder renamed into place). Built-in sources
 (scikit-learn, generated) are cheap to rebuild and are not cached.
 
@@ -104,7 +105,7 @@ def read_cached(root: Path | None, key: str) -> TaskData | None:
     d = cache_dir(root, key)
     try:
         meta = json.loads((d / "meta.json").read_text())
-        df = pd.read_parquet(d / "data.parquet")
+        df = pd.read_feather(d / "data.arrow")
         splits = None
         if meta.get("n_splits"):
             with np.load(d / "splits.npz") as z:
@@ -127,7 +128,7 @@ def write_cached(root: Path, key: str, data: TaskData) -> Path | None:
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
         df = data.X.copy()
         df[TARGET] = data.y.to_numpy()
-        df.to_parquet(tmp / "data.parquet", index=False)
+        df.reset_index(drop=True).to_feather(tmp / "data.arrow", compression="uncompressed")
         if data.splits:
             arrays = {}
             for i, (tr, te) in enumerate(data.splits):

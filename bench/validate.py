@@ -38,7 +38,7 @@ def check_labels(where: str, y: pd.Series, n_folds: int | None) -> pd.Series:
         raise BadInput(f"{where}: target has {int(y.isna().sum())} missing labels")
     if pd.api.types.is_float_dtype(y) and not np.all(np.mod(y.to_numpy(dtype=float), 1) == 0):
         raise BadInput(
-            f"{where}: target has non-integer numbers (e.g. {y[np.mod(y, 1) != 0].iloc[0]!r}): "
+            f"{where}: target has non-integer numbers (e.g. {float(y[np.mod(y, 1) != 0].iloc[0])}): "
             "it looks like a regression target; only classification is supported"
         )
     if y.dtype == object:
@@ -107,7 +107,7 @@ def check_task(name: str, X: pd.DataFrame, y: pd.Series, n_folds: int | None,
     ``n_folds`` is the number of stratified folds the harness will make (None when the source
     fixes its own ``splits``).
     """
-    where = f"task {name!r}" + (f" ({origin})" if origin else "")
+    where = origin or f"task {name!r}"  # callers prefix the suite file and task name
     if len(X) != len(y):
         raise BadInput(f"{where}: {len(X)} feature rows but {len(y)} labels")
     if len(X) == 0:
@@ -117,5 +117,5 @@ def check_task(name: str, X: pd.DataFrame, y: pd.Series, n_folds: int | None,
     if splits is not None:
         check_splits(where, splits, len(X))
     for note in notes:
-        log.warning("%s: %s", where, note)
+        log.warning("task %r%s: %s", name, f" ({origin})" if origin else "", note)
     return X, y, notes

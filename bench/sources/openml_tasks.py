@@ -53,22 +53,29 @@ RAW_TASK_FILES = ("task.xml", "datasplits.arff")
 RAW_DATASET_FILES = ("description.xml", "features.xml", "qualities.xml", "dataset.arff")
 
 
+def _require_openml():
+    try:
+        import openml
+    except ImportError:
+        raise BadInput(
+            "OpenML tasks need the openml package: pip install 'automl-bench[openml]'"
+        ) from None
+    return openml
+
+
 def resolve_server(name: str | None, ctx: SourceContext) -> str:
     """Task's own server, else --openml-server / $AUTOML_BENCH_OPENML_SERVER, else openml's."""
     chosen = name or ctx.openml_server
     if not chosen:
-        import openml
-
-        return openml.config.server
+        return _require_openml().config.server
     return SERVERS.get(chosen, chosen).rstrip("/")
 
 
 def user_cache_root(ctx: SourceContext) -> Path:
     if ctx.openml_cache is not None:
         return Path(ctx.openml_cache).expanduser().resolve()
-    import openml
-
-    return Path(openml.config.get_config_as_dict()["cachedir"]).expanduser().resolve()
+    cachedir = _require_openml().config.get_config_as_dict()["cachedir"]
+    return Path(cachedir).expanduser().resolve()
 
 
 def server_dir(root: Path, server: str) -> Path:
@@ -189,14 +196,12 @@ def _openml_pointed_at(server: str, work_root: Path, skip_parquet: bool):
     cfg.set_retry_policy("human", 1)
     if skip_parquet:
         os.environ["OPENML_SKIP_PARQUET"] = "true"
-    ok = False
     try:
         yield
-        ok = True
     finally:
-        # After an abandoned (timed-out) call the thread may still run: leave openml pointed
+        # After an abandoned (timed-out) call its thread may still run: leave openml pointed
         # at the work copy rather than at the user's cache.
-        if ok:
+        if not any(t.name.startswith("openml: ") and t.is_alive() for t in threading.enumerate()):
             cfg.server, root = saved[0], saved[1]
             cfg.set_root_cache_directory(root)
             cfg.set_retry_policy(saved[2], saved[3])
@@ -263,6 +268,7 @@ def _errors():
 
 
 def load(source, ctx: SourceContext) -> TaskData:
+    _require_openml()
     tid = source.task
     server = resolve_server(source.server, ctx)
     what = f"OpenML task {tid} (server {server})"
