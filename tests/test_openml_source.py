@@ -267,3 +267,19 @@ def test_suite_expansion_uses_the_cached_task_list(tmp_path, openml_cache):
                               openml_server="test", cache_dir=tmp_path / "c"))  # fmt: skip
     assert [t.name for t in prep.tasks] == ["openml-t-1882"] and not prep.unavailable
     assert len(prep.tasks[0].splits) == 10
+
+
+def test_task_unavailable_then_available_replaces_its_failed_rows(tmp_path, openml_cache):
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\nfolds: 2\nconstraint: {budget_s: 5}\nframeworks: [constant]\n"
+                     "tasks:\n  - name: anneal\n    openml: {task: 1882, server: test}\n")  # fmt: skip
+    out = tmp_path / "run"
+    common = ("run", "--suite", suite, "--out", out, "--folds", 1, "--cache-dir", tmp_path / "c")
+    first = run_cli(*common, "--openml-cache", tmp_path / "empty")  # not cached: offline fails
+    assert first.returncode == 0, first.stderr[-2000:]
+    df = pd.read_csv(out / "results.csv")
+    assert list(df["status"]) == ["failed"] and df["error_type"].item() == "TaskUnavailable"
+    second = run_cli(*common, "--openml-cache", openml_cache)
+    assert second.returncode == 0, second.stderr[-2000:]
+    df = pd.read_csv(out / "results.csv")
+    assert list(df["status"]) == ["ok"] and df["fold"].item() == 0  # the failed row is gone

@@ -131,7 +131,7 @@ def fingerprint(source, ctx: SourceContext) -> str | None:
     return _hash_files(server, source.task, files, srv) if files else None
 
 
-def _with_deadline(fn, seconds: float, what: str):
+def _with_deadline(fn, seconds: float, what: str, kind: str = "openml"):
     """Run fn in a daemon thread; past the deadline raise TaskUnavailable and abandon it."""
     box: dict = {}
 
@@ -141,7 +141,7 @@ def _with_deadline(fn, seconds: float, what: str):
         except BaseException as e:  # handed to the caller
             box["error"] = e
 
-    t = threading.Thread(target=target, daemon=True, name=f"openml: {what}")
+    t = threading.Thread(target=target, daemon=True, name=f"{kind}: {what}")
     t.start()
     t.join(seconds)
     if t.is_alive():
@@ -159,7 +159,7 @@ def _probe(server: str, what: str, cache: Path) -> None:
 
     t0 = time.perf_counter()
     try:
-        _with_deadline(get, PROBE_S, what)
+        _with_deadline(get, PROBE_S, what, kind="probe")
     except TaskUnavailable:
         reason = f"no answer within {PROBE_S:g} s"
     except requests.RequestException as e:
