@@ -1,0 +1,66 @@
+"""Comparison report from one or several run directories.
+
+``write_report(run_dirs, out_dir)`` writes ``index.html`` (self-contained), ``report.md``
+(with ``img/*.png`` beside it) and the underlying tables as ``tables/*.csv``; it returns the
+built :class:`~bench.report.build.Report` (whose ``leaderboard`` table the CLI prints).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.cost import load_prices
+
+
+@dataclass
+class Written:
+    report: object  # bench.report.build.Report
+    out_dir: Path
+    html: Path
+    markdown: Path
+    tables: list[Path]
+
+
+def default_out_dir(run_dirs) -> Path:
+    """One run: ``<run>/report``; several: ``reports/<run names joined>``."""
+    if len(run_dirs) == 1:
+        return Path(run_dirs[0]) / "report"
+    from bench.paths import PROJECT_ROOT
+
+    names = "+".join(Path(r).resolve().name for r in run_dirs)
+    return Path(os.environ.get("AUTOML_BENCH_REPORTS", PROJECT_ROOT / "reports")) / names[:120]
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8")
+    else:
+        tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def write_report(run_dirs, out_dir: Path | None = None, prices: str | Path | None = None,
+                 n_boot: int = 200) -> Written:  # fmt: skip
+    from bench.report import html, markdown
+    from bench.report.build import build
+    from bench.report.load import load_runs
+
+    price_table = load_prices(prices)  # bad price file: BadInput before anything is written
+    loaded = load_runs([Path(r) for r in run_dirs])
+    report = build(loaded, price_table, n_boot=n_boot)
+    out = Path(out_dir) if out_dir else default_out_dir(run_dirs)
+    (out / "img").mkdir(parents=True, exist_ok=True)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    for image in report.images:
+        _write(out / "img" / f"{image.name}.png", image.png)
+    written = []
+    for name, frame in report.csvs.items():
+        path = out / "tables" / f"{name}.csv"
+        _write(path, frame.to_csv(index=name in ("win_rates", "nemenyi_pvalues")))
+        written.append(path)
+    _write(out / "report.md", markdown.render(report))
+    _write(out / "index.html", html.render(report))
+    return Written(report, out, out / "index.html", out / "report.md", written)

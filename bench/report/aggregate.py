@@ -1,0 +1,325 @@
+"""From result rows to the numbers a decision needs: imputed score grid, leaderboard,
+per-task table, Pareto points, budget adherence, failures and cost.
+
+Imputation rule (AMLB's): a job that did not produce a scored result (failed, timeout,
+memory, skipped for one task, or missing from the run) takes the constant predictor's result
+on the same task and fold. Every aggregate that includes an imputed value says so
+(``imputed`` counts and flags). A framework none of whose jobs ran (every job skipped, e.g.
+not installed) is left out of comparisons and listed instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as st
+
+from bench.cost import PriceTable
+from bench.report.baseline import constant_scores
+from bench.report.load import Loaded
+
+SCORES = ("result", "acc", "balacc", "logloss")
+FAILED = ("failed", "timeout", "memory")
+
+
+@dataclass
+class Grid:
+    """One row per (framework, task, fold) compared, with imputed values filled in."""
+
+    cells: pd.DataFrame  # label, task, fold, SCORES..., status, imputed
+    frameworks: list[str]
+    excluded: dict[str, str]  # label -> why it is not compared
+    constant: pd.DataFrame  # task, fold -> SCORES of the constant predictor (for normalising)
+    notes: list[str] = field(default_factory=list)
+
+
+def _constant_table(loaded: Loaded) -> tuple[pd.DataFrame, list[str]]:
+    """The constant predictor's scores per (task, fold): from the run, else from task files."""
+    df = loaded.results
+    pairs = df[["task", "fold"]].drop_duplicates()
+    ok_const = df[df["label"].isin(loaded.constant_labels) & (df["status"] == "ok")]
+    ok_const = ok_const.drop_duplicates(["task", "fold"]).set_index(["task", "fold"])
+    rows, recomputed, unknown = [], 0, 0
+    for task, fold in pairs.itertuples(index=False):
+        if (task, fold) in ok_const.index:
+            vals = ok_const.loc[(task, fold), list(SCORES)].to_dict()
+        else:
+            vals = None
+            for run in loaded.runs:
+                vals = constant_scores(run.path / "tasks" / str(task), int(fold))
+                if vals:
+                    recomputed += 1
+                    break
+            if vals is None:
+                unknown += 1
+                vals = dict.fromkeys(SCORES, np.nan)
+        rows.append({"task": task, "fold": fold, **{k: vals.get(k, np.nan) for k in SCORES}})
+    notes = []
+    if recomputed:
+        notes.append(
+            f"the constant predictor's result for {recomputed} task folds was recomputed from "
+            "the run's task files (class prior of the training fold), as the run has no "
+            "constant job for them"
+        )
+    if unknown:
+        notes.append(
+            f"for {unknown} task folds the constant predictor's result is unknown (no constant "
+            "job and no task files): failures there cannot be imputed and normalised scores "
+            "cannot be computed"
+        )
+    table = pd.DataFrame(rows, columns=["task", "fold", *SCORES]).set_index(["task", "fold"])
+    return table, notes
+
+
+def build_grid(loaded: Loaded) -> Grid:
+    df = loaded.results
+    empty = pd.DataFrame(columns=["label", "task", "fold", *SCORES, "status", "imputed"])
+    if df.empty:
+        return Grid(empty, [], {}, pd.DataFrame(columns=SCORES), ["the runs hold no results"])
+    excluded = {}
+    for label, g in df.groupby("label"):
+        if (g["status"] == "skipped").all():
+            msg = next((m for m in g["error_message"] if m), "skipped")
+            excluded[label] = f"not run: {msg}"
+    frameworks = sorted(set(df["label"]) - set(excluded))
+    constant, notes = _constant_table(loaded)
+    pairs = df[["task", "fold"]].drop_duplicates().sort_values(["task", "fold"])
+    by_key = df.set_index(["label", "task", "fold"])
+    rows = []
+    for label in frameworks:
+        for task, fold in pairs.itertuples(index=False):
+            key = (label, task, fold)
+            row = by_key.loc[key] if key in by_key.index else None
+            status = row["status"] if row is not None else "missing"
+            if status == "ok" and pd.notna(row["result"]):
+                vals, imputed = {k: row[k] for k in SCORES}, False
+            else:
+                vals, imputed = constant.loc[(task, fold)].to_dict(), True
+            rows.append({"label": label, "task": task, "fold": fold, **vals,
+                         "status": status, "imputed": imputed})  # fmt: skip
+    cells = pd.DataFrame(rows, columns=empty.columns)
+    for c in SCORES:
+        cells[c] = pd.to_numeric(cells[c], errors="coerce")
+    cells["imputed"] = cells["imputed"].astype(bool)
+    return Grid(cells, frameworks, excluded, constant, notes)
+
+
+def task_matrix(grid: Grid, metric: str = "result") -> pd.DataFrame:
+    """Tasks x frameworks: the mean over folds (imputed values included)."""
+    if grid.cells.empty:
+        return pd.DataFrame()
+    m = grid.cells.pivot_table(index="task", columns="label", values=metric, aggfunc="mean")
+    return m.reindex(columns=grid.frameworks)
+
+
+def t_interval(values) -> tuple[float, float, float]:
+    """Mean and 95% Student-t interval; the interval is NaN with fewer than two values."""
+    v = np.asarray([x for x in values if pd.notna(x)], dtype=float)
+    if len(v) == 0:
+        return np.nan, np.nan, np.nan
+    m = float(v.mean())
+    if len(v) < 2:
+        return m, np.nan, np.nan
+    half = float(st.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return m, m - half, m + half
+
+
+def bootstrap_folds(per_task: list[np.ndarray], n_boot: int = 1000, seed: int = 0):
+    """Mean over tasks of fold means, with a 95% interval from resampling folds within tasks.
+
+    The interval reflects fold-to-fold variation on these tasks (not other tasks): NaN when
+    no task has two folds.
+    """
+    per_task = [np.asarray(v, dtype=float) for v in per_task]
+    per_task = [v[~np.isnan(v)] for v in per_task]
+    per_task = [v for v in per_task if len(v)]
+    if not per_task:
+        return np.nan, np.nan, np.nan
+    point = float(np.mean([v.mean() for v in per_task]))
+    if all(len(v) < 2 for v in per_task):
+        return point, np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    boots = np.zeros(n_boot)
+    for v in per_task:
+        boots += v[rng.integers(0, len(v), (n_boot, len(v)))].mean(axis=1)
+    boots /= len(per_task)
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return point, float(lo), float(hi)
+
+
+def normalised(grid: Grid) -> pd.DataFrame:
+    """Tasks x frameworks: (score - constant) / (best - constant) on the task-mean result."""
+    m = task_matrix(grid)
+    if m.empty or grid.constant.empty:
+        return pd.DataFrame()
+    const = grid.constant["result"].groupby(level="task").mean().reindex(m.index)
+    best = m.max(axis=1)
+    span = (best - const).where(lambda s: s > 0)
+    return m.sub(const, axis=0).div(span, axis=0)
+
+
+def mean_ranks(matrix: pd.DataFrame) -> pd.Series:
+    """Mean over tasks of each framework's rank (1 = best, ties share the average rank)."""
+    if matrix.empty:
+        return pd.Series(dtype=float)
+    complete = matrix.dropna()
+    return complete.rank(axis=1, ascending=False, method="average").mean()
+
+
+def job_costs(results: pd.DataFrame, prices: PriceTable) -> pd.Series:
+    """Each job's cost recomputed from the price table in use (wall x cores x $/vCPU-h)."""
+    wall = results["duration"].fillna(0.0)
+    cores = results["cores"].fillna(1.0)
+    return wall / 3600.0 * cores * prices.usd_per_vcpu_hour
+
+
+def leaderboard(loaded: Loaded, grid: Grid, prices: PriceTable) -> pd.DataFrame:
+    df = loaded.results.assign(cost_usd=job_costs(loaded.results, prices))
+    ranks = mean_ranks(task_matrix(grid))
+    norm = normalised(grid)
+    rows = []
+    for label in grid.frameworks:
+        cells = grid.cells[grid.cells["label"] == label]
+        jobs = df[df["label"] == label]
+        row = {"framework": label}
+        for metric in ("acc", "balacc", "logloss"):
+            per_task = [g[metric].to_numpy() for _, g in cells.groupby("task")]
+            m, lo, hi = bootstrap_folds(per_task)
+            row.update({metric: m, f"{metric}_lo": lo, f"{metric}_hi": hi})
+        row["mean_rank"] = ranks.get(label, np.nan)
+        row["normalised"] = norm[label].mean() if label in norm else np.nan
+        row["jobs"] = len(jobs)
+        row["ok"] = int((jobs["status"] == "ok").sum())
+        row["failures"] = int(jobs["status"].isin(FAILED).sum())
+        row["imputed"] = int(cells["imputed"].sum())
+        row["train_s"] = jobs["training_duration"].mean()
+        row["cost_usd"] = jobs["cost_usd"].sum()
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return table.sort_values(["mean_rank", "normalised"], ascending=[True, False],
+                             na_position="last").reset_index(drop=True)  # fmt: skip
+
+
+def per_task(loaded: Loaded, grid: Grid) -> pd.DataFrame:
+    rows = []
+    for (task, label), g in grid.cells.groupby(["task", "label"], sort=True):
+        row = {
+            "task": task,
+            "framework": label,
+            "folds": len(g),
+            "imputed": int(g["imputed"].sum()),
+        }
+        for metric in SCORES:
+            m, lo, hi = t_interval(g[metric])
+            row.update({metric: m, f"{metric}_lo": lo, f"{metric}_hi": hi})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    prof = loaded.profiles.reindex(columns=["rows", "features", "classes"])
+    table = table.join(prof, on="task")
+    table["rank"] = table.groupby("task")["result"].rank(ascending=False, method="average")
+    return table.sort_values(["task", "rank"]).reset_index(drop=True)
+
+
+def pareto(points: pd.DataFrame, x: str, y: str) -> pd.Series:
+    """True where no other point has lower-or-equal ``x`` and higher-or-equal ``y`` (one strict)."""
+    ok = points[[x, y]].notna().all(axis=1)
+    front = pd.Series(False, index=points.index)
+    p = points[ok]
+    for i, r in p.iterrows():
+        dominated = (
+            (p[x] <= r[x]) & (p[y] >= r[y]) & ((p[x] < r[x]) | (p[y] > r[y]))
+        ).any()  # fmt: skip
+        front[i] = not dominated
+    return front
+
+
+def pareto_table(loaded: Loaded, board: pd.DataFrame, prices: PriceTable) -> pd.DataFrame:
+    if board.empty:
+        return pd.DataFrame()
+    df = loaded.results[loaded.results["status"] != "skipped"]
+    fit = df["training_duration"].fillna(df["duration"])
+    per = pd.DataFrame({"label": df["label"], "fit": fit})
+    t = board[["framework", "normalised", "mean_rank", "cost_usd"]].copy()
+    t["train_s"] = t["framework"].map(per.groupby("label")["fit"].mean())
+    t["score"] = t["normalised"]
+    if t["score"].isna().all():  # no constant predictor to normalise against: raw mean result
+        t["score"] = t["framework"].map(
+            loaded.results[loaded.results["status"] == "ok"].groupby("label")["result"].mean()
+        )
+    t["front_time"] = pareto(t, "train_s", "score")
+    t["front_cost"] = pareto(t, "cost_usd", "score")
+    return t
+
+
+def budget_table(loaded: Loaded) -> pd.DataFrame:
+    df = loaded.results[loaded.results["status"] != "skipped"].copy()
+    if df.empty:
+        return pd.DataFrame()
+    df["fit_ratio"] = df["training_duration"] / df["budget_s"]
+    df["wall_ratio"] = df["duration"] / df["budget_s"]
+    rows = []
+    for label, g in df.groupby("label"):
+        fr = g["fit_ratio"].dropna()
+        rows.append({
+            "framework": label,
+            "jobs": len(g),
+            "budget_s": g["budget_s"].median(),
+            "fit_ratio_median": fr.median() if len(fr) else np.nan,
+            "fit_ratio_p95": fr.quantile(0.95) if len(fr) else np.nan,
+            "fit_ratio_max": fr.max() if len(fr) else np.nan,
+            "wall_ratio_max": g["wall_ratio"].max(),
+            "over_budget": int((g["training_duration"] > g["budget_s"]).sum()),
+            "timeouts": int((g["status"] == "timeout").sum()),
+            "memory_kills": int((g["status"] == "memory").sum()),
+            "peak_rss_mb_max": g["peak_rss_mb"].max(),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def ratios(loaded: Loaded) -> pd.DataFrame:
+    """Per job: fit time / budget and wall time / budget (for the distribution plot)."""
+    df = loaded.results[loaded.results["status"] != "skipped"]
+    return pd.DataFrame({
+        "framework": df["label"],
+        "fit_ratio": df["training_duration"] / df["budget_s"],
+        "wall_ratio": df["duration"] / df["budget_s"],
+        "kill_ratio": (df["budget_s"] + df["grace_s"]) / df["budget_s"],
+        "status": df["status"],
+    })  # fmt: skip
+
+
+def failures(loaded: Loaded, grid: Grid) -> pd.DataFrame:
+    df = loaded.results[loaded.results["status"] != "ok"]
+    cols = ["run", "label", "task", "fold", "status", "error_type", "error_message"]
+    out = df[cols].rename(columns={"label": "framework"}).copy()
+    compared = set(grid.frameworks)
+    out["imputed"] = [
+        "yes (constant predictor)" if f in compared else "no (framework not compared)"
+        for f in out["framework"]
+    ]
+    return out.reset_index(drop=True)
+
+
+def cost_table(loaded: Loaded, prices: PriceTable) -> pd.DataFrame:
+    df = loaded.results.assign(cost_usd=job_costs(loaded.results, prices))
+    if df.empty:
+        return pd.DataFrame()
+    df["wall_h"] = df["duration"].fillna(0) / 3600.0
+    df["vcpu_h"] = df["wall_h"] * df["cores"].fillna(1)
+    g = df.groupby("label")
+    t = pd.DataFrame({
+        "jobs": g.size(), "wall_h": g["wall_h"].sum(), "vcpu_h": g["vcpu_h"].sum(),
+        "cost_usd": g["cost_usd"].sum(), "cost_per_job_usd": g["cost_usd"].mean(),
+    })  # fmt: skip
+    for p in prices.projections:
+        t[f"{p.name}_usd"] = [p.cost(w, v) for w, v in zip(t["wall_h"], t["vcpu_h"], strict=True)]
+    t = t.reset_index().rename(columns={"label": "framework"})
+    total = t.drop(columns=["framework"]).sum(numeric_only=True)
+    total["cost_per_job_usd"] = total["cost_usd"] / max(total["jobs"], 1)
+    return pd.concat([t, pd.DataFrame([{"framework": "total", **total}])], ignore_index=True)
