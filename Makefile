@@ -18,9 +18,15 @@ $(STAMP): pyproject.toml
 bench: $(STAMP)
 	$(VENV)/bin/automl-bench run --suite default $(ARGS)
 
-test: $(STAMP)
+# The report test opens the HTML report in headless Chromium (Debian's package; CI runs as
+# root on Debian). Installed once, when missing.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
-	@$(VENV)/bin/python -m pytest $(ARGS); rc=$$?; \
+	@AUTOML_BENCH_REQUIRE_BROWSER=1 $(VENV)/bin/python -m pytest $(ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)

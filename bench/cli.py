@@ -76,6 +76,40 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--grace-margin", type=float, default=d.margin,
                    help="extra fraction of the budget allowed before a job is killed as timeout")  # fmt: skip
     _data_options(r)
+    r.add_argument("--no-report", action="store_true",
+                   help="do not build the comparison report (RUN_DIR/report) at the end")  # fmt: skip
+
+    rp = sub.add_parser(
+        "report",
+        help="build the comparison report (HTML, Markdown, CSV) from one or several runs",
+        description=(
+            "Write index.html (self-contained), report.md and tables/*.csv comparing the "
+            "frameworks in the given run directories, and print the leaderboard."
+        ),
+    )
+    rp.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
+    rp.add_argument("--out", type=Path,
+                    help="output directory (default: RUN_DIR/report for one run, "
+                    "reports/<names> for several)")  # fmt: skip
+    rp.add_argument("--prices", type=Path,
+                    help="price table YAML (default: $AUTOML_BENCH_PRICES or the shipped one)")  # fmt: skip
+
+    e = sub.add_parser(
+        "estimate",
+        help="before running: jobs, CPU-hours, dollars and expected wall time",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    e.add_argument("--suite", default="default", help="suite name or YAML path")
+    e.add_argument("--frameworks", help="comma-separated framework variants (default: the suite's)")
+    e.add_argument("--budget", type=float, help="training budget per job in seconds")
+    e.add_argument("--folds", type=_positive_int, help="only the first N folds of each task")
+    e.add_argument("--parallel", type=_positive_int, default=1, help="parallel job slots")
+    e.add_argument("--prices", type=Path, help="price table YAML")
+    e.add_argument("--calibrate", type=Path, nargs="+", metavar="RUN_DIR",
+                   help="refit the timing model from runs measured on this machine")  # fmt: skip
+    e.add_argument("--setup-grace", type=float, default=d.setup_s, help="as for run")
+    e.add_argument("--grace-margin", type=float, default=d.margin, help="as for run")
+    _data_options(e)
 
     ls = sub.add_parser(
         "list",
@@ -113,7 +147,12 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _split(text):
+    return [f.strip() for f in text.split(",") if f.strip()] if text else None
+
+
 def cmd_run(args) -> int:
+    from bench.cost import load_prices
     from bench.executor import Limits
     from bench.leaderboard import leaderboard, render
     from bench.progress import Reporter
@@ -136,6 +175,7 @@ def cmd_run(args) -> int:
         openml_server=args.openml_server,
         cache_dir=args.cache_dir,
     )
+    load_prices()  # a bad $AUTOML_BENCH_PRICES file fails here, before anything is written
     prep = prepare(opts)  # all input checks happen here, before anything is written
     reporter = Reporter(err)
     try:
@@ -148,6 +188,61 @@ def cmd_run(args) -> int:
     out.print(f"executed {summary.executed} of {summary.planned} jobs ({counts})")
     out.print(f"results: {summary.run_dir / 'results.csv'}")
     out.print(f"run directory: {summary.run_dir}")
+    if args.no_report:
+        return 0
+    return _report_after_run(summary.run_dir)
+
+
+def _report_after_run(run_dir: Path) -> int:
+    try:
+        from bench.report import write_report
+    except ImportError as e:
+        err.print(f"report not built ({e}): pip install -e '.[report]', then "
+                  f"automl-bench report {run_dir}")  # fmt: skip
+        return 0
+    try:
+        written = write_report([run_dir])
+    except Exception:
+        err.print("building the report failed (the run's results are stored; rebuild with "
+                  f"`automl-bench report {run_dir}`):\n" + traceback.format_exc(),
+                  markup=False, highlight=False)  # fmt: skip
+        return 1
+    out.print(f"report: {written.html}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from bench.report import write_report
+    from bench.report.console import render
+
+    written = write_report(args.run_dirs, args.out, args.prices)
+    out.print(render(written.report))
+    out.print(f"report: {written.html}")
+    out.print(f"markdown: {written.markdown}")
+    out.print(f"tables: {written.out_dir / 'tables'}")
+    return 0
+
+
+def cmd_estimate(args) -> int:
+    from bench.cost import load_prices
+    from bench.estimate import estimate, render
+    from bench.executor import Limits
+    from bench.runner import RunOptions
+
+    opts = RunOptions(
+        suite=args.suite,
+        frameworks=_split(args.frameworks),
+        budget=args.budget,
+        folds=args.folds,
+        parallel=args.parallel,
+        limits=Limits(setup_s=args.setup_grace, margin=args.grace_margin),
+        openml_cache=args.openml_cache,
+        openml_server=args.openml_server,
+        cache_dir=args.cache_dir,
+    )
+    est = estimate(opts, load_prices(args.prices), calibrate_from=args.calibrate)
+    for line in render(est):
+        out.print(line)
     return 0
 
 
@@ -262,7 +357,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     _setup_logging()
     try:
-        return {"run": cmd_run, "list": cmd_list, "show": cmd_show}[args.command](args)
+        return {"run": cmd_run, "list": cmd_list, "show": cmd_show, "report": cmd_report,
+                "estimate": cmd_estimate}[args.command](args)  # fmt: skip
     except BadInput as e:
         err.print(f"[red]error:[/] {e}", markup=True, highlight=False)
         return 2
