@@ -47,6 +47,7 @@ class Model(BaseModel):
     features: float = 1.0
     classes: float = 1.0
     n_estimators: int | None = None  # work: the adapter's default when a variant sets none
+    stop_at: float | None = None  # work: the learner stops itself at this share of its budget
     source: str = ""
 
 
@@ -97,6 +98,11 @@ def fit_seconds(m: Model, budget_s: float, rows: float, features: int, classes: 
     if m.kind == "fixed":
         return m.fit_s
     return m.fit_s + m.coef * units(m, rows, features, classes, params)
+
+
+def stop_seconds(m: Model, budget_s: float) -> float:
+    """When a learner that honours its budget stops on its own (inf if it does not)."""
+    return math.inf if m.stop_at is None else m.stop_at * budget_s
 
 
 # -- calibration from measured runs ----------------------------------------------------------
@@ -150,6 +156,8 @@ def calibrate(timings: Timings, run_dirs) -> tuple[Timings, list[str]]:
             upd["fit_s"] = float(rows["fit_s"].median())
         else:
             logs = []
+            if base.stop_at is not None:  # fits cut short by the learner's own deadline
+                rows = rows[rows["training_duration"] < 0.95 * base.stop_at * rows["budget_s"]]
             for r in rows.itertuples():
                 train, f, c = shapes[r.task]
                 n = train[int(r.fold)] if int(r.fold) < len(train) else train[0]
@@ -189,7 +197,7 @@ class Estimate:
     makespan_s: float
     prices: PriceTable
     models: dict[str, Model]
-    load: float = 0.0  # 1-minute load average before the estimate
+    load: float = 0.0  # other CPU-hungry processes measured before the estimate
     slowdown: float = 1.0  # expected stretch of every job at that load
     loaded_makespan_s: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -244,6 +252,25 @@ def schedule(jobs: list[JobEstimate], parallel: int, n_cpus: int, loaded: bool =
     return t
 
 
+def contention(n_cpus: int, seconds: float = 1.0) -> float:
+    """How many CPU-hungry processes other than ours compete for the CPUs right now.
+
+    Measured, not read from the load average (which also counts processes waiting on I/O):
+    spin for ``seconds`` and see what share of a core the scheduler gives. With D others on
+    n CPUs a new process gets n / (D + 1), so D = n / share - 1. A share near 1 cannot tell
+    idle from "fewer others than CPUs"; then the 1-minute load average, capped at n - 1,
+    stands in.
+    """
+    w0, c0 = time.perf_counter(), time.process_time()
+    while time.perf_counter() - w0 < seconds:
+        sum(range(2000))
+    share = (time.process_time() - c0) / max(time.perf_counter() - w0, 1e-9)
+    if share < 0.95:
+        return max(0.0, n_cpus / max(share, 1e-3) - 1.0)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return min(load, n_cpus - 1.0)
+
+
 def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = None,
              calibrate_from=None) -> Estimate:  # fmt: skip
     """``opts``: a bench.runner.RunOptions (suite, frameworks, budget, folds, parallel, limits)."""
@@ -257,7 +284,8 @@ def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = N
     if calibrate_from:
         timings, notes = calibrate(timings, calibrate_from)
     t0 = time.perf_counter()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0  # before we add our own
+    others = contention(len(available_cpus()))  # before we add our own work
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     prep = prepare(opts)  # loads and validates every task, exactly as `run` does first
     load_s = time.perf_counter() - t0
     shapes, cached = {}, []
@@ -270,18 +298,20 @@ def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = N
     models = {v.name: model_for(timings, v.name, v.adapter) for v in prep.variants}
     n_cpus = len(available_cpus())
     slots = max(1, min(opts.parallel, n_cpus // max(1, prep.constraint.cores)))
-    # CPU-bound jobs on a shared machine: with `load` runnable processes already there plus
-    # our own slots, each job gets n_cpus / (load + slots x cores) of a core when that is < 1.
-    slowdown = max(1.0, (load + slots * prep.constraint.cores) / n_cpus)
+    # CPU-bound jobs on a shared machine: with `others` CPU-hungry processes already there
+    # plus our own slots, each job gets n_cpus / (others + slots x cores) of a core if < 1.
+    slowdown = max(1.0, (others + slots * prep.constraint.cores) / n_cpus)
     jobs = []
     for j in plan:
         m = models[j.framework]
         train, f, c = shapes[j.task]
         fit = fit_seconds(m, j.budget_s, train[j.fold], f, c, j.params)
         kill = j.budget_s + limits.grace(j.budget_s)
-        # a budget-filling system stops at its budget whatever the load; its overhead stretches
-        busy = m.overhead_s * slowdown + (fit if m.kind == "budget" else fit * slowdown)
-        wall = m.overhead_s + fit
+        # a budget-filling system stops at its budget whatever the load, and so does a learner
+        # with its own deadline; the rest of the job stretches with the load
+        stop = stop_seconds(m, j.budget_s)
+        busy = m.overhead_s * slowdown + (fit if m.kind == "budget" else min(fit * slowdown, stop))
+        wall = m.overhead_s + min(fit, stop)
         jobs.append(JobEstimate(j.framework, j.task, j.fold, j.cores,
                                 min(wall, kill) + timings.driver_per_job_s, kill, wall > kill,
                                 min(busy, kill) + timings.driver_per_job_s))  # fmt: skip
@@ -292,8 +322,10 @@ def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = N
     if opts.parallel > n_cpus:
         notes.append(f"--parallel {opts.parallel} exceeds this machine's {n_cpus} CPUs: "
                      "jobs wait for free cores")  # fmt: skip
+    notes.append(f"1-minute load average {load:.1f}; measured competing CPU-bound processes "
+                 f"{others:.1f}")  # fmt: skip
     return Estimate(prep.suite.name, jobs, opts.parallel, slots, setup, makespan, prices,
-                    models, load, slowdown, loaded_makespan, notes)  # fmt: skip
+                    models, others, slowdown, loaded_makespan, notes)  # fmt: skip
 
 
 def hms(seconds: float) -> str:
@@ -327,8 +359,8 @@ def render(est: Estimate) -> list:
     ]
     if est.slowdown > 1.0:
         lines.append(
-            f"at the current load (1-min load average {est.load:.1f} on {len(available_cpus())} "
-            f"CPUs, jobs ~{est.slowdown:.1f}x slower): {hms(est.loaded_wall_s)} "
+            f"at the current load ({est.load:.1f} other CPU-bound processes on "
+            f"{len(available_cpus())} CPUs, jobs ~{est.slowdown:.1f}x slower): {hms(est.loaded_wall_s)} "
             f"({est.loaded_wall_s:.0f} s)"
         )
     capped = sum(j.capped for j in est.jobs)

@@ -157,7 +157,18 @@ def normalised(grid: Grid) -> pd.DataFrame:
     const = grid.constant["result"].groupby(level="task").mean().reindex(m.index)
     best = m.max(axis=1)
     span = (best - const).where(lambda s: s > 0)
-    return m.sub(const, axis=0).div(span, axis=0)
+    return m.sub(const, axis=0).div(span, axis=0).round(12)  # constant: exactly 0
+
+
+def unstable_normalisation(grid: Grid, rel: float = 0.02) -> list[str]:
+    """Tasks where the best framework barely beats the constant predictor: dividing by that
+    small margin makes normalised scores there large in magnitude (and dominate means)."""
+    m = task_matrix(grid)
+    if m.empty or grid.constant.empty:
+        return []
+    const = grid.constant["result"].groupby(level="task").mean().reindex(m.index)
+    span = m.max(axis=1) - const
+    return sorted(t for t in m.index if 0 < span[t] < rel * max(abs(const[t]), 1e-12))
 
 
 def mean_ranks(matrix: pd.DataFrame) -> pd.Series:

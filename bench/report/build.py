@@ -257,12 +257,22 @@ def _conclusions(loaded, grid, board, cd, rat) -> list[str]:
             f"{n_imp} of {len(grid.cells)} framework x task x fold values had no result and were "
             "imputed with the constant predictor's result (marked * where they enter)."
         )
+    shaky = ag.unstable_normalisation(grid)
+    if shaky:
+        out.append(
+            f"On {', '.join(shaky)} no framework beats the constant predictor by more than 2%: "
+            "normalised scores there divide by a tiny margin and can be large negative numbers "
+            "that dominate the mean; compare mean ranks instead."
+        )
     if len(fws) >= 2 and len(tasks) >= 2 and not board.empty and cd is not None and cd.available:
         best, second = board.iloc[0], board.iloc[1] if len(board) > 1 else None
         line = (
             f"Best mean rank: {best['framework']} ({best['mean_rank']:.2f} over {cd.n_tasks} tasks)"
         )
-        if second is not None:
+        if second is not None and abs(second["mean_rank"] - best["mean_rank"]) < 1e-9:
+            line = (f"{best['framework']} and {second['framework']} share the best mean rank "
+                    f"({best['mean_rank']:.2f} over {cd.n_tasks} tasks)")  # fmt: skip
+        elif second is not None:
             p = cd.pvalues.loc[best["framework"], second["framework"]]
             verdict = "significant" if p < stats.ALPHA else "not significant"
             line += (f"; its difference to the runner-up {second['framework']} "
