@@ -319,6 +319,9 @@ def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = N
     loaded_makespan = schedule(jobs, opts.parallel, n_cpus, loaded=True)
     # task loading happens again at run start, plus writing the task files once
     setup = timings.run_setup_s + 2.0 * load_s
+    for u in getattr(prep, "unavailable", []):
+        notes.append(f"task {u.name!r} is unavailable ({u.reason}); its jobs will be recorded "
+                     "as failed without running and are not counted here")  # fmt: skip
     if opts.parallel > n_cpus:
         notes.append(f"--parallel {opts.parallel} exceeds this machine's {n_cpus} CPUs: "
                      "jobs wait for free cores")  # fmt: skip

@@ -18,10 +18,11 @@ from scipy import stats as st
 
 from bench.cost import PriceTable
 from bench.report.baseline import constant_scores
-from bench.report.load import Loaded
+from bench.report.load import EXTRA_PROFILE, Loaded
 
 SCORES = ("result", "acc", "balacc", "logloss")
 FAILED = ("failed", "timeout", "memory")
+RANGES = {"acc": (0.0, 1.0), "balacc": (0.0, 1.0), "logloss": (0.0, np.inf)}
 
 
 @dataclass
@@ -226,12 +227,14 @@ def per_task(loaded: Loaded, grid: Grid) -> pd.DataFrame:
         }
         for metric in SCORES:
             m, lo, hi = t_interval(g[metric])
-            row.update({metric: m, f"{metric}_lo": lo, f"{metric}_hi": hi})
+            low, high = RANGES.get(metric, (-np.inf, np.inf))  # few folds: wide t-intervals
+            row.update({metric: m, f"{metric}_lo": max(lo, low) if pd.notna(lo) else lo,
+                        f"{metric}_hi": min(hi, high) if pd.notna(hi) else hi})  # fmt: skip
         rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty:
         return table
-    prof = loaded.profiles.reindex(columns=["rows", "features", "classes"])
+    prof = loaded.profiles.reindex(columns=["rows", "features", "classes", *EXTRA_PROFILE])
     table = table.join(prof, on="task")
     table["rank"] = table.groupby("task")["result"].rank(ascending=False, method="average")
     return table.sort_values(["task", "rank"]).reset_index(drop=True)

@@ -19,6 +19,7 @@ from bench.store import COLUMNS, Store
 from bench.yamlio import read_yaml
 
 CONSTANT_ADAPTER = "adapters.constant:ConstantPredictor"
+EXTRA_PROFILE = ("imbalance", "sparsity", "missing_ratio")
 NUMERIC = (
     "fold", "result", "acc", "balacc", "logloss", "f1_macro", "auc_ovr", "duration",
     "training_duration", "predict_duration", "models_count", "cpu_time", "peak_rss_mb",
@@ -100,6 +101,11 @@ def _profile(task_dir: Path) -> dict:
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     out[key] = int(v)
                     break
+        if name == "profile.json":  # bench.profile's difficulty markers, when present
+            for key in EXTRA_PROFILE:
+                v = data.get(key)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    out[key] = float(v)
         out.setdefault("source", name)
     return out
 
@@ -163,7 +169,7 @@ def load_runs(run_dirs) -> Loaded:
         constant = {"constant"}
     constant_labels = set(results.loc[results["framework"].isin(constant), "label"])
     prof = pd.DataFrame.from_dict(profiles, orient="index")
-    prof = prof.reindex(columns=["rows", "features", "classes", "source"])
+    prof = prof.reindex(columns=["rows", "features", "classes", *EXTRA_PROFILE, "source"])
     return Loaded(runs, results, prof, notes, constant_labels)
 
 

@@ -72,17 +72,21 @@ def leaderboard(board: pd.DataFrame) -> Table:
 
 
 def per_task(pt: pd.DataFrame, metric_name: str) -> Table:
+    extra = [c for c in ("imbalance", "sparsity", "missing_ratio")
+             if c in pt.columns and pt[c].notna().any()]  # fmt: skip
     t = Table(
-        ["task", "rows", "features", "classes", "framework", "rank", f"result ({metric_name})",
-         "accuracy", "log loss", "balanced acc.", "folds", "imputed"],
-        caption=("Mean and 95% t-interval over folds. rows / features / classes: the task's "
-                 "profile (- when the run does not record it). * = imputed folds included."),
+        ["task", "rows", "features", "classes", *[c.replace("_", " ") for c in extra],
+         "framework", "rank", f"result ({metric_name})", "accuracy", "log loss",
+         "balanced acc.", "folds", "imputed"],
+        caption=("Mean and 95% t-interval over folds (clipped to the metric's range). rows / features / classes: the task's "
+                 "profile (- when the run does not record it); imbalance = majority / minority "
+                 "class rows, sparsity = share of zero cells. * = imputed folds included."),
     )  # fmt: skip
     for _, r in pt.iterrows():
         star = " *" if r["imputed"] else ""
         t.rows.append([
             text(r["task"]), num(r.get("rows")), num(r.get("features")), num(r.get("classes")),
-            text(r["framework"]), num(r["rank"], 3),
+            *[num(r[c], 3) for c in extra], text(r["framework"]), num(r["rank"], 3),
             interval(r["result"], r["result_lo"], r["result_hi"]) + star,
             interval(r["acc"], r["acc_lo"], r["acc_hi"]) + star,
             interval(r["logloss"], r["logloss_lo"], r["logloss_hi"]) + star,
