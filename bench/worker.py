@@ -30,9 +30,26 @@ def pin_cpus(cpus) -> None:
         os.sched_setaffinity(0, set(cpus))
 
 
-def run(job_dir: Path) -> dict:
+def limit_loaded_thread_pools(cores: int):
+    """Resize thread pools of native libraries already loaded (a warm start forks a process
+    that imported them): BLAS and OpenMP via threadpoolctl, Arrow's CPU pool. Libraries
+    loaded later read the thread variables the executor set."""
+    from threadpoolctl import threadpool_limits
+
+    limiter = threadpool_limits(limits=cores)
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].set_cpu_count(cores)
+    return limiter
+
+
+def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     spec = json.loads((job_dir / "spec.json").read_text())
     pin_cpus(spec.get("cpus"))
+    from bench.launcher import become_subreaper
+
+    # orphaned grandchildren (a setsid'd JVM whose launcher exited) stay in our tree
+    become_subreaper()
+    limiter = limit_loaded_thread_pools(warm_cores) if warm_cores else None  # noqa: F841
     # heavy imports only after pinning, so thread pools size themselves to the pinned cores
     import importlib
 
@@ -92,11 +109,16 @@ def run(job_dir: Path) -> dict:
     }
 
 
-def main(argv=None) -> int:
+def main(argv=None, warm_cores: int | None = None) -> int:
+    """Run the job in JOB_DIR. ``warm_cores`` is set when forked from a warm launcher."""
     argv = sys.argv[1:] if argv is None else argv
     job_dir = Path(argv[0])
+    # first sign of life: a worker that exits without this file could not start (an
+    # infrastructure failure the executor retries), not a framework error
+    _write_json(job_dir / "started.json", {"pid": os.getpid(), "python": sys.executable,
+                                           "warm": bool(warm_cores), "time": time.time()})  # fmt: skip
     try:
-        outcome = run(job_dir)
+        outcome = run(job_dir, warm_cores)
     except BaseException as e:  # the job's failure is a result, reported to the driver
         outcome = {
             "status": "failed",
