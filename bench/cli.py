@@ -66,7 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--out", type=Path, help="run directory (default: results/<suite name>)")
     r.add_argument(
-        "--parallel", type=_positive_int, default=1, help="parallel job slots (packed by cores)"
+        "--parallel",
+        type=_positive_int,
+        default=1,
+        help="parallel job slots, packed by cores and memory (never more than the machine has)",
     )
     r.add_argument(
         "--rerun-failed", action="store_true", help="also rerun jobs whose stored status is not ok"
@@ -75,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds allowed beyond the budget for worker/JVM start and data load")  # fmt: skip
     r.add_argument("--grace-margin", type=float, default=d.margin,
                    help="extra fraction of the budget allowed before a job is killed as timeout")  # fmt: skip
+    r.add_argument("--kill-grace", type=float, default=d.kill_grace_s,
+                   help="seconds between SIGTERM and SIGKILL of a job's process tree on timeout")  # fmt: skip
+    r.add_argument("--oversubscribe", action="store_true",
+                   help="run --parallel slots even when their cores/memory exceed the machine's")  # fmt: skip
+    r.add_argument("--retries", type=int, default=d.retries,
+                   help="retries of infrastructure failures (worker could not start, killed by "
+                        "the OS); framework errors are results, rerun with --rerun-failed")  # fmt: skip
+    r.add_argument("--cold-start", action="store_true",
+                   help="start each worker as a fresh interpreter instead of forking a warm one")  # fmt: skip
     _data_options(r)
     r.add_argument("--no-report", action="store_true",
                    help="do not build the comparison report (RUN_DIR/report) at the end")  # fmt: skip
@@ -153,7 +165,10 @@ def _split(text):
 
 def cmd_run(args) -> int:
     from bench.cost import load_prices
-    from bench.executor import Limits
+    from bench.executor import Limits, prestart_launcher
+
+    if not args.cold_start:  # its imports overlap with ours below
+        prestart_launcher(args.suite)
     from bench.leaderboard import leaderboard, render
     from bench.progress import Reporter
     from bench.runner import RunOptions, execute, prepare
@@ -170,7 +185,14 @@ def cmd_run(args) -> int:
         out=args.out,
         parallel=args.parallel,
         rerun_failed=args.rerun_failed,
-        limits=Limits(setup_s=args.setup_grace, margin=args.grace_margin),
+        oversubscribe=args.oversubscribe,
+        limits=Limits(
+            setup_s=args.setup_grace,
+            margin=args.grace_margin,
+            kill_grace_s=args.kill_grace,
+            retries=max(0, args.retries),
+            warm=not args.cold_start,
+        ),  # fmt: skip
         openml_cache=args.openml_cache,
         openml_server=args.openml_server,
         cache_dir=args.cache_dir,

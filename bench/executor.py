@@ -1,35 +1,59 @@
-"""Local executor: runs each job's worker in its own process group, in parallel slots packed
-by cores, and enforces wall time and memory on the whole process tree.
+"""Local executor: runs each job's worker isolated, in parallel slots packed by cores and
+memory, and enforces wall time, memory and cores on the whole process tree.
 
 Limits (recorded per row):
 - wall time: ``budget + grace`` where ``grace = setup_s + margin * budget``. The setup
-  allowance covers interpreter/JVM start and data loading; the margin covers backends that
-  finish their last step a little late. On breach the tree is terminated, then killed:
-  status ``timeout``.
-- memory: the tree's total RSS is sampled every ``poll_s`` seconds; above ``memory_mb`` the
-  tree is killed: status ``memory``.
-- cores: the worker pins itself to the CPU ids it is given before importing any numeric
-  library, and BLAS/OpenMP thread variables are set to the job's cores.
+  allowance covers worker/JVM start and data loading; the margin covers backends that
+  finish their last step a little late. On breach the tree gets SIGTERM, and SIGKILL
+  ``kill_grace_s`` later if anything is left: status ``timeout``.
+- memory: the tree's total RSS is sampled every ``poll_s`` seconds; when it exceeds
+  ``memory_mb`` the tree's PSS is read (shared pages split between the processes sharing
+  them, so a forked pool is not charged n times for its parent's pages) and above
+  ``memory_mb`` the tree is killed at once: status ``memory``. The kernel's own peak RSS of
+  the worker (``ru_maxrss``, reported at exit) catches a spike between two samples. The
+  recorded ``peak_rss_mb`` is the largest amount charged (RSS sum, or PSS above the limit).
+- cores: the worker pins itself to the CPU ids it is given (affinity is inherited by every
+  thread and child; a thread that widens its own affinity is put back within
+  ``REPIN_EVERY_S``), thread pools already loaded are resized (threadpoolctl), and the
+  thread variables of BLAS/OpenMP/numexpr/Arrow/joblib and ``-XX:ActiveProcessorCount``
+  for Java (``JAVA_TOOL_OPTIONS``) are set to the job's cores.
+
+Workers are started by :mod:`bench.launcher` (warm fork, or exec of ``Task.python``), which
+also guarantees that nothing of a job outlives it or the driver.
+
+Failures of the infrastructure (the worker could not start, it was SIGKILLed by someone
+other than us, e.g. the kernel's OOM killer, or the launcher died) are retried up to
+``retries`` times; the number of attempts is recorded. A framework's own failure is a
+result and is not retried.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.proctree import ProcessTree
+import psutil
+
+from bench.errors import BadInput
+from bench.launcher import Launcher, LauncherError
+from bench.proctree import ProcessTree, proc_table, sweep_session
 
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-    "NUMEXPR_MAX_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS", "AUTOML_BENCH_CORES",
+    "NUMEXPR_MAX_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS", "GOTO_NUM_THREADS",
+    "ARROW_NUM_THREADS", "LOKY_MAX_CPU_COUNT", "RAYON_NUM_THREADS", "POLARS_MAX_THREADS",
+    "AUTOML_BENCH_CORES",
 )  # fmt: skip
+JOB_MARKER = "AUTOML_BENCH_JOB_DIR"  # in every job process's environment (found by tests)
+MAX_LAUNCHER_STARTS = 4
+REPIN_EVERY_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,9 @@ class Limits:
     setup_s: float = 15.0
     margin: float = 0.10
     poll_s: float = 0.05
+    kill_grace_s: float = 1.0
+    retries: int = 2
+    warm: bool = True
 
     def grace(self, budget_s: float) -> float:
         return self.setup_s + self.margin * budget_s
@@ -65,6 +92,8 @@ class Outcome:
     worker: dict = field(default_factory=dict)
     error_type: str | None = None
     error_message: str | None = None
+    attempts: int = 1
+    infrastructure: bool = False  # a failure of ours or the OS's, not the framework's
 
 
 def available_cpus() -> list[int]:
@@ -73,118 +102,390 @@ def available_cpus() -> list[int]:
     return list(range(os.cpu_count() or 1))
 
 
+def available_memory_mb() -> int:
+    return int(psutil.virtual_memory().available / 2**20)
+
+
+# -- packing -------------------------------------------------------------------------------
+
+
+@dataclass
+class SlotPlan:
+    slots: int
+    cpus: list[int]
+    memory_mb: int
+    oversubscribe: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def check_fits(cores: int, memory_mb: int, oversubscribe: bool, cpus=None, machine_mb=None):
+    """BadInput if one job alone needs more than this machine has (unless oversubscribing)."""
+    n = len(cpus if cpus is not None else available_cpus())
+    mem = machine_mb if machine_mb is not None else available_memory_mb()
+    if oversubscribe:
+        return
+    if cores > n:
+        raise BadInput(f"constraint asks for cores={cores} per job but this machine has {n} "
+                       "CPUs; lower cores or pass --oversubscribe")  # fmt: skip
+    if memory_mb > mem:
+        raise BadInput(f"constraint asks for memory_mb={memory_mb} per job but {mem} MB are "
+                       "available; lower memory_mb or pass --oversubscribe")  # fmt: skip
+
+
+def plan_slots(parallel: int, cores: int, memory_mb: int, oversubscribe: bool = False,
+               cpus=None, machine_mb=None) -> SlotPlan:  # fmt: skip
+    """How many jobs may run at once so that their cores and memory fit the machine."""
+    cpus = list(cpus if cpus is not None else available_cpus())
+    mem = machine_mb if machine_mb is not None else available_memory_mb()
+    check_fits(cores, memory_mb, oversubscribe, cpus, mem)
+    fit = max(1, min(len(cpus) // max(cores, 1), mem // max(memory_mb, 1)))
+    plan = SlotPlan(min(parallel, fit), cpus, mem, oversubscribe)
+    need = f"{parallel} x ({cores} cores, {memory_mb} MB)"
+    have = f"{len(cpus)} CPUs, {mem} MB available"
+    if parallel > fit and oversubscribe:
+        plan.slots = parallel
+        plan.notes.append(f"oversubscribing: {need} on {have}; jobs share cores and their "
+                          "timings are not comparable to an unshared run")  # fmt: skip
+    elif parallel > fit:
+        plan.notes.append(f"--parallel {parallel} reduced to {fit}: {need} does not fit "
+                          f"{have} (--oversubscribe to run {parallel} anyway)")  # fmt: skip
+    elif oversubscribe and (cores > len(cpus) or memory_mb > mem):
+        plan.notes.append(f"oversubscribing: one job asks for {cores} cores, {memory_mb} MB "
+                          f"on {have}")  # fmt: skip
+    return plan
+
+
+# -- environment of a job ------------------------------------------------------------------
+
+
+def job_env(cores: int, job_dir: Path, base: dict | None = None) -> dict:
+    """Variables a job's processes get on top of the driver's environment."""
+    base = os.environ if base is None else base
+    env = {v: str(cores) for v in THREAD_VARIABLES}
+    java = base.get("JAVA_TOOL_OPTIONS", "")
+    env["JAVA_TOOL_OPTIONS"] = f"{java} -XX:ActiveProcessorCount={cores}".strip()
+    env[JOB_MARKER] = str(job_dir)
+    return env
+
+
+def _oom_kills() -> int | None:
+    try:
+        with open("/proc/vmstat") as f:
+            for line in f:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+# -- one running job -------------------------------------------------------------------------
+
+
 class _Running:
-    def __init__(self, task: Task, cpus: list[int], limits: Limits):
-        self.task, self.cpus = task, cpus
+    def __init__(self, task: Task, attempt: int, cpus: list[int], limits: Limits, launcher):
+        self.task, self.attempt, self.cpus, self.limits = task, attempt, cpus, limits
         self.grace = limits.grace(task.budget_s)
         self.deadline_s = task.budget_s + self.grace
+        self.key = f"{task.job_id}:{attempt}"
+        self.warm = limits.warm and os.path.abspath(task.python) == os.path.abspath(sys.executable)
         spec_path = task.job_dir / "spec.json"
         spec = json.loads(spec_path.read_text())
-        spec["cpus"] = cpus
+        spec["cpus"], spec["attempt"] = cpus, attempt
         spec_path.write_text(json.dumps(spec, indent=1))
-        for stale in ("outcome.json", "predictions.parquet"):
+        for stale in ("outcome.json", "predictions.parquet", "started.json", "worker.json"):
             (task.job_dir / stale).unlink(missing_ok=True)
-        env = dict(os.environ)
-        env.update({v: str(task.cores) for v in THREAD_VARIABLES})
-        self.log = open(task.job_dir / "worker.log", "ab")
-        self.start = time.monotonic()
-        self.proc = subprocess.Popen(
-            [task.python, "-m", "bench.worker", str(task.job_dir)],
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-        self.tree = ProcessTree(self.proc.pid)
+        with open(task.job_dir / "worker.log", "ab") as log:
+            log.write(f"--- attempt {attempt}: cpus {cpus}\n".encode())
+        self.oom_before = _oom_kills()
+        self.pid: int | None = None
+        self.tree: ProcessTree | None = None
+        self.exit: dict | None = None
         self.killed_for: str | None = None
-        self.rusage_cpu = 0.0
+        self.term_at: float | None = None
+        self.peak = 0  # bytes charged to the tree: RSS sum, or PSS sum above the limit
+        self.repinned, self.next_repin = 0, 0.0
+        self.start = time.monotonic()
+        self.ended: float | None = None
+        env = job_env(task.cores, task.job_dir)
+        if not launcher.start(self.key, task.job_dir, task.cores, env,
+                              None if self.warm else task.python):  # fmt: skip
+            self.lost("the worker launcher is gone")
 
-    def poll(self) -> bool:
-        """True once the worker has exited and been reaped."""
-        pid, status, ru = os.wait4(self.proc.pid, os.WNOHANG)
-        if pid == 0:
-            return False
-        self.proc.returncode = os.waitstatus_to_exitcode(status)
-        self.rusage_cpu = ru.ru_utime + ru.ru_stime
-        return True
+    def lost(self, why: str) -> None:
+        if self.exit is None:
+            self.exit = {"event": "lost", "error": why}
+            self.ended = time.monotonic()
 
-    def enforce(self) -> None:
-        rss = self.tree.sample()
-        if time.monotonic() - self.start > self.deadline_s:
-            self.killed_for = "timeout"
-        elif rss > self.task.memory_mb * 1024 * 1024:
-            self.killed_for = "memory"
-        if self.killed_for:
-            self.tree.kill()
+    def on_event(self, ev: dict, table) -> None:
+        kind = ev["event"]
+        if kind == "started":
+            self.pid = ev["pid"]
+            self.tree = ProcessTree(self.pid, table)
+            info = {"pid": self.pid, "start": self.tree.root_start}
+            (self.task.job_dir / "worker.json").write_text(json.dumps(info))
+        elif kind in ("exited", "spawn_failed"):
+            self.exit = ev
+            # the launcher's reap time (same monotonic clock), not when the driver read it
+            self.ended = min(float(ev.get("t", time.monotonic())), time.monotonic())
+
+    def enforce(self, table, now: float) -> None:
+        if self.tree is None:
+            return
+        limit = self.task.memory_mb * 2**20
+        used = self.tree.sample(table)
+        if used > limit:  # the RSS sum counts shared pages once per process: charge PSS
+            used = self.tree.pss(table)
+        self.peak = max(self.peak, used)
+        if self.exit is not None:
+            return
+        if now >= self.next_repin:  # a thread that widened its affinity is put back
+            self.repinned += self.tree.repin(set(self.cpus), table)
+            self.next_repin = now + REPIN_EVERY_S
+        if self.killed_for is None:
+            if now - self.start > self.deadline_s:
+                self.killed_for, self.term_at = "timeout", now
+                self.tree.signal(signal.SIGTERM, table)
+            elif used > limit:
+                self.killed_for = "memory"
+                self.tree.signal(signal.SIGKILL, table)
+        elif self.killed_for == "memory" or now - self.term_at > self.limits.kill_grace_s:
+            self.tree.signal(signal.SIGKILL, table)
 
     def finish(self) -> Outcome:
-        wall = time.monotonic() - self.start
-        # Reap anything of the job still running (e.g. a server its backend left behind).
-        if self.tree.alive():
-            self.tree.kill(grace=1.0)
-        self.log.close()
-        rc = self.proc.returncode
-        sig = signal.Signals(-rc).name if rc is not None and rc < 0 else None
+        ended = self.ended or time.monotonic()
+        wall = ended - self.start
+        left = 0
+        if self.tree is not None:
+            table = proc_table()
+            self.enforce(table, time.monotonic())
+            left = len(self.tree.alive(table))
+            if left:  # e.g. a server the backend left behind: the job is over, so is it
+                self.tree.kill_now()
+        ev = self.exit or {}
+        code = ev.get("code")
+        sig = signal.Signals(-code).name if isinstance(code, int) and code < 0 else None
+        maxrss = (ev.get("maxrss_kb") or 0) * 1024
+        peak = max(self.peak, maxrss)
         out = Outcome(
             status="failed",
             wall=wall,
             grace_s=self.grace,
-            cpu_time=max(self.tree.cpu_time, self.rusage_cpu),
-            peak_rss_mb=self.tree.peak_rss / 2**20,
+            cpu_time=max(self.tree.cpu_time if self.tree else 0.0, ev.get("cpu") or 0.0),
+            peak_rss_mb=peak / 2**20,
             exit_signal=sig,
+            attempts=self.attempt,
         )
         outcome_file = self.task.job_dir / "outcome.json"
-        worker = json.loads(outcome_file.read_text()) if outcome_file.exists() else {}
+        worker = {}
+        if outcome_file.exists():
+            try:
+                worker = json.loads(outcome_file.read_text())
+            except ValueError:
+                worker = {}
+        started = (self.task.job_dir / "started.json").exists()
+        info = dict(worker.get("info") or {})
+        info.update(cpus=self.cpus, start="warm" if self.warm else "cold")
+        if left:
+            info["killed_leftover_processes"] = left
+        if self.repinned:
+            info["repinned_threads"] = self.repinned
+        worker["info"] = info
         out.worker = worker
-        if self.killed_for == "timeout":
+        limit_b = self.task.memory_mb * 2**20
+        if ev.get("event") in ("spawn_failed", "lost"):
+            out.infrastructure, out.error_type = True, "WorkerDidNotStart"
+            out.error_message = ev.get("error")
+        elif self.killed_for == "timeout":
             out.status, out.error_type = "timeout", "Timeout"
-            out.error_message = f"killed after {wall:.1f}s: budget {self.task.budget_s:g}s + grace {self.grace:.1f}s"
-        elif self.killed_for == "memory":
+            out.error_message = (f"killed after {wall:.1f}s: budget {self.task.budget_s:g}s + "
+                                 f"grace {self.grace:.1f}s")  # fmt: skip
+        elif self.killed_for == "memory" or maxrss > limit_b:
             out.status, out.error_type = "memory", "MemoryLimit"
-            out.error_message = (
-                f"process tree RSS {out.peak_rss_mb:.0f} MB exceeded {self.task.memory_mb} MB"
-            )
+            out.error_message = (f"process tree RSS {out.peak_rss_mb:.0f} MB exceeded "
+                                 f"{self.task.memory_mb} MB")  # fmt: skip
         elif worker.get("status") in ("ok", "failed"):
             out.status = worker["status"]
             out.error_type = worker.get("error_type")
             out.error_message = worker.get("error_message")
+        elif not started:
+            out.infrastructure, out.error_type = True, "WorkerDidNotStart"
+            out.error_message = (f"worker exited with {sig or f'code {code}'} before it started"
+                                 f" ({self.task.python}); see worker.log")  # fmt: skip
+        elif sig == "SIGKILL":
+            oom = _oom_kills()
+            by_oom = oom is not None and self.oom_before is not None and oom > self.oom_before
+            out.infrastructure, out.error_type = True, "KilledByOS"
+            out.error_message = "worker was SIGKILLed by someone other than the harness" + (
+                " (the kernel's OOM killer ran meanwhile)" if by_oom else ""
+            )
         else:
             out.error_type = "WorkerCrashed"
-            out.error_message = f"worker exited with {sig or f'code {rc}'} and wrote no outcome"
+            out.error_message = f"worker exited with {sig or f'code {code}'} and wrote no outcome"
         return out
 
 
+# -- the executor ----------------------------------------------------------------------------
+
+_prestarted: dict = {}  # cores -> Launcher started early, before the driver's own imports
+
+
+@atexit.register
+def _close_prestarted() -> None:
+    while _prestarted:
+        _prestarted.popitem()[1].close()
+
+
+def _launcher_env(cores: int) -> dict:
+    return {**os.environ, **{v: str(cores) for v in THREAD_VARIABLES}}
+
+
+def prestart_launcher(suite: str | None = None, cores: int | None = None) -> None:
+    """Start the warm launcher now, so its imports overlap with the driver's (the CLI calls
+    this first thing). ``cores`` (else read from the suite file, else 1) sizes the thread
+    pools it loads; the executor uses it only if its run's jobs have those cores."""
+    if cores is None:
+        try:
+            from bench.suite import load_suite
+
+            cores = load_suite(suite)[0].constraint.cores if suite else 1
+        except Exception:  # the run itself reports a bad suite
+            return
+    if cores not in _prestarted:
+        try:
+            _prestarted[cores] = Launcher(_launcher_env(cores), [], warm=True, wait=False)
+        except OSError:
+            pass
+
+
+def _sweep_stale(tasks: list[Task]) -> None:
+    """Kill what an earlier, killed driver's workers left running (e.g. if its launcher was
+    killed at the same moment): recorded in each job dir's worker.json."""
+    for t in tasks:
+        rec = t.job_dir / "worker.json"
+        if rec.exists():
+            try:
+                info = json.loads(rec.read_text())
+                sweep_session(int(info["pid"]), float(info["start"]))
+            except (ValueError, KeyError, TypeError):
+                pass
+
+
 class LocalExecutor:
-    def __init__(self, parallel: int = 1, limits: Limits | None = None):
+    def __init__(self, parallel: int = 1, limits: Limits | None = None,
+                 oversubscribe: bool = False):  # fmt: skip
         self.parallel = max(1, parallel)
         self.limits = limits or Limits()
+        self.oversubscribe = oversubscribe
+        self.launcher_info: dict = {}
+
+    def plan(self, tasks: list[Task]) -> SlotPlan:
+        cores = max((t.cores for t in tasks), default=1)
+        memory = max((t.memory_mb for t in tasks), default=1)
+        return plan_slots(self.parallel, cores, memory, self.oversubscribe)
+
+    def _launcher(self, tasks: list[Task]) -> Launcher:
+        preload, warm = set(), False
+        for t in tasks:
+            if not self.limits.warm or os.path.abspath(t.python) != os.path.abspath(sys.executable):
+                continue
+            warm = True
+            try:
+                adapter = json.loads((t.job_dir / "spec.json").read_text()).get("adapter", "")
+                preload.add(adapter.partition(":")[0])
+            except (OSError, ValueError):
+                pass
+        common = Counter(t.cores for t in tasks).most_common(1)
+        cores = common[0][0] if common else 1
+        modules = sorted(p for p in preload if p)
+        early = _prestarted.pop(cores, None) if warm else None
+        for other in list(_prestarted):
+            _prestarted.pop(other).close()
+        if early is not None and not early.dead and early.preload(modules):
+            early.wait_ready()
+            launcher = early
+        else:
+            if early is not None:
+                early.close()
+            launcher = Launcher(_launcher_env(cores), modules, warm=warm)
+        self.launcher_info = launcher.info
+        return launcher
 
     def run(self, tasks: list[Task], on_start=None, on_done=None) -> None:
-        pending = deque(tasks)
-        free = available_cpus()
-        running: list[_Running] = []
+        if not tasks:
+            return
+        plan = self.plan(tasks)
+        _sweep_stale(tasks)
+        launcher, launcher_starts = None, 0
+        pending = deque((t, 1) for t in tasks)
+        running: dict[str, _Running] = {}
+        finished: list[tuple[Task, Outcome]] = []  # reported after the next jobs started
+        free_cpus, free_mem, rr = list(plan.cpus), plan.memory_mb, 0
         try:
-            while pending or running:
-                while pending and len(running) < self.parallel:
-                    need = min(pending[0].cores, len(available_cpus()))
-                    if len(free) < need and running:
-                        break
-                    cpus, free = (free[:need], free[need:]) if len(free) >= need else (free, [])
-                    task = pending.popleft()
-                    running.append(_Running(task, cpus or available_cpus()[:need], self.limits))
-                    if on_start:
-                        on_start(task)
-                for r in list(running):
-                    if r.poll():
-                        running.remove(r)
-                        free = sorted(set(free) | set(r.cpus))
-                        outcome = r.finish()
-                        if on_done:
-                            on_done(r.task, outcome)
+            while pending or running or finished:
+                if pending and (launcher is None or launcher.dead):
+                    for r in running.values():
+                        r.lost("the worker launcher died")
+                    if not running:
+                        if launcher is not None:
+                            launcher.close()
+                        if launcher_starts >= MAX_LAUNCHER_STARTS:
+                            raise LauncherError(
+                                f"the worker launcher died {launcher_starts} times; giving up"
+                            )
+                        launcher_starts += 1
+                        launcher = self._launcher([t for t, _ in pending])
+                while pending and not launcher.dead and len(running) < plan.slots:
+                    task, attempt = pending[0]
+                    need = min(task.cores, len(plan.cpus))
+                    if plan.oversubscribe:
+                        cpus = [plan.cpus[(rr + i) % len(plan.cpus)] for i in range(need)]
+                        rr += need
+                    elif (len(free_cpus) >= need and free_mem >= task.memory_mb) or not running:
+                        cpus = free_cpus[:need] or plan.cpus[:need]
+                        free_cpus = free_cpus[need:]
+                        free_mem -= task.memory_mb
                     else:
-                        r.enforce()
-                time.sleep(self.limits.poll_s)
+                        break
+                    pending.popleft()
+                    r = _Running(task, attempt, sorted(cpus), self.limits, launcher)
+                    running[r.key] = r
+                    if on_start and attempt == 1:
+                        on_start(task)
+                for task, outcome in finished:  # scoring and storing while the next jobs run
+                    if on_done:
+                        on_done(task, outcome)
+                finished = []
+                if launcher is not None and launcher.dead:
+                    for r in running.values():
+                        r.lost("the worker launcher died")
+                events = launcher.events(self.limits.poll_s) if running else []
+                table = proc_table()
+                for ev in events:
+                    r = running.get(ev.get("key"))
+                    if r is not None:
+                        r.on_event(ev, table)
+                now = time.monotonic()
+                for r in running.values():
+                    r.enforce(table, now)
+                for key in [k for k, r in running.items() if r.exit is not None]:
+                    r = running.pop(key)
+                    outcome = r.finish()
+                    if not plan.oversubscribe:
+                        free_cpus = sorted(set(free_cpus) | set(r.cpus))
+                        free_mem += r.task.memory_mb
+                    if outcome.infrastructure and r.attempt <= self.limits.retries:
+                        pending.appendleft((r.task, r.attempt + 1))
+                        continue
+                    if outcome.infrastructure:
+                        outcome.error_message = (
+                            f"{outcome.error_message} (infrastructure failure, "
+                            f"{r.attempt} attempts)"
+                        )
+                    finished.append((r.task, outcome))
         finally:
-            for r in running:  # interrupted: take every still-running job down with us
-                r.tree.kill(grace=1.0)
+            for r in running.values():  # interrupted: take every still-running job down
+                if r.tree is not None:
+                    r.tree.signal(signal.SIGKILL)
+            if launcher is not None:
+                launcher.close()

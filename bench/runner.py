@@ -20,8 +20,9 @@ import pandas as pd
 from bench import environment, registry, taskcache
 from bench.cost import job_cost
 from bench.errors import BadInput
-from bench.executor import Limits, LocalExecutor, Outcome, Task
+from bench.executor import Limits, LocalExecutor, Outcome, Task, check_fits
 from bench.plan import Job, plan_jobs
+from bench.runlock import run_lock
 from bench.scoring import METRICS, headline, score
 from bench.sources import SourceContext, TaskUnavailable
 from bench.store import Store
@@ -40,6 +41,7 @@ class RunOptions:
     out: Path | None = None
     parallel: int = 1
     rerun_failed: bool = False
+    oversubscribe: bool = False
     limits: Limits = field(default_factory=Limits)
     openml_cache: Path | None = None  # the user's OpenML cache (default: openml's config)
     openml_server: str | None = None  # for OpenML tasks that name no server
@@ -127,6 +129,10 @@ def prepare(opts: RunOptions) -> Prepared:
     constraint = suite.constraint
     if opts.budget is not None:
         constraint = constraint.model_copy(update={"budget_s": float(opts.budget)})
+    try:  # the plan never asks for more than the machine has, unless told to
+        check_fits(constraint.cores, constraint.memory_mb, opts.oversubscribe)
+    except BadInput as e:
+        raise BadInput(f"{path}: constraint {constraint.name}: {e}") from None
     seed = suite.seed if opts.seed is None else opts.seed
     if seed != suite.seed:
         suite = suite.model_copy(update={"seed": seed})
@@ -186,7 +192,7 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
         "grace_s": outcome.grace_s,
         "exit_signal": outcome.exit_signal,
         "cost_usd": job_cost(outcome.wall, job.cores),
-        "attempts": 1,
+        "attempts": outcome.attempts,
         "job_id": job.id,
         "environment": environment.fingerprint(),
     }
@@ -220,6 +226,11 @@ class RunSummary:
 def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
     run_dir = prep.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
+    with run_lock(run_dir):  # one driver per run directory
+        return _execute(prep, opts, run_dir, reporter)
+
+
+def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter=None) -> RunSummary:
     cached = {t.name: taskcache.materialise(t, run_dir) for t in prep.tasks}
     missing = {
         u.name: (u, taskcache.unavailable(u.name, prep.suite.folds, u.reason))
@@ -295,10 +306,12 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
             if reporter:
                 reporter.done(row)
 
+        executor = LocalExecutor(opts.parallel, opts.limits, opts.oversubscribe)
+        if tasks and reporter:
+            for note in executor.plan(tasks).notes:
+                reporter.console.print(f"[yellow]note:[/] {note}", highlight=False)
         try:
-            LocalExecutor(opts.parallel, opts.limits).run(
-                tasks, on_start=reporter.started if reporter else None, on_done=on_done
-            )
+            executor.run(tasks, on_start=reporter.started if reporter else None, on_done=on_done)
         finally:
             store.export_csv(run_dir / "results.csv")
         statuses = pd.Series(list(store.statuses().values())).value_counts().to_dict()
