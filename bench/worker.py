@@ -6,6 +6,12 @@ on the fold's training rows, predicts the test rows, and writes
 ``truth``, ``row``) and ``JOB_DIR/outcome.json`` (durations, models count, or the error).
 Outcome files are written atomically and last, so the driver never reads half a result.
 Metrics are not computed here: the driver scores the saved predictions itself.
+
+``JOB_DIR/started.json`` is written first: a worker that exits without it could not start
+(an infrastructure failure the executor retries). Usually the worker is not a fresh
+interpreter but a fork of the warm launcher (:mod:`bench.launcher`), which calls
+:func:`main` with ``warm_cores``; ``python -m bench.worker`` is the cold path, used for
+another interpreter (an adapter's own environment) or ``--cold-start``.
 """
 
 from __future__ import annotations

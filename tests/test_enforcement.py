@@ -235,6 +235,27 @@ def test_driver_sigkill_then_rerun_loses_and_duplicates_nothing(tmp_path):
     assert survivors(out, second.pid) == []
 
 
+def test_launcher_killed_midrun_jobs_are_retried_and_nothing_survives(tmp_path):
+    suite = _suite(tmp_path, "lost", 4, 10, "sleeps_1s_grandchild")
+    out = tmp_path / "run"
+    proc = _cli("run", "--suite", suite, "--out", out, "--parallel", 2)
+    deadline, victims = time.monotonic() + 120, []
+    while time.monotonic() < deadline and not victims:
+        launchers = [p for p in psutil.process_iter(["cmdline"])
+                     if "bench.launcher" in (p.info["cmdline"] or [])
+                     and str(proc.pid) in p.info["cmdline"]]  # fmt: skip
+        victims = [p for p in launchers if len(p.children()) >= 2]  # two jobs running
+        time.sleep(0.05)
+    assert victims, "never saw the launcher with two running jobs"
+    victims[0].kill()
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 4 and (df["status"] == "ok").all(), df["error_message"]
+    assert (df["attempts"] == 2).sum() >= 1  # the jobs it was running were retried
+    assert survivors(out, proc.pid) == []
+
+
 # -- retries: infrastructure failures retried, framework errors are results -----------------
 
 
