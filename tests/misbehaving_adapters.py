@@ -102,12 +102,12 @@ class IgnoresSigterm(_Recorder):
 
 
 class EatsMemory(_Recorder):
-    """Allocates (and touches) 50 MB every 20 ms, up to 8 GB: must end as ``memory``."""
+    """Allocates (and touches) 20 MB every 20 ms, up to 8 GB: must end as ``memory``."""
 
     def _misbehave(self):
         hoard = []
-        for _ in range(160):
-            hoard.append(np.ones(50 * 2**20 // 8))
+        for _ in range(400):
+            hoard.append(np.ones(20 * 2**20 // 8))
             time.sleep(0.02)
 
 
@@ -176,8 +176,11 @@ class LeavesDaemon(_Recorder):
     must not outlive the job."""
 
     def _misbehave(self):
-        self._spawn(DAEMON, Path(self.scratch_dir) / "pids.txt").wait()
-        time.sleep(0.3)
+        pids = Path(self.scratch_dir) / "pids.txt"
+        self._spawn(DAEMON, pids).wait()
+        deadline = time.monotonic() + 20
+        while len(pids.read_text().splitlines()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the daemon has recorded itself
 
 
 class Sleeps(_Recorder):

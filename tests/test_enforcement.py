@@ -207,11 +207,13 @@ def test_driver_sigkill_then_rerun_loses_and_duplicates_nothing(tmp_path):
     deadline = time.monotonic() + 120
     before = {}
     while time.monotonic() < deadline and first.poll() is None:
-        if db.exists():
-            with sqlite3.connect(db) as conn:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
                 before = dict(conn.execute("SELECT job_id, row_json FROM results"))
-            if len(before) >= 3:
-                break
+        except sqlite3.OperationalError:  # not created yet
+            pass
+        if len(before) >= 3:
+            break
         time.sleep(0.1)
     assert first.poll() is None, "the first run ended before it could be killed"
     os.kill(first.pid, signal.SIGKILL)
