@@ -294,7 +294,8 @@ class _Running:
         out.worker = worker
         limit_b = self.task.memory_mb * 2**20
         if ev.get("event") in ("spawn_failed", "lost"):
-            out.infrastructure, out.error_type = True, "WorkerDidNotStart"
+            out.infrastructure = True
+            out.error_type = "LauncherDied" if ev["event"] == "lost" else "WorkerDidNotStart"
             out.error_message = ev.get("error")
         elif self.killed_for == "timeout":
             out.status, out.error_type = "timeout", "Timeout"

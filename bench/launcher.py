@@ -93,7 +93,7 @@ class _Server:
         os.set_blocking(w, False)
         os.set_blocking(r, False)
         signal.signal(signal.SIGCHLD, lambda *_: None)
-        signal.set_wakeup_fd(w)
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
         return r
 
     def warm_up(self, modules: list[str], exercise: bool = True) -> dict:
