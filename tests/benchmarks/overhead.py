@@ -83,7 +83,9 @@ def makespan(tmp: Path) -> None:
     s = suite(tmp, "makespan", jobs, budget, "sleeps", task)
     out = tmp / "makespan"
     t0 = time.time()
+    cpu0 = _children_cpu()
     wall, _ = cli("run", "--suite", s, "--out", out, "--parallel", slots)
+    cpu = _children_cpu() - cpu0
     df = pd.read_csv(out / "results.csv")
     assert len(df) == jobs and (df["status"] == "ok").all(), df["error_message"]
     starts = [json.loads((out / "jobs" / j / "started.json").read_text())["time"]
@@ -98,6 +100,15 @@ def makespan(tmp: Path) -> None:
     print(f"  outside the jobs: {min(starts) - t0:.1f} s from command start to first worker "
           f"(interpreter, imports, tasks, launcher), {t0 + wall - max(ends):.1f} s after the "
           "last outcome (scoring, store, report)")  # fmt: skip
+    print(f"  CPU of the whole command (driver, launcher, {jobs} sleeping workers): {cpu:.1f} s "
+          f"= {cpu / wall:.2f} of a core on average")  # fmt: skip
+
+
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def precision(tmp: Path) -> None:
