@@ -209,7 +209,7 @@ class _Running:
         self.ended: float | None = None
         env = job_env(task.cores, task.job_dir)
         if not launcher.start(self.key, task.job_dir, task.cores, env,
-                              None if self.warm else task.python):  # fmt: skip
+                              None if self.warm else task.python, cpus):  # fmt: skip
             self.lost("the worker launcher is gone")
 
     def lost(self, why: str) -> None:

@@ -174,6 +174,7 @@ class _Server:
             finally:
                 os._exit(code)
         self.workers[pid] = msg["key"]
+        _pin(pid, msg.get("cpus"))  # before the driver hears of it (the child pins itself too)
         self.emit({"event": "started", "key": msg["key"], "pid": pid, "t": time.monotonic()})
 
     def reap(self) -> bool:
@@ -255,8 +256,17 @@ def _kill_all(pids, table) -> None:
                 pass
 
 
+def _pin(pid: int, cpus) -> None:
+    if cpus and hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(pid, set(cpus))
+        except OSError:
+            pass
+
+
 def _child(msg: dict, launcher_pid: int) -> int:
     """In the forked child: become the job's isolated worker, then run it (warm) or exec it."""
+    _pin(0, msg.get("cpus"))  # first: even a cold interpreter's start-up runs on its cores
     os.setsid()
     die_with_parent(signal.SIGKILL, launcher_pid)
     _prctl(PR_SET_NAME, b"bench-worker")  # what ps -o comm / top show for a warm worker
@@ -366,10 +376,11 @@ class Launcher:
         """Import these modules in the launcher before the next worker is forked."""
         return self._send({"op": "preload", "modules": list(modules)})
 
-    def start(self, key: str, job_dir, cores: int, env: dict, python: str | None) -> bool:
-        """Ask for a worker; False if the launcher is gone."""
+    def start(self, key: str, job_dir, cores: int, env: dict, python: str | None,
+              cpus: list[int] | None = None) -> bool:  # fmt: skip
+        """Ask for a worker pinned to ``cpus``; False if the launcher is gone."""
         return self._send({"op": "start", "key": key, "job_dir": str(job_dir), "cores": cores,
-                           "env": env, "python": python})  # fmt: skip
+                           "env": env, "python": python, "cpus": cpus})  # fmt: skip
 
     def _send(self, msg: dict) -> bool:
         try:

@@ -185,6 +185,8 @@ def test_job_pinned_to_one_core_uses_at_most_one_core(misbehaving):
         assert report["java_available_processors"] == 1
     if len(report.get("widened_affinity_to", [])) > 1:  # it widened: the executor undid it
         assert json.loads(row["info"])["repinned_threads"] >= 1
+    for fw in ("constant", "rf"):  # well-behaved jobs start pinned and stay so
+        assert "repinned_threads" not in json.loads(df.loc[fw, "info"])
 
 
 def test_leftover_daemon_of_an_ok_job_is_killed(misbehaving):
