@@ -316,7 +316,9 @@ def main(argv=None) -> int:
         server.serve(argv[2:] if cold else argv[1:], warm=not cold)
     finally:
         server.shutdown()
-    return 0
+        # nothing is buffered (events go out with os.write); skip the finalisation of
+        # numpy/pandas/sklearn, which would keep the driver waiting for a dead launcher
+        os._exit(0)
 
 
 # -- client (in the driver) --------------------------------------------------------------
