@@ -358,3 +358,24 @@ def test_java_gets_the_job_cores_and_h2o_accepts_the_banner(tmp_path):
     code = "import h2o.backend.server as s; s.H2OLocalServer._check_java('java', False)"
     check = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+# -- soak -----------------------------------------------------------------------------------
+
+
+def test_two_hundred_quick_jobs_on_two_slots_without_a_false_failure(tmp_path):
+    suite = tmp_path / "soak.yaml"
+    suite.write_text(
+        "name: soak\nfolds: 100\nseed: 0\n"
+        "constraint: {budget_s: 30, cores: 1, memory_mb: 1024}\nframeworks: [constant]\n"
+        "tasks:\n  - {name: digits, sklearn: {dataset: digits}}\n"
+        "  - {name: gen, generated: {rows: 1000, features: 20, informative: 5, classes: 4}}\n"
+    )
+    out = tmp_path / "run"
+    proc = run_cli("run", "--suite", suite, "--out", out, "--parallel", 2)
+    assert proc.returncode == 0, proc.stderr
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 200 and df["job_id"].is_unique
+    assert (df["status"] == "ok").all(), df.loc[df["status"] != "ok", "error_message"]
+    assert (df["attempts"] == 1).all()
+    assert survivors(out) == []
