@@ -209,6 +209,10 @@ class _Server:
 
     def shutdown(self) -> None:
         """SIGKILL everything below the launcher until nothing is left."""
+        # the driver's death brings both EOF and the parent-death SIGTERM: the second must
+        # not interrupt the cleanup the first started
+        for s in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
         from bench.proctree import descendants, proc_table
 
         for _ in range(500):
@@ -315,7 +319,12 @@ def main(argv=None) -> int:
     try:
         server.serve(argv[2:] if cold else argv[1:], warm=not cold)
     finally:
-        server.shutdown()
+        for _ in range(10):  # a stop signal landing as the cleanup begins: begin again
+            try:
+                server.shutdown()
+                break
+            except BaseException:
+                continue
         # nothing is buffered (events go out with os.write); skip the finalisation of
         # numpy/pandas/sklearn, which would keep the driver waiting for a dead launcher
         os._exit(0)

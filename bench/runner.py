@@ -129,14 +129,15 @@ def prepare(opts: RunOptions) -> Prepared:
     constraint = suite.constraint
     if opts.budget is not None:
         constraint = constraint.model_copy(update={"budget_s": float(opts.budget)})
-    try:  # the plan never asks for more than the machine has, unless told to
-        check_fits(constraint.cores, constraint.memory_mb, opts.oversubscribe)
-    except BadInput as e:
-        raise BadInput(f"{path}: constraint {constraint.name}: {e}") from None
     seed = suite.seed if opts.seed is None else opts.seed
     if seed != suite.seed:
         suite = suite.model_copy(update={"seed": seed})
     tasks, unavailable = load_tasks(suite, path, source_context(opts, path))
+    if tasks:  # jobs will run: the plan never asks for more than the machine has, unless told
+        try:
+            check_fits(constraint.cores, constraint.memory_mb, opts.oversubscribe)
+        except BadInput as e:
+            raise BadInput(f"{path}: constraint {constraint.name}: {e}") from None
     taskcache.commit(tasks)  # every task is valid: freshly parsed ones enter the cache
     from bench.paths import results_dir
 
