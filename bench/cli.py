@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from bench.errors import BadInput
 
@@ -90,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(r)
     r.add_argument("--no-report", action="store_true",
                    help="do not build the comparison report (RUN_DIR/report) at the end")  # fmt: skip
+    r.add_argument("--executor", choices=["local", "dask"], default=None,
+                   help="where jobs run: local slots, or a Dask cluster (default: local; "
+                        "dask when --scheduler is given)")  # fmt: skip
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address (tcp://host:8786); with --executor dask and no "
+                        "address a LocalCluster of --parallel slots is started")  # fmt: skip
+    r.add_argument("--mlflow", nargs="?", const="", default=None, metavar="TRACKING_URI",
+                   help="log every job as an MLflow run; without a URI the store is SQLite "
+                        "inside the run directory")  # fmt: skip
 
     rp = sub.add_parser(
         "report",
@@ -196,6 +206,10 @@ def cmd_run(args) -> int:
         openml_cache=args.openml_cache,
         openml_server=args.openml_server,
         cache_dir=args.cache_dir,
+        executor=args.executor or ("dask" if args.scheduler else "local"),
+        scheduler=args.scheduler,
+        mlflow=args.mlflow is not None,
+        mlflow_uri=args.mlflow or None,
     )
     load_prices()  # a bad $AUTOML_BENCH_PRICES file fails here, before anything is written
     prep = prepare(opts)  # all input checks happen here, before anything is written
@@ -382,7 +396,7 @@ def main(argv=None) -> int:
         return {"run": cmd_run, "list": cmd_list, "show": cmd_show, "report": cmd_report,
                 "estimate": cmd_estimate}[args.command](args)  # fmt: skip
     except BadInput as e:
-        err.print(f"[red]error:[/] {e}", markup=True, highlight=False)
+        err.print(f"[red]error:[/] {escape(str(e))}", markup=True, highlight=False)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted; finished jobs are stored, rerun the same command to resume")

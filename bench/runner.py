@@ -42,6 +42,10 @@ class RunOptions:
     parallel: int = 1
     rerun_failed: bool = False
     oversubscribe: bool = False
+    executor: str = "local"  # local | dask
+    scheduler: str | None = None  # Dask scheduler address; None: start a LocalCluster
+    mlflow: bool = False
+    mlflow_uri: str | None = None  # None: SQLite store and artifacts inside the run dir
     limits: Limits = field(default_factory=Limits)
     openml_cache: Path | None = None  # the user's OpenML cache (default: openml's config)
     openml_server: str | None = None  # for OpenML tasks that name no server
@@ -119,6 +123,7 @@ def load_tasks(suite: Suite, path: Path, ctx: SourceContext):
 
 
 def prepare(opts: RunOptions) -> Prepared:
+    _check_optional(opts)
     suite, path = load_suite(opts.suite)
     names = opts.frameworks or suite.frameworks
     variants = [registry.get(n) for n in names]
@@ -133,7 +138,7 @@ def prepare(opts: RunOptions) -> Prepared:
     if seed != suite.seed:
         suite = suite.model_copy(update={"seed": seed})
     tasks, unavailable = load_tasks(suite, path, source_context(opts, path))
-    if tasks:  # jobs will run: the plan never asks for more than the machine has, unless told
+    if tasks and not opts.scheduler:  # jobs will run here: never more than the machine has
         try:
             check_fits(constraint.cores, constraint.memory_mb, opts.oversubscribe)
         except BadInput as e:
@@ -224,14 +229,43 @@ class RunSummary:
     statuses: dict
 
 
+def _check_optional(opts: RunOptions) -> None:
+    """Options that need an optional extra: say how to install it before anything runs."""
+    import importlib.util
+
+    if opts.executor not in ("local", "dask"):
+        raise BadInput(f"--executor must be local or dask (got {opts.executor!r})")
+    if opts.scheduler and opts.executor != "dask":
+        raise BadInput("--scheduler needs --executor dask")
+    if opts.executor == "dask" and importlib.util.find_spec("distributed") is None:
+        raise BadInput("--executor dask needs Dask distributed: pip install 'automl-bench[dask]'")
+    if opts.mlflow and importlib.util.find_spec("mlflow") is None:
+        raise BadInput("--mlflow needs MLflow: pip install 'automl-bench[mlflow]'")
+
+
+def _executor(prep: Prepared, opts: RunOptions):
+    if opts.executor == "dask":
+        from bench.dask_executor import DaskExecutor
+
+        c = prep.constraint
+        return DaskExecutor.connect(opts.scheduler, opts.parallel, c.cores, c.memory_mb,
+                                    opts.limits)  # fmt: skip
+    return LocalExecutor(opts.parallel, opts.limits, opts.oversubscribe)
+
+
 def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
-    run_dir = prep.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with run_lock(run_dir):  # one driver per run directory
-        return _execute(prep, opts, run_dir, reporter)
+    executor = _executor(prep, opts)  # a Dask cluster is reached before anything is written
+    try:
+        run_dir = prep.run_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with run_lock(run_dir):  # one driver per run directory
+            return _execute(prep, opts, run_dir, reporter, executor)
+    finally:
+        if hasattr(executor, "close"):
+            executor.close()
 
 
-def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter=None) -> RunSummary:
+def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor) -> RunSummary:
     cached = {t.name: taskcache.materialise(t, run_dir) for t in prep.tasks}
     missing = {
         u.name: (u, taskcache.unavailable(u.name, prep.suite.folds, u.reason))
@@ -244,6 +278,12 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter=None) -> 
     (run_dir / "environment.json").write_text(json.dumps(environment.describe(), indent=1))
     by_id = {j.id: j for j in jobs}
     variants = {v.name: v for v in prep.variants}
+
+    tracker = None
+    if opts.mlflow:
+        from bench.mlflow_tracking import MlflowTracker
+
+        tracker = MlflowTracker(run_dir, opts.mlflow_uri)
 
     with Store(run_dir / "results.sqlite") as store:
         done = store.statuses()
@@ -303,17 +343,21 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter=None) -> 
                     outcome.status, outcome.error_type = "failed", "BadPredictions"
                     outcome.error_message = f"{type(e).__name__}: {e}"
             row = build_row(job, ct, variants[job.framework], outcome, scores)
+            row["mode"] = getattr(executor, "mode", "local")
             store.put(row)
+            if tracker:
+                tracker.log_job(row, task.job_dir)
             if reporter:
                 reporter.done(row)
 
-        executor = LocalExecutor(opts.parallel, opts.limits, opts.oversubscribe)
-        if tasks and reporter:
+        if tasks and reporter and hasattr(executor, "plan"):
             for note in executor.plan(tasks).notes:
                 reporter.console.print(f"[yellow]note:[/] {note}", highlight=False)
         try:
             executor.run(tasks, on_start=reporter.started if reporter else None, on_done=on_done)
         finally:
             store.export_csv(run_dir / "results.csv")
+            if tracker:  # rows stored before --mlflow was given, or whose logging failed
+                tracker.sync(store.frame(), run_dir)
         statuses = pd.Series(list(store.statuses().values())).value_counts().to_dict()
     return RunSummary(run_dir, len(jobs), already, len(todo), statuses)

@@ -1,0 +1,196 @@
+"""The Dask executor on real LocalClusters: same rows as the local executor, resume, a worker
+killed mid-job, node-side CPU leases and orphan reaping, and clear errors for bad clusters."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+from conftest import ROOT, run_cli
+
+pytest.importorskip("distributed")
+
+from distributed import Client, LocalCluster  # noqa: E402
+
+from bench.node_job import lease_cpus, node_dir, reap_orphans  # noqa: E402
+from bench.scoring import METRICS  # noqa: E402
+from bench.store import COLUMNS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(tmp_path_factory):
+    """The smoke suite run twice: local slots, and `--executor dask` (its own LocalCluster
+    with two worker processes), the latter with --mlflow."""
+    d = tmp_path_factory.mktemp("dask-smoke")
+    local = run_cli("run", "--suite", "smoke", "--out", d / "local", "--parallel", 2)
+    assert local.returncode == 0, local.stderr
+    dask = run_cli(
+        "run", "--suite", "smoke", "--out", d / "dask", "--parallel", 2, "--executor", "dask",
+        "--mlflow",
+    )  # fmt: skip
+    assert dask.returncode == 0, dask.stderr
+    return d / "local", d / "dask", dask
+
+
+def test_dask_run_gets_the_same_rows_as_the_local_executor(smoke_runs):
+    local_dir, dask_dir, _ = smoke_runs
+    local = pd.read_csv(local_dir / "results.csv").set_index("job_id").sort_index()
+    dask = pd.read_csv(dask_dir / "results.csv").set_index("job_id").sort_index()
+    assert list(pd.read_csv(dask_dir / "results.csv").columns) == COLUMNS
+    assert len(dask) == 8 and list(dask.index) == list(local.index)  # same job specs
+    assert (dask["status"] == "ok").all(), dask[["framework", "task", "error_message"]]
+    assert (dask["mode"] == "dask").all() and (local["mode"] == "local").all()
+    assert (dask["attempts"] == 1).all()
+    # constant and rf (seeded) are deterministic: every score is equal, not just close
+    for m in METRICS:
+        np.testing.assert_array_equal(dask[m].to_numpy(), local[m].to_numpy(), err_msg=m)
+    # the same enforcement ran on the node: measured tree memory and CPU, grace recorded
+    assert (dask["peak_rss_mb"] > 50).all() and (dask["cpu_time"] > 0).all()
+    assert (dask["grace_s"] == local["grace_s"]).all()
+    # predictions came back through the engine into the driver's run dir; node dirs are gone
+    for job_id in dask.index:
+        preds = pd.read_parquet(dask_dir / "jobs" / job_id / "predictions.parquet")
+        assert {"predictions", "truth", "row"} <= set(preds.columns)
+        assert "Dask worker host" in (dask_dir / "jobs" / job_id / "worker.log").read_text()
+    assert not [p for p in (node_dir() / "jobs").iterdir() if p.name[:16] in set(dask.index)]
+
+
+def test_dask_run_logs_every_job_to_mlflow(smoke_runs):
+    mlflow = pytest.importorskip("mlflow")
+    _, dask_dir, _ = smoke_runs
+    client = mlflow.tracking.MlflowClient(f"sqlite:///{dask_dir / 'mlflow.db'}")
+    exp = client.get_experiment_by_name(dask_dir.name)
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) == 8 and {r.data.params["mode"] for r in runs} == {"dask"}
+    assert all("acc" in r.data.metrics for r in runs)
+
+
+def test_dask_run_resumes_like_the_local_one(smoke_runs):
+    _, dask_dir, _ = smoke_runs
+    again = run_cli("run", "--suite", "smoke", "--out", dask_dir, "--executor", "dask")
+    assert again.returncode == 0, again.stderr
+    assert "8 done, 0 to run" in again.stderr
+    assert "executed 0 of 8" in again.stdout
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A LocalCluster started outside the CLI, reached with --scheduler ADDRESS."""
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        resources={"cores": 1, "memory_mb": 4096},
+        dashboard_address=":0",
+    ) as c:
+        yield c
+
+
+def _job_process(worker_pids):
+    """A running `bench.worker` rf job started by one of the Dask worker processes."""
+    for p in psutil.process_iter(["cmdline", "ppid"]):
+        cmd = p.info["cmdline"] or []
+        if "bench.worker" in cmd and p.info["ppid"] in worker_pids:
+            try:
+                spec = json.loads(open(os.path.join(cmd[-1], "spec.json")).read())
+            except (OSError, ValueError):
+                continue
+            if spec["framework"] == "rf":
+                return p, spec
+    return None, None
+
+
+def test_worker_killed_mid_job_is_retried_and_no_row_is_lost(cluster, tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", "run", "--suite", "smoke", "--folds", "1",
+         "--out", str(out), "--scheduler", cluster.scheduler_address],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    with Client(cluster) as client:
+        worker_pids = set(client.run(os.getpid).values())
+    job, spec = None, None
+    deadline = time.monotonic() + 120
+    while job is None and time.monotonic() < deadline and proc.poll() is None:
+        job, spec = _job_process(worker_pids)
+        time.sleep(0.05)
+    assert job is not None, "no rf job started on the cluster"
+    os.kill(job.ppid(), signal.SIGKILL)  # the Dask worker process running it, mid-job
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 4 and df["job_id"].is_unique  # row count equals job count
+    assert (df["status"] == "ok").all(), df[["framework", "error_type", "error_message"]]
+    killed = df.set_index("job_id").loc[spec["id"]]
+    assert killed["attempts"] == 2  # rescheduled as an infrastructure retry
+    assert killed["acc"] > 0.5
+    # the killed worker's job tree (its own session) was reaped, not left running
+    assert not job.is_running() or job.status() == psutil.STATUS_ZOMBIE
+
+
+def test_scheduler_that_cannot_be_reached_is_bad_input(tmp_path):
+    out = tmp_path / "run"
+    proc = run_cli(
+        "run", "--suite", "smoke", "--out", out, "--scheduler", "tcp://127.0.0.1:9",
+        env={"AUTOML_BENCH_DASK_CONNECT_S": "2"},
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "--scheduler tcp://127.0.0.1:9" in proc.stderr
+    assert not out.exists()
+
+
+def test_workers_without_resources_are_bad_input(tmp_path):
+    with LocalCluster(n_workers=1, processes=False, protocol="tcp", dashboard_address=":0") as c:
+        out = tmp_path / "run"
+        proc = run_cli("run", "--suite", "smoke", "--out", out, "--scheduler", c.scheduler_address)
+    assert proc.returncode == 2, proc.stderr
+    assert "--resources" in proc.stderr and "cores=1" in proc.stderr
+    assert not out.exists()
+
+
+def test_cpu_leases_on_one_node_are_disjoint():
+    cpus = sorted(os.sched_getaffinity(0))
+    with lease_cpus(1) as a, lease_cpus(1) as b:
+        assert len(a) == len(b) == 1
+        if len(cpus) >= 2:
+            assert a != b  # two jobs on one node never share a core while cores are free
+    with lease_cpus(len(cpus)) as everything:
+        assert everything == cpus
+        with lease_cpus(1) as extra:  # oversubscribed: shares instead of waiting forever
+            assert len(extra) == 1
+
+
+def test_orphaned_job_tree_of_a_dead_owner_is_reaped():
+    # an "owner" (stand-in for a Dask worker process) that starts a job in its own session,
+    # records both in owner.json as node_job does, and dies without cleaning up
+    job_dir = node_dir() / "jobs" / "orphan-test"
+    job_dir.mkdir(exist_ok=True)
+    owner = subprocess.Popen(
+        [sys.executable, "-c",
+         "import json, subprocess, sys, psutil\n"
+         "job = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
+         " start_new_session=True)\n"
+         "me, j = psutil.Process(), psutil.Process(job.pid)\n"
+         f"open({str(job_dir / 'owner.json')!r}, 'w').write(json.dumps({{"
+         "'owner': {'pid': me.pid, 'create_time': me.create_time()},"
+         "'job': {'pid': j.pid, 'create_time': j.create_time()}}))\n"
+         "print(job.pid, flush=True)\n"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    job_pid = int(owner.stdout.readline())
+    owner.wait(timeout=30)
+    job = psutil.Process(job_pid)
+    assert job.is_running()
+    assert reap_orphans() >= 1
+    job.wait(timeout=10) if job.is_running() else None
+    assert not job.is_running() or job.status() == psutil.STATUS_ZOMBIE
+    assert not job_dir.exists()
