@@ -95,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where jobs run: local slots, or a Dask cluster (default: local; "
                         "dask when --scheduler is given)")  # fmt: skip
     r.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler address (tcp://host:8786); with --executor dask and no "
-                        "address a LocalCluster of --parallel slots is started")  # fmt: skip
+                   help="Dask scheduler address (tcp://host:8786) or scheduler file; with "
+                        "--executor dask and no address a LocalCluster of --parallel slots is "
+                        "started")  # fmt: skip
     r.add_argument("--mlflow", nargs="?", const="", default=None, metavar="TRACKING_URI",
                    help="log every job as an MLflow run; without a URI the store is SQLite "
                         "inside the run directory")  # fmt: skip

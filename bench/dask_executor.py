@@ -101,7 +101,10 @@ class DaskExecutor:
         cluster = None
         if scheduler:
             try:
-                client = Client(scheduler, timeout=f"{CONNECT_S:g}s")
+                if Path(scheduler).is_file():  # `dask scheduler --scheduler-file FILE`
+                    client = Client(scheduler_file=scheduler, timeout=f"{CONNECT_S:g}s")
+                else:
+                    client = Client(scheduler, timeout=f"{CONNECT_S:g}s")
             except Exception as e:
                 raise BadInput(
                     f"--scheduler {scheduler}: cannot connect to a Dask scheduler there within "

@@ -117,7 +117,10 @@ def reap_orphans() -> int:
             owner = json.loads((d / "owner.json").read_text())
         except (OSError, ValueError):
             # not yet written by a starting job, or left half-made: judge by age
-            if time.time() - d.stat().st_mtime < 3600:
+            try:
+                if time.time() - d.stat().st_mtime < 3600:
+                    continue
+            except OSError:  # another job's reaper got there first
                 continue
             owner = {}
         if _same_process(owner.get("owner")) is not None:
