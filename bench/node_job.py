@@ -181,8 +181,8 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
         for name, blob in data.items():
             (job_dir / name).write_bytes(blob)
         spec = dict(payload["spec"])
-        for key in ("data_path", "folds_path"):  # the driver's paths, mapped to this node's
-            spec[key] = str(job_dir / Path(spec[key]).name)
+        for field in ("data_path", "folds_path"):  # the driver's paths, mapped to this node's
+            spec[field] = str(job_dir / Path(spec[field]).name)
         (job_dir / "spec.json").write_text(json.dumps(spec, indent=1))
         task = Task(
             payload["job_id"], job_dir, payload["budget_s"], payload["cores"],
