@@ -137,6 +137,25 @@ def test_worker_killed_mid_job_is_retried_and_no_row_is_lost(cluster, tmp_path):
     assert not job.is_running() or job.status() == psutil.STATUS_ZOMBIE
 
 
+def test_wall_time_is_enforced_on_the_node(cluster, tmp_path):
+    fw = tmp_path / "frameworks.yaml"
+    fw.write_text(
+        "rf_huge:\n  adapter: adapters.random_forest:RandomForest\n"
+        "  params: {n_estimators: 50000}\n"
+    )
+    out = tmp_path / "run"
+    proc = run_cli(
+        "run", "--suite", "smoke", "--frameworks", "rf_huge", "--folds", 1, "--budget", 1,
+        "--setup-grace", 2, "--grace-margin", 0, "--out", out,
+        "--scheduler", cluster.scheduler_address, env={"AUTOML_BENCH_FRAMEWORKS": str(fw)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 2 and (df["status"] == "timeout").all(), df[["status", "error_message"]]
+    assert (df["error_type"] == "Timeout").all() and (df["grace_s"] == 2).all()
+    assert (df["duration"] < 3 + 5).all()  # killed at budget + grace, plus poll/kill slack
+
+
 def test_scheduler_that_cannot_be_reached_is_bad_input(tmp_path):
     out = tmp_path / "run"
     proc = run_cli(
