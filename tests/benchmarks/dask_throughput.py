@@ -3,9 +3,9 @@ per-job overhead of the Dask path against the local executor.
 
     PYTHONPATH=. python tests/benchmarks/dask_throughput.py [--jobs 40] [--out DIR]
 
-Runs the same 40 jobs (constant predictor, 4 generated tasks x 10 folds) four ways: local
-executor with 1 and 2 slots, Dask LocalCluster with 1 and 2 workers (one core each). The
-timed phase runs from the moment the jobs are planned to the last stored row, so cluster
+Runs 40 jobs (constant predictor, 4 generated tasks x 10 folds) four ways: local
+executor with 1 and 2 slots, Dask LocalCluster with 1 and 2 workers (one core each), in
+rounds of 10 jobs with the four ways interleaved. The timed phase runs from the moment the jobs are planned to the last stored row, so cluster
 start-up is reported separately, not folded into throughput. Prints one line per
 configuration, then the 2-vs-1 worker ratio and the per-job overhead of Dask over local
 (serial runs, so overhead is not hidden by parallelism). The machine's load average is
@@ -57,50 +57,57 @@ def run(kind: str, parallel: int, suite: Path, out: Path) -> dict:
     total = time.perf_counter() - t
     assert summary.statuses == {"ok": clock.todo}, summary.statuses
     phase = clock.done_at[-1] - clock.t0
-    return {
-        "label": f"{kind:5} x{parallel}",
-        "jobs": clock.todo,
-        "phase_s": phase,
-        "startup_s": total - phase,
-        "jobs_per_s": clock.todo / phase,
-        "per_job_s": phase / clock.todo,
-        "worker_wall_s": statistics.median(clock.durations),
-    }
+    return {"jobs": clock.todo, "phase": phase, "startup": total - phase,
+            "durations": clock.durations}  # fmt: skip
+
+
+CONFIGS = (("local", 1), ("dask", 1), ("local", 2), ("dask", 2))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--jobs", type=int, default=40, help="jobs per configuration (x10 folds)")
+    ap.add_argument("--jobs", type=int, default=40, help="jobs per configuration (x10)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    n_tasks = max(1, args.jobs // 10)
-    tasks = "\n".join(
-        f"  - name: g{i}\n    generated: {{rows: 300, features: 20, informative: 5, "
-        f"classes: 3, seed: {i}}}"
-        for i in range(n_tasks)
-    )
+    rounds = max(1, args.jobs // 10)
     base = args.out or Path(tempfile.mkdtemp(prefix="dask-throughput-"))
     base.mkdir(parents=True, exist_ok=True)
-    suite = base / "suite.yaml"
-    suite.write_text(SUITE.format(folds=10, tasks=tasks))
     print(f"cpus available: {len(os.sched_getaffinity(0))}, load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
-    res = {}
-    for kind, parallel in (("local", 1), ("dask", 1), ("local", 2), ("dask", 2)):
-        r = run(kind, parallel, suite, base / f"{kind}-{parallel}")
-        res[(kind, parallel)] = r
+    # Rounds of 10 jobs, configurations interleaved, so that load from other processes falls
+    # on all of them alike rather than on whichever ran during a busy minute.
+    acc = {c: {"jobs": 0, "phase": 0.0, "startup": [], "durations": []} for c in CONFIGS}
+    for r in range(rounds):
+        suite = base / f"suite-{r}.yaml"
+        task = (f"  - name: g{r}\n    generated: {{rows: 300, features: 20, informative: 5, "
+                f"classes: 3, seed: {r}}}")  # fmt: skip
+        suite.write_text(SUITE.format(folds=10, tasks=task))
+        for kind, parallel in CONFIGS:
+            res = run(kind, parallel, suite, base / f"{kind}-{parallel}-{r}")
+            a = acc[(kind, parallel)]
+            a["jobs"] += res["jobs"]
+            a["phase"] += res["phase"]
+            a["startup"].append(res["startup"])
+            a["durations"] += res["durations"]
+    for (kind, parallel), a in acc.items():
+        a["per_job"] = a["phase"] / a["jobs"]
+        a["outside"] = a["per_job"] - statistics.mean(a["durations"]) / parallel
         print(
-            f"{r['label']}: {r['jobs']} jobs in {r['phase_s']:.1f}s = {r['jobs_per_s']:.2f} "
-            f"jobs/s ({r['per_job_s']:.3f} s/job; start-up/shutdown {r['startup_s']:.1f}s; "
-            f"median worker wall {r['worker_wall_s']:.2f}s)"
+            f"{kind:5} x{parallel}: {a['jobs']} jobs in {a['phase']:.1f}s = "
+            f"{a['jobs'] / a['phase']:.2f} jobs/s ({a['per_job']:.3f} s/job; mean worker "
+            f"wall {statistics.mean(a['durations']):.2f}s; start-up+shutdown "
+            f"{statistics.median(a['startup']):.1f}s per run)"
         )
-    d1, d2 = res[("dask", 1)], res[("dask", 2)]
-    l1 = res[("local", 1)]
-    print(f"dask throughput 2 vs 1 workers: {d2['jobs_per_s'] / d1['jobs_per_s']:.2f}x")
+    d1, d2, l1 = acc[("dask", 1)], acc[("dask", 2)], acc[("local", 1)]
+    l2 = acc[("local", 2)]
+    print(f"dask throughput 2 vs 1 workers: {d1['per_job'] / d2['per_job']:.2f}x "
+          f"(local 2 vs 1 slots: {l1['per_job'] / l2['per_job']:.2f}x)")  # fmt: skip
     print(
         f"per-job overhead of the Dask path over local (serial): "
-        f"{(d1['per_job_s'] - l1['per_job_s']) * 1000:+.0f} ms/job "
-        f"({d1['per_job_s']:.3f} vs {l1['per_job_s']:.3f} s/job)"
+        f"{(d1['per_job'] - l1['per_job']) * 1000:+.0f} ms/job wall "
+        f"({d1['per_job']:.3f} vs {l1['per_job']:.3f} s/job); time outside the worker "
+        f"subprocess per job: dask {d1['outside'] * 1000:.0f} ms, local "
+        f"{l1['outside'] * 1000:.0f} ms"
     )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; runs in {base}")
 
