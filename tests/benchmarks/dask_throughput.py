@@ -8,8 +8,9 @@ executor with 1 and 2 slots, Dask LocalCluster with 1 and 2 workers (one core ea
 rounds of 10 jobs with the four ways interleaved. The timed phase runs from the moment the jobs are planned to the last stored row, so cluster
 start-up is reported separately, not folded into throughput. Prints one line per
 configuration, then the 2-vs-1 worker ratio and the per-job overhead of Dask over local
-(serial runs, so overhead is not hidden by parallelism). The machine's load average is
-printed too: other processes on the same cores skew every number.
+(serial runs, so overhead is not hidden by parallelism), and the engine's own CPU time per
+job, which load from other processes does not inflate the way it inflates wall time. The
+machine's load average is printed too: other processes on the same cores skew wall times.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 SUITE = """
 name: dask-throughput
@@ -32,11 +35,29 @@ tasks:
 """
 
 
+def engine_cpu() -> dict[int, float]:
+    """CPU seconds so far of this process and its long-lived descendants (Dask workers),
+    leaving out the job subprocesses (their CPU is the job's, recorded in its row)."""
+    me = psutil.Process()
+    out = {}
+    for p in [me, *me.children(recursive=True)]:
+        try:
+            if "bench.worker" in p.cmdline():
+                continue
+            t = p.cpu_times()
+            out[p.pid] = t.user + t.system
+        except psutil.Error:
+            continue
+    return out
+
+
 class Clock:
-    """A reporter that only records when jobs were planned and when each row was stored."""
+    """A reporter that records when jobs were planned and each row stored, and the engine's
+    own CPU time (driver, scheduler, Dask workers) in between."""
 
     def planned(self, total, done, todo, run_dir):
         self.t0, self.todo, self.done_at, self.durations = time.perf_counter(), todo, [], []
+        self.cpu0 = engine_cpu()
 
     def started(self, task):
         pass
@@ -44,6 +65,9 @@ class Clock:
     def done(self, row):
         self.done_at.append(time.perf_counter())
         self.durations.append(row["duration"])
+        if len(self.done_at) == self.todo:
+            cpu1 = engine_cpu()
+            self.engine_cpu = sum(cpu1[p] - c for p, c in self.cpu0.items() if p in cpu1)
 
 
 def run(kind: str, parallel: int, suite: Path, out: Path) -> dict:
@@ -58,7 +82,7 @@ def run(kind: str, parallel: int, suite: Path, out: Path) -> dict:
     assert summary.statuses == {"ok": clock.todo}, summary.statuses
     phase = clock.done_at[-1] - clock.t0
     return {"jobs": clock.todo, "phase": phase, "startup": total - phase,
-            "durations": clock.durations}  # fmt: skip
+            "durations": clock.durations, "engine_cpu": clock.engine_cpu}  # fmt: skip
 
 
 CONFIGS = (("local", 1), ("dask", 1), ("local", 2), ("dask", 2))
@@ -76,7 +100,10 @@ def main() -> None:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     # Rounds of 10 jobs, configurations interleaved, so that load from other processes falls
     # on all of them alike rather than on whichever ran during a busy minute.
-    acc = {c: {"jobs": 0, "phase": 0.0, "startup": [], "durations": []} for c in CONFIGS}
+    acc = {
+        c: {"jobs": 0, "phase": 0.0, "startup": [], "durations": [], "engine_cpu": 0.0}
+        for c in CONFIGS
+    }
     for r in range(rounds):
         suite = base / f"suite-{r}.yaml"
         task = (f"  - name: g{r}\n    generated: {{rows: 300, features: 20, informative: 5, "
@@ -89,6 +116,7 @@ def main() -> None:
             a["phase"] += res["phase"]
             a["startup"].append(res["startup"])
             a["durations"] += res["durations"]
+            a["engine_cpu"] += res["engine_cpu"]
     for (kind, parallel), a in acc.items():
         a["per_job"] = a["phase"] / a["jobs"]
         a["outside"] = a["per_job"] - statistics.mean(a["durations"]) / parallel
@@ -108,6 +136,12 @@ def main() -> None:
         f"({d1['per_job']:.3f} vs {l1['per_job']:.3f} s/job); time outside the worker "
         f"subprocess per job: dask {d1['outside'] * 1000:.0f} ms, local "
         f"{l1['outside'] * 1000:.0f} ms"
+    )
+    print(
+        "engine CPU per job (driver + scheduler + Dask workers, jobs excluded; load-proof): "
+        + ", ".join(
+            f"{k} x{n} {a['engine_cpu'] / a['jobs'] * 1000:.0f} ms" for (k, n), a in acc.items()
+        )
     )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; runs in {base}")
 
