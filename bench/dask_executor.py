@@ -17,7 +17,7 @@ Lost workers: when a worker process dies mid-job, the scheduler reschedules its 
 (up to ``distributed.scheduler.allowed-failures`` times, 3 by default), and each future
 resolves once, so the driver writes each job's row exactly once. A job whose workers keep
 dying is recorded as ``failed`` with error type ``WorkerLost``. The number of attempts that
-started is kept in :attr:`DaskExecutor.attempts` (the row's ``attempts`` column).
+started (plus the node's own retries) is the row's ``attempts``.
 
 Without a scheduler address a LocalCluster is started: ``parallel`` job slots of the suite's
 cores each, never more cores than the machine has, the same packing as the local executor.
@@ -218,7 +218,7 @@ class DaskExecutor:
                 del pending[item.key]
                 task = by_key[item.key]
                 self.attempts[task.job_id] = max(1, starts[item.key])
-                outcome = self._outcome(task, item)
+                outcome = self._outcome(task, item, self.attempts[task.job_id])
                 if outcome is None:
                     lost.append(task.job_id)
                 elif on_done:
@@ -238,7 +238,9 @@ class DaskExecutor:
                 "connection to it was lost); rerun the same command to resume"
             )
 
-    def _outcome(self, task: Task, fut) -> Outcome | None:
+    def _outcome(self, task: Task, fut, starts: int) -> Outcome | None:
+        """The job's outcome from its finished future; ``starts``: Dask attempts that began
+        (more than one when a worker died mid-job). None when the task was cancelled."""
         for stale in WRITTEN_BACK:
             (task.job_dir / stale).unlink(missing_ok=True)
         grace = self.limits.grace(task.budget_s)
@@ -250,13 +252,15 @@ class DaskExecutor:
             return Outcome(
                 status="failed", wall=0.0, grace_s=grace, error_type="WorkerLost",
                 error_message=f"the Dask worker running this job died on every attempt: {e}",
+                attempts=starts, infrastructure=True,
             )  # fmt: skip
         except Exception as e:
             if fut.status == "cancelled":
                 return None
             return Outcome(
                 status="failed", wall=0.0, grace_s=grace, error_type="DaskTaskError",
-                error_message=f"{type(e).__name__}: {e}"[:2000],
+                error_message=f"{type(e).__name__}: {e}"[:2000], attempts=starts,
+                infrastructure=True,
             )  # fmt: skip
         files = res["files"]
         for name in WRITTEN_BACK:
@@ -268,6 +272,7 @@ class DaskExecutor:
             log.write(f"--- attempt on Dask worker host {res['host']} ---\n".encode())
             log.write(files.get("worker.log", b""))
         outcome = Outcome(**res["outcome"])
+        outcome.attempts += starts - 1  # the node's own retries, plus lost Dask workers
         info = outcome.worker.setdefault("info", {})
         if isinstance(info, dict):
             info["host"] = res["host"]

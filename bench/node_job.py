@@ -2,21 +2,22 @@
 
 A Dask task calls :func:`run_job` on whichever worker node the scheduler picked. Nothing is
 shared with the driver but what travels through the engine: the job's spec (a dict) and the
-task's cached data (``data.parquet`` and ``folds.json`` as bytes). The node writes them into
-its own temporary job dir, runs the same worker subprocess as the local executor
-(``python -m bench.worker JOB_DIR`` via :class:`bench.executor._Running`, so the same wall
-time and memory enforcement on the whole process tree), and returns the outcome and the
-files the worker wrote (predictions, outcome, log) as bytes. The driver alone writes the run
-directory and the store.
+task's cached data (the files the spec names, as bytes). The node writes them into its own
+temporary job dir and runs the job through the local executor with one slot
+(:class:`bench.executor.LocalExecutor`: the same launcher, worker subprocess, wall-time,
+memory and core enforcement, and retries of infrastructure failures as a local run), then
+returns the outcome and the files the worker wrote (predictions, outcome, log) as bytes.
+The driver alone writes the run directory and the store.
 
 Node bookkeeping, all under ``$TMPDIR/automl-bench-node-<uid>/``:
-- ``cpus/cpu<N>.lock``: a job pins itself to CPU ids it holds ``flock`` locks on, so jobs
-  from several Dask worker processes on one node never share a core (the kernel drops the
-  locks when a process dies, so a killed worker leaks none).
-- ``jobs/<tmp>/owner.json``: which Dask worker process owns the job dir and which process
-  group runs the job. A Dask worker killed mid-job leaves its job's process tree running (it
-  is in its own session); :func:`reap_orphans`, called before every job and by the driver at
-  the end of a run, kills such trees and removes their dirs.
+- ``cpus/cpu<N>.lock``: a job runs on CPU ids it holds ``flock`` locks on, so jobs from
+  several Dask worker processes on one node never share a core (the kernel drops the locks
+  when a process dies, so a killed worker leaks none).
+- ``jobs/<tmp>/owner.json``: which Dask worker process owns the job dir; the executor's
+  ``worker.json`` beside it names the job's worker. The launcher takes a job down with it
+  when its Dask worker dies; :func:`reap_orphans`, called before every job, when a worker
+  starts and by the driver at the end of a run, sweeps whatever a dead owner left anyway
+  and removes its dir.
 """
 
 from __future__ import annotations
@@ -36,15 +37,15 @@ from pathlib import Path
 
 import psutil
 
-from bench.executor import Limits, Task, _Running, available_cpus
-from bench.proctree import ProcessTree
+from bench.executor import Limits, LocalExecutor, Outcome, Task, available_cpus
+from bench.proctree import sweep_session
 
 EVENT_TOPIC = "automl-bench-job"
 # Files of a finished job dir sent back to the driver (inputs and scratch stay on the node).
 RETURNED = ("predictions.parquet", "outcome.json", "worker.log", "leaderboard.csv")
 LOG_TAIL_BYTES = 1 << 20
 
-_active: dict[str, _Running] = {}  # key -> running job in this process (for teardown)
+_active: dict[str, Path] = {}  # key -> job dir of a job running in this process (teardown)
 _active_lock = threading.Lock()
 _env_lock = threading.Lock()
 
@@ -125,10 +126,7 @@ def reap_orphans() -> int:
             owner = {}
         if _same_process(owner.get("owner")) is not None:
             continue
-        job = _same_process(owner.get("job"))
-        if job is not None:
-            ProcessTree(job.pid).kill(grace=1.0)
-            reaped += 1
+        reaped += _sweep(d)
         shutil.rmtree(d, ignore_errors=True)
     return reaped
 
@@ -137,8 +135,8 @@ def kill_active() -> None:
     """Kill every job tree this process runs (the Dask worker is closing)."""
     with _active_lock:
         running = list(_active.values())
-    for r in running:
-        r.tree.kill(grace=1.0)
+    for job_dir in running:
+        _sweep(job_dir)
 
 
 def _log_start(key: str, host: str) -> None:
@@ -159,8 +157,42 @@ def _abandoned(key: str) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _thread_affinity(cpus: list[int]):
+    """Restrict the calling thread (and what it starts) to ``cpus``; Linux affinity is per
+    thread, so the Dask worker's other task threads keep theirs."""
+    old = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, set(cpus))
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, old)
+
+
+def _sweep(job_dir: Path) -> int:
+    """Kill the job's worker tree recorded in ``worker.json`` (if it is still that one)."""
+    try:
+        info = json.loads((job_dir / "worker.json").read_text())
+        return sweep_session(int(info["pid"]), float(info["start"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def _watch(key: str, job_dir: Path, done: threading.Event) -> None:
+    """Kill the job (and any retry of it) once the scheduler no longer wants the task."""
+    while not done.wait(1.0):
+        if _abandoned(key):
+            while not done.wait(0.2):
+                _sweep(job_dir)
+            return
+
+
 def run_job(payload: dict, data: dict, limits: Limits) -> dict:
     """Run one job here; return ``{"outcome": dict, "files": {name: bytes}, "host": str}``.
+
+    The job runs through the local executor (one slot, restricted to CPUs leased on this
+    node), so enforcement, retries of infrastructure failures and the outcome are exactly
+    those of a local run.
 
     ``payload``: ``spec`` (the job's spec.json contents), ``job_id``, ``key`` (the Dask
     key), ``budget_s``, ``cores``, ``memory_mb``, ``python`` (None: this node's interpreter).
@@ -173,10 +205,8 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
     key = payload["key"]
     jobs = node_dir() / "jobs"
     job_dir = Path(tempfile.mkdtemp(prefix=f"{payload['job_id']}-", dir=jobs))
-    me = _identity(psutil.Process())
-    owner_file = job_dir / "owner.json"
-    owner_file.write_text(json.dumps({"owner": me}))
-    running = None
+    (job_dir / "owner.json").write_text(json.dumps({"owner": _identity(psutil.Process())}))
+    done = threading.Event()
     try:
         for name, blob in data.items():
             (job_dir / name).write_bytes(blob)
@@ -188,23 +218,15 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
             payload["job_id"], job_dir, payload["budget_s"], payload["cores"],
             payload["memory_mb"], payload.get("python") or sys.executable,
         )  # fmt: skip
-        with lease_cpus(task.cores) as cpus:
+        with lease_cpus(task.cores) as cpus, _thread_affinity(cpus):
             _log_start(key, host)
-            running = _Running(task, cpus, limits)
             with _active_lock:
-                _active[key] = running
-            with contextlib.suppress(psutil.NoSuchProcess):
-                job = _identity(psutil.Process(running.proc.pid))
-                owner_file.write_text(json.dumps({"owner": me, "job": job}))
-            next_check = time.monotonic() + 1.0
-            while not running.poll():
-                running.enforce()
-                if time.monotonic() > next_check:
-                    next_check = time.monotonic() + 1.0
-                    if _abandoned(key):
-                        running.tree.kill(grace=1.0)
-                time.sleep(limits.poll_s)
-            outcome = running.finish()
+                _active[key] = job_dir
+            threading.Thread(target=_watch, args=(key, job_dir, done), daemon=True).start()
+            got: list[Outcome] = []
+            executor = LocalExecutor(1, limits, oversubscribe=len(cpus) < task.cores)
+            executor.run([task], on_done=lambda _t, o: got.append(o))
+        outcome = got[0]
         files = {}
         for name in RETURNED:
             path = job_dir / name
@@ -213,8 +235,8 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
                 files[name] = blob[-LOG_TAIL_BYTES:] if name == "worker.log" else blob
         return {"outcome": asdict(outcome), "files": files, "host": host}
     finally:
+        done.set()
         with _active_lock:
             _active.pop(key, None)
-        if running is not None and running.tree.alive():
-            running.tree.kill(grace=1.0)
+        _sweep(job_dir)
         shutil.rmtree(job_dir, ignore_errors=True)

@@ -3,6 +3,7 @@ killed mid-job, node-side CPU leases and orphan reaping, and clear errors for ba
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ pytest.importorskip("distributed")
 from distributed import Client, LocalCluster  # noqa: E402
 
 from bench.node_job import lease_cpus, node_dir, reap_orphans  # noqa: E402
+from bench.proctree import proc_table  # noqa: E402
 from bench.scoring import METRICS  # noqa: E402
 from bench.store import COLUMNS  # noqa: E402
 
@@ -30,10 +32,10 @@ def smoke_runs(tmp_path_factory):
     """The smoke suite run twice: local slots, and `--executor dask` (its own LocalCluster
     with two worker processes), the latter with --mlflow."""
     d = tmp_path_factory.mktemp("dask-smoke")
-    local = run_cli("run", "--suite", "smoke", "--out", d / "local", "--parallel", 2)
+    local = run_cli("run", "--no-report", "--suite", "smoke", "--out", d / "local", "--parallel", 2)
     assert local.returncode == 0, local.stderr
     dask = run_cli(
-        "run", "--suite", "smoke", "--out", d / "dask", "--parallel", 2, "--executor", "dask",
+        "run", "--no-report", "--suite", "smoke", "--out", d / "dask", "--parallel", 2, "--executor", "dask",
         "--mlflow",
     )  # fmt: skip
     assert dask.returncode == 0, dask.stderr
@@ -75,7 +77,9 @@ def test_dask_run_logs_every_job_to_mlflow(smoke_runs):
 
 def test_dask_run_resumes_like_the_local_one(smoke_runs):
     _, dask_dir, _ = smoke_runs
-    again = run_cli("run", "--suite", "smoke", "--out", dask_dir, "--executor", "dask")
+    again = run_cli(
+        "run", "--no-report", "--suite", "smoke", "--out", dask_dir, "--executor", "dask"
+    )
     assert again.returncode == 0, again.stderr
     assert "8 done, 0 to run" in again.stderr
     assert "executed 0 of 8" in again.stdout
@@ -95,35 +99,42 @@ def cluster():
 
 
 def _job_process(worker_pids):
-    """A running `bench.worker` rf job started by one of the Dask worker processes."""
-    for p in psutil.process_iter(["cmdline", "ppid"]):
-        cmd = p.info["cmdline"] or []
-        if "bench.worker" in cmd and p.info["ppid"] in worker_pids:
-            try:
-                spec = json.loads(open(os.path.join(cmd[-1], "spec.json")).read())
-            except (OSError, ValueError):
-                continue
-            if spec["framework"] == "rf":
-                return p, spec
-    return None, None
+    """A running rf_slow job on this node (its node job dir names the Dask worker that owns
+    it and the job's worker process), that job's spec and its Dask worker's pid."""
+    for d in (node_dir() / "jobs").iterdir():
+        try:
+            spec = json.loads((d / "spec.json").read_text())
+            owner = json.loads((d / "owner.json").read_text())["owner"]["pid"]
+            job = psutil.Process(json.loads((d / "worker.json").read_text())["pid"])
+        except (OSError, ValueError, KeyError, psutil.Error):
+            continue
+        if spec["framework"] == "rf_slow" and owner in worker_pids and job.is_running():
+            return job, spec, owner
+    return None, None, None
 
 
 def test_worker_killed_mid_job_is_retried_and_no_row_is_lost(cluster, tmp_path):
     out = tmp_path / "run"
+    fw = tmp_path / "frameworks.yaml"  # a forest slow enough to be caught mid-job
+    fw.write_text(
+        "rf_slow:\n  adapter: adapters.random_forest:RandomForest\n  params: {n_estimators: 2000}\n"
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench", "run", "--suite", "smoke", "--folds", "1",
-         "--out", str(out), "--scheduler", cluster.scheduler_address],
+         "--frameworks", "rf_slow,constant", "--out", str(out), "--no-report",
+         "--scheduler", cluster.scheduler_address],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "AUTOML_BENCH_FRAMEWORKS": str(fw)},
     )  # fmt: skip
     with Client(cluster) as client:
         worker_pids = set(client.run(os.getpid).values())
-    job, spec = None, None
+    job = spec = owner = None
     deadline = time.monotonic() + 120
     while job is None and time.monotonic() < deadline and proc.poll() is None:
-        job, spec = _job_process(worker_pids)
-        time.sleep(0.05)
-    assert job is not None, "no rf job started on the cluster"
-    os.kill(job.ppid(), signal.SIGKILL)  # the Dask worker process running it, mid-job
+        job, spec, owner = _job_process(worker_pids)
+        time.sleep(0.02)
+    assert job is not None, "no rf_slow job started on the cluster"
+    os.kill(owner, signal.SIGKILL)  # the Dask worker process running it, mid-job
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr
 
@@ -145,7 +156,7 @@ def test_wall_time_is_enforced_on_the_node(cluster, tmp_path):
     )
     out = tmp_path / "run"
     proc = run_cli(
-        "run", "--suite", "smoke", "--frameworks", "rf_huge", "--folds", 1, "--budget", 1,
+        "run", "--no-report", "--suite", "smoke", "--frameworks", "rf_huge", "--folds", 1, "--budget", 1,
         "--setup-grace", 2, "--grace-margin", 0, "--out", out,
         "--scheduler", cluster.scheduler_address, env={"AUTOML_BENCH_FRAMEWORKS": str(fw)},
     )  # fmt: skip
@@ -159,7 +170,7 @@ def test_wall_time_is_enforced_on_the_node(cluster, tmp_path):
 def test_scheduler_that_cannot_be_reached_is_bad_input(tmp_path):
     out = tmp_path / "run"
     proc = run_cli(
-        "run", "--suite", "smoke", "--out", out, "--scheduler", "tcp://127.0.0.1:9",
+        "run", "--no-report", "--suite", "smoke", "--out", out, "--scheduler", "tcp://127.0.0.1:9",
         env={"AUTOML_BENCH_DASK_CONNECT_S": "2"},
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
@@ -170,7 +181,16 @@ def test_scheduler_that_cannot_be_reached_is_bad_input(tmp_path):
 def test_workers_without_resources_are_bad_input(tmp_path):
     with LocalCluster(n_workers=1, processes=False, protocol="tcp", dashboard_address=":0") as c:
         out = tmp_path / "run"
-        proc = run_cli("run", "--suite", "smoke", "--out", out, "--scheduler", c.scheduler_address)
+        proc = run_cli(
+            "run",
+            "--no-report",
+            "--suite",
+            "smoke",
+            "--out",
+            out,
+            "--scheduler",
+            c.scheduler_address,
+        )
     assert proc.returncode == 2, proc.stderr
     assert "--resources" in proc.stderr and "cores=1" in proc.stderr
     assert not out.exists()
@@ -190,7 +210,7 @@ def test_cpu_leases_on_one_node_are_disjoint():
 
 def test_orphaned_job_tree_of_a_dead_owner_is_reaped():
     # an "owner" (stand-in for a Dask worker process) that starts a job in its own session,
-    # records both in owner.json as node_job does, and dies without cleaning up
+    # records itself in owner.json as node_job does, and dies without cleaning up
     job_dir = node_dir() / "jobs" / "orphan-test"
     job_dir.mkdir(exist_ok=True)
     owner = subprocess.Popen(
@@ -198,18 +218,21 @@ def test_orphaned_job_tree_of_a_dead_owner_is_reaped():
          "import json, subprocess, sys, psutil\n"
          "job = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
          " start_new_session=True)\n"
-         "me, j = psutil.Process(), psutil.Process(job.pid)\n"
+         "me = psutil.Process()\n"
          f"open({str(job_dir / 'owner.json')!r}, 'w').write(json.dumps({{"
-         "'owner': {'pid': me.pid, 'create_time': me.create_time()},"
-         "'job': {'pid': j.pid, 'create_time': j.create_time()}}))\n"
+         "'owner': {'pid': me.pid, 'create_time': me.create_time()}}))\n"
          "print(job.pid, flush=True)\n"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     job_pid = int(owner.stdout.readline())
     owner.wait(timeout=30)
+    # the executor's record of the job's worker, as _Running writes it
+    start = proc_table()[job_pid].start
+    (job_dir / "worker.json").write_text(json.dumps({"pid": job_pid, "start": start}))
     job = psutil.Process(job_pid)
     assert job.is_running()
     assert reap_orphans() >= 1
-    job.wait(timeout=10) if job.is_running() else None
+    with contextlib.suppress(psutil.Error):
+        job.wait(timeout=10)
     assert not job.is_running() or job.status() == psutil.STATUS_ZOMBIE
     assert not job_dir.exists()

@@ -31,7 +31,7 @@ def run(tmp_path_factory):
     d = tmp_path_factory.mktemp("mlflow")
     out = d / "smoke-mlflow"
     proc = run_cli(
-        "run", "--suite", "smoke", "--frameworks", "constant", "--folds", 1, "--out", out,
+        "run", "--no-report", "--suite", "smoke", "--frameworks", "constant", "--folds", 1, "--out", out,
         "--mlflow", cwd=d,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -78,7 +78,7 @@ def test_rerun_replaces_the_jobs_mlflow_run_and_backfills_missing_ones(run):
     client.delete_run(lost.info.run_id)
 
     again = run_cli(
-        "run", "--suite", "smoke", "--frameworks", "constant", "--folds", 1, "--out", out,
+        "run", "--no-report", "--suite", "smoke", "--frameworks", "constant", "--folds", 1, "--out", out,
         "--mlflow",
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
