@@ -24,6 +24,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 
 
+def _find_spec(name: str):
+    try:
+        return importlib.util.find_spec(name)
+    except ModuleNotFoundError:  # "a.b" whose parent "a" is absent
+        return None
+
+
 @dataclass(frozen=True)
 class Requirements:
     """What an adapter needs before it can run, so the harness can say so up front."""
@@ -34,11 +41,28 @@ class Requirements:
     environment: str | None = None  # name of its own virtual environment, if any
 
     def missing(self) -> list[str]:
-        """Human-readable list of what is missing on this machine (empty when runnable)."""
-        out = [p for p in self.packages if importlib.util.find_spec(p) is None]
+        """Human-readable list of what is missing on this machine (empty when runnable).
+
+        An adapter with its own ``environment`` is installed when that environment exists
+        and holds its packages (see :mod:`bench.envs`); the main interpreter needs none.
+        """
+        if self.environment:
+            from bench import envs
+
+            out = envs.missing(self.environment, self.packages)
+        else:
+            out = [p for p in self.packages if _find_spec(p) is None]
         if self.java and shutil.which("java") is None:
             out.append("java")
         return out
+
+    def python(self) -> str | None:
+        """The interpreter that runs this adapter's jobs (None: the harness's own)."""
+        if not self.environment:
+            return None
+        from bench import envs
+
+        return str(envs.python_of(self.environment))
 
     def install_hint(self) -> str:
         if self.environment:

@@ -1,4 +1,4 @@
-"""Command line: ``automl-bench run|list|show`` (also ``python -m bench``).
+"""Command line: ``automl-bench run|list|show|env`` (also ``python -m bench``).
 
 Exit codes: 0 success (failed jobs are results, not errors), 2 bad input (the message names
 the file, field or value), 1 internal error.
@@ -144,6 +144,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("show", help="print a run's leaderboard and its task profiles")
     s.add_argument("run_dir", type=Path)
+
+    ev = sub.add_parser(
+        "env",
+        help="per-adapter virtual environments (backends whose pins clash with the main install)",
+    )
+    esub = ev.add_subparsers(dest="env_command", required=True)
+    ec = esub.add_parser(
+        "create",
+        help="build (or with --force rebuild) an adapter's environment",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    ec.add_argument("name", help="environment name (see `env list`)")
+    ec.add_argument("--force", action="store_true", help="rebuild even if it exists")
+    ec.add_argument("--python", help="base interpreter for the venv (default: this one)")
+    esub.add_parser("list", help="list the environments and whether they are ready")
     return p
 
 
@@ -389,13 +404,43 @@ def _setup_logging() -> None:
         logger.propagate = False
 
 
+def cmd_env(args) -> int:
+    from bench import envs
+
+    if args.env_command == "list":
+        from rich.table import Table
+
+        t = Table(title=f"Environments in {envs.envs_dir()}")
+        for c in ("name", "status", "versions", "description"):
+            t.add_column(c)
+        for row in envs.listing():
+            ok = row["status"] == "ready"
+            versions = ", ".join(f"{k} {v}" for k, v in row["versions"].items() if v)
+            t.add_row(row["name"], "[green]ready[/]" if ok else f"[red]{row['status']}[/]",
+                      versions, row["description"])  # fmt: skip
+        out.print(t)
+        return 0
+    envs.spec(args.name)  # unknown name: BadInput before anything is written
+    err.print(f"creating environment {args.name} in {envs.env_path(args.name)} (pip output: "
+              f"{envs.envs_dir() / (args.name + '.log')})", highlight=False)  # fmt: skip
+    try:
+        info = envs.create(args.name, python=args.python, force=args.force, log_to=sys.stderr)
+    except envs.EnvError as e:
+        err.print(f"[red]error:[/] {e}", highlight=False)
+        return 1
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
+    out.print(f"environment {args.name} ready: {info['python']} ({versions})", highlight=False)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging()
     try:
-        return {"run": cmd_run, "list": cmd_list, "show": cmd_show, "report": cmd_report,
-                "estimate": cmd_estimate}[args.command](args)  # fmt: skip
+        commands = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "report": cmd_report,
+                    "estimate": cmd_estimate, "env": cmd_env}  # fmt: skip
+        return commands[args.command](args)
     except BadInput as e:
         err.print(f"[red]error:[/] {escape(str(e))}", markup=True, highlight=False)
         return 2

@@ -57,6 +57,11 @@ class Variant:
     def backend_version(self) -> str:
         cls = self.adapter_class()
         dist = getattr(cls, "distribution", None) or "scikit-learn"
+        env = cls.requirements.environment
+        if env:  # the backend lives in its own environment, which recorded its versions
+            from bench import envs
+
+            return envs.version_in(env, dist) or "unknown"
         try:
             return version(dist)
         except PackageNotFoundError:

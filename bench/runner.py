@@ -329,7 +329,12 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             job_dir = run_dir / "jobs" / j.id
             job_dir.mkdir(parents=True, exist_ok=True)
             (job_dir / "spec.json").write_text(json.dumps(_spec(j, cached[j.task]), indent=1))
-            tasks.append(Task(j.id, job_dir, j.budget_s, j.cores, j.memory_mb))
+            task = Task(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)
+            # an adapter with its own environment runs its worker with that env's interpreter
+            python = variants[j.framework].adapter_class().requirements.python()
+            if python:
+                task.python = python
+            tasks.append(task)
 
         def on_done(task: Task, outcome: Outcome) -> None:
             job = by_id[task.job_id]

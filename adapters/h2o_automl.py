@@ -1,0 +1,286 @@
+"""H2O-3 AutoML (H2O.ai): one local H2O JVM per job, shut down after every outcome.
+
+Budget mapping: ``max_runtime_secs`` = the job's time limit less what JVM start and data
+transfer took and less ``finish_reserve`` (a share for H2O finishing its last model and the
+stacked ensembles after the deadline), ``nthreads`` = its cores, JVM
+heap (``-Xmx``) = its memory limit minus ``python_headroom_mb`` for the Python side and the
+JVM's own off-heap use, ``seed`` = its seed, leaderboard sorted by log loss. The JVM listens
+on a free loopback port, keeps its ice_root and logs in the job's scratch directory, and
+sends no telemetry.
+
+Data goes to the JVM as a Parquet file in scratch that the JVM parses itself
+(``h2o.import_file``): far faster than ``H2OFrame(pandas_df)``, which serialises the frame
+to CSV in Python and uploads it (see tests/benchmarks/h2o_transfer.py for numbers).
+
+Lifetime: the JVM starts in ``fit`` and lives until :meth:`shutdown`, which ``fit`` calls
+on any error and a finaliser calls when the adapter is garbage-collected or the interpreter
+exits. H2O starts its JVM with ``os.setsid`` (its own session and process group), so a kill
+of the worker's process group alone does not reach it; the harness's process-tree kill
+does (it walks children and remembers them), and :meth:`shutdown` waits until the JVM
+process is gone, killing it if the REST shutdown does not end it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import uuid
+import weakref
+
+import numpy as np
+import pandas as pd
+
+from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
+
+TARGET = "__target__"
+
+
+def free_port_pair(host: str = "127.0.0.1") -> int:
+    """A port p with p and p+1 both free (H2O uses p for REST and p+1 internally)."""
+    for _ in range(50):
+        with socket.socket() as a:
+            a.bind((host, 0))
+            port = a.getsockname()[1]
+            if port >= 65535:
+                continue
+            try:
+                with socket.socket() as b:
+                    b.bind((host, port + 1))
+            except OSError:
+                continue
+            return port
+    raise AdapterError("no free port pair found for the H2O JVM")
+
+
+def _stop_server(server, timeout: float = 3.0) -> None:
+    """Stop an H2OLocalServer's JVM and wait until its process is gone."""
+    proc = getattr(server, "_process", None)
+    if proc is None:
+        return
+    import psutil
+
+    try:
+        jvm = psutil.Process(proc.pid)
+    except psutil.NoSuchProcess:
+        proc.poll()
+        return
+    if proc.poll() is None:
+        proc.terminate()  # nothing in the JVM needs saving: a short grace, then SIGKILL
+        try:
+            proc.wait(timeout)
+        except Exception:
+            proc.kill()
+            proc.wait(30)
+    try:  # whatever it started (it starts nothing today) goes too
+        for child in jvm.children(recursive=True):
+            child.kill()
+    except psutil.NoSuchProcess:
+        pass
+    server._process = None
+
+
+def _as_pandas(frame) -> pd.DataFrame:
+    """H2OFrame -> pandas without the warning that polars is not installed (small frames)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return frame.as_data_frame()
+
+
+class H2OAutoML(BaseAdapter):
+    requirements = Requirements(packages=("h2o",), java=True, extra="h2o")
+    capabilities = Capabilities(notes=("starts a JVM per job", "heap = memory limit - headroom"))
+    distribution = "h2o"
+
+    def __init__(
+        self,
+        time_limit=60.0,
+        cores=1,
+        memory_mb=None,
+        seed=0,
+        scratch_dir=None,
+        sort_metric="logloss",
+        nfolds=-1,
+        max_models=None,
+        include_algos=None,
+        exclude_algos=None,
+        python_headroom_mb=1024,
+        min_heap_mb=512,
+        finish_reserve=0.1,
+    ):
+        super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
+        self.sort_metric = sort_metric
+        self.nfolds = nfolds
+        self.max_models = max_models
+        self.include_algos = include_algos
+        self.exclude_algos = exclude_algos
+        self.python_headroom_mb = python_headroom_mb
+        self.min_heap_mb = min_heap_mb
+        self.finish_reserve = finish_reserve
+
+    # -- JVM lifetime -------------------------------------------------------------------
+    def heap_mb(self) -> int | None:
+        """JVM heap for the job's memory limit (None: no limit given, H2O's default)."""
+        if not self.memory_mb:
+            return None
+        return max(int(self.min_heap_mb), int(self.memory_mb) - int(self.python_headroom_mb))
+
+    def _start(self) -> None:
+        import time
+
+        t0 = time.monotonic()
+        self._start_s = 0.0
+        if getattr(self, "_server", None) is not None and self._server.is_running():
+            return
+        import h2o
+        from h2o import telemetry
+        from h2o.backend import H2OLocalServer
+
+        telemetry.set_enabled(False)  # offline machines; and a benchmark phones nobody
+        root = self.scratch_dir or tempfile.mkdtemp(prefix="automl-bench-h2o-")
+        self._own_root = None if self.scratch_dir else root
+        ice = os.path.join(root, "h2o-ice")
+        os.makedirs(ice, exist_ok=True)
+        heap = self.heap_mb()
+        # H2O writes the JVM's stdout/stderr into a fresh tempfile.mkdtemp(): keep it in scratch
+        saved_tempdir, tempfile.tempdir = tempfile.tempdir, root
+        try:
+            server = H2OLocalServer.start(
+                nthreads=max(1, int(self.cores)),
+                max_mem_size=heap * 2**20 if heap else None,
+                ice_root=ice,
+                log_dir=os.path.join(root, "h2o-logs"),
+                port=free_port_pair(),
+                name=f"automl-bench-{uuid.uuid4().hex[:12]}",
+                verbose=False,
+                enable_assertions=False,
+            )
+        finally:
+            tempfile.tempdir = saved_tempdir
+        self._server = server
+        self._finalizer = weakref.finalize(self, _stop_server, server)
+        h2o.connect(server=server, verbose=False)
+        h2o.no_progress()
+        self.jvm_pid_ = server._process.pid
+        self._start_s = time.monotonic() - t0
+
+    def shutdown(self) -> None:
+        """Stop this adapter's JVM (if any) and wait until its process is gone."""
+        server = getattr(self, "_server", None)
+        if server is None:
+            return
+        try:
+            import h2o
+
+            if h2o.connection() is not None and h2o.connection().connected:
+                h2o.connection().close()
+        except Exception:
+            pass
+        self._finalizer()  # runs _stop_server once
+        self._server = None
+        if getattr(self, "_own_root", None):
+            import shutil
+
+            shutil.rmtree(self._own_root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+
+    # -- data -------------------------------------------------------------------------
+    def _to_h2o(self, X: pd.DataFrame, y: np.ndarray | None = None):
+        """Write the frame as Parquet to scratch and have the JVM parse it."""
+        import h2o
+
+        df = pd.DataFrame(
+            {
+                c: (X[c] if pd.api.types.is_numeric_dtype(X[c]) else X[c].astype("string"))
+                for c in X.columns
+            }
+        )
+        col_types = {
+            c: ("real" if pd.api.types.is_numeric_dtype(df[c]) else "enum") for c in df.columns
+        }
+        if y is not None:
+            df[TARGET] = pd.array([f"c{int(v)}" for v in y], dtype="string")
+            col_types[TARGET] = "enum"
+        root = self.scratch_dir or self._own_root
+        path = os.path.join(root, f"h2o-input-{uuid.uuid4().hex[:8]}.parquet")
+        df.to_parquet(path, index=False)
+        try:
+            frame = h2o.import_file(path, col_types=col_types)
+        finally:
+            os.unlink(path)
+        return frame
+
+    # -- fit / predict --------------------------------------------------------------------
+    def _fit(self, X, y):
+        import time
+
+        self._fit_start = time.monotonic()
+        try:
+            self._start()
+            self._train(X, y)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _train(self, X, y):
+        import time
+
+        import h2o
+        from h2o.automl import H2OAutoML as _AutoML
+
+        t0 = time.monotonic()
+        h2o.remove_all()  # a refit on the same JVM starts clean
+        self._columns = list(X.columns)
+        train = self._to_h2o(X, y)
+        self.timings_ = {"jvm_start_s": self._start_s, "transfer_s": time.monotonic() - t0}
+        # The budget covers the whole fit: JVM start and data transfer come out of it, and a
+        # share is kept back because H2O finishes its last model (and the stacked ensembles)
+        # after max_runtime_secs is reached.
+        elapsed = time.monotonic() - self._fit_start
+        budget = float(self.time_limit) * (1.0 - float(self.finish_reserve)) - elapsed
+        kwargs = {
+            "max_runtime_secs": max(1, int(budget)),
+            "seed": int(self.seed),
+            "sort_metric": self.sort_metric,
+            "nfolds": self.nfolds,
+            "project_name": f"automl_bench_{uuid.uuid4().hex[:8]}",
+            "verbosity": None,
+        }
+        if self.max_models:
+            kwargs["max_models"] = int(self.max_models)
+        if self.include_algos:
+            kwargs["include_algos"] = list(self.include_algos)
+        if self.exclude_algos:
+            kwargs["exclude_algos"] = list(self.exclude_algos)
+        aml = _AutoML(**kwargs)
+        t1 = time.monotonic()
+        aml.train(x=self._columns, y=TARGET, training_frame=train)
+        self.timings_["automl_s"] = time.monotonic() - t1
+        if aml.leader is None:
+            raise AdapterError(
+                f"H2O AutoML trained no model within max_runtime_secs={kwargs['max_runtime_secs']}"
+            )
+        self.model_ = aml.leader
+        board = h2o.automl.get_leaderboard(aml, extra_columns=["training_time_ms"])
+        self.leaderboard_ = _as_pandas(board)
+        self.models_count_ = len(self.leaderboard_)
+
+    def _predict_proba(self, X):
+        if getattr(self, "_server", None) is None:
+            raise AdapterError("the H2O JVM was shut down: fit again before predicting")
+        frame = self._to_h2o(X[self._columns])
+        pred = _as_pandas(self.model_.predict(frame)).drop(columns=["predict"])
+        # One probability column per level of the training target, named by the level. The
+        # target went in as "c<code>" so no level looks numeric (H2O would rename a numeric
+        # level 3 to "p3"); map each column back to its class code.
+        codes = [int(str(c)[1:]) for c in pred.columns]
+        proba = np.zeros((len(X), len(self.classes_)))
+        proba[:, codes] = pred.to_numpy(dtype=float)
+        return proba
