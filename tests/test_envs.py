@@ -82,9 +82,17 @@ def test_env_cli_list_and_bad_name(tmp_path):
     assert list(tmp_path.iterdir()) == []  # bad input wrote nothing
 
 
-def test_list_frameworks_reports_environment_backends(tmp_path):
+def test_list_frameworks_reports_environment_backends(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOML_BENCH_ENVS", str(tmp_path))
+    from bench import registry
+
+    for name, env in (("autogluon", "autogluon"), ("autogluon_best", "autogluon"),
+                      ("evalml", "evalml")):  # fmt: skip
+        ok, reason = registry.get(name).status()
+        assert not ok and reason.endswith(f"automl-bench env create {env}")
     proc = run_cli("list", "frameworks", env={"AUTOML_BENCH_ENVS": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.replace("│", " ").split())  # undo the table's wrapping
     for name in ("flaml", "h2o", "autogluon", "autogluon_best", "evalml"):
-        assert name in proc.stdout
-    assert "automl-bench env create autogluon" in proc.stdout
+        assert name in text
+    assert "missing environment autogluon" in text
