@@ -8,9 +8,11 @@ JVM's own off-heap use, ``seed`` = its seed, leaderboard sorted by log loss. The
 on a free loopback port, keeps its ice_root and logs in the job's scratch directory, and
 sends no telemetry.
 
-Data goes to the JVM as a Parquet file in scratch that the JVM parses itself
-(``h2o.import_file``): far faster than ``H2OFrame(pandas_df)``, which serialises the frame
-to CSV in Python and uploads it (see tests/benchmarks/h2o_transfer.py for numbers).
+Data goes to the JVM as a CSV file in scratch, written by pyarrow's CSV writer, that the JVM
+parses itself (``h2o.import_file`` with the column types given): faster than
+``H2OFrame(pandas_df)`` (which writes CSV with Python's csv module and uploads it over HTTP),
+than pandas' ``to_csv``, and than Parquet, whose parse setup is slow for wide frames (see
+tests/benchmarks/h2o_transfer.py for numbers).
 
 Lifetime: the JVM starts in ``fit`` and lives until :meth:`shutdown`, which ``fit`` calls
 on any error and a finaliser calls when the adapter is garbage-collected or the interpreter
@@ -193,26 +195,29 @@ class H2OAutoML(BaseAdapter):
 
     # -- data -------------------------------------------------------------------------
     def _to_h2o(self, X: pd.DataFrame, y: np.ndarray | None = None):
-        """Write the frame as Parquet to scratch and have the JVM parse it."""
+        """Write the frame as CSV (pyarrow's writer) to scratch and have the JVM parse it."""
         import h2o
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
 
-        df = pd.DataFrame(
-            {
-                c: (X[c] if pd.api.types.is_numeric_dtype(X[c]) else X[c].astype("string"))
-                for c in X.columns
-            }
-        )
-        col_types = {
-            c: ("real" if pd.api.types.is_numeric_dtype(df[c]) else "enum") for c in df.columns
-        }
+        cols, col_types = {}, {}
+        for c in X.columns:
+            col = X[c]
+            if pd.api.types.is_bool_dtype(col):
+                col = col.astype("int8")
+            if pd.api.types.is_numeric_dtype(col):
+                cols[c], col_types[c] = col, "real"
+            else:  # categoricals and strings; missing stays missing (an empty CSV field)
+                cols[c], col_types[c] = col.astype("string"), "enum"
         if y is not None:
-            df[TARGET] = pd.array([f"c{int(v)}" for v in y], dtype="string")
+            cols[TARGET] = pd.array([f"c{int(v)}" for v in y], dtype="string")
             col_types[TARGET] = "enum"
+        table = pa.Table.from_pandas(pd.DataFrame(cols), preserve_index=False)
         root = self.scratch_dir or self._own_root
-        path = os.path.join(root, f"h2o-input-{uuid.uuid4().hex[:8]}.parquet")
-        df.to_parquet(path, index=False)
+        path = os.path.join(root, f"h2o-input-{uuid.uuid4().hex[:8]}.csv")
+        pacsv.write_csv(table, path)
         try:
-            frame = h2o.import_file(path, col_types=col_types)
+            frame = h2o.import_file(path, header=1, sep=",", col_types=col_types)
         finally:
             os.unlink(path)
         return frame

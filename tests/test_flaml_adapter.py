@@ -35,7 +35,7 @@ def test_semeion_string_labels(load_dataset, tmp_path):
     assert {"estimator", "best_loss", "trials"} <= set(board.columns)
     assert board["trials"].sum() == model.models_count_
     assert board.iloc[0]["best"] and board.iloc[0]["estimator"] == model.best_estimator_
-    assert model.model_._settings["metric"] == "log_loss"
+    assert model.model_._state.metric == "log_loss"
     assert (tmp_path / "flaml.log").exists()  # FLAML's log stays in the job's scratch
 
 

@@ -39,7 +39,7 @@ def _our_javas() -> list[psutil.Process]:
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     m = H2OAutoML(
-        time_limit=25, cores=1, memory_mb=2560, seed=0,
+        time_limit=30, cores=1, memory_mb=2560, seed=0,
         scratch_dir=str(tmp_path_factory.mktemp("h2o")),
     )  # fmt: skip
     yield m
@@ -63,7 +63,7 @@ def test_semeion_string_labels(model, load_dataset):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
     assert (model.predict(Xte) == model.classes_[proba.argmax(axis=1)]).all()
     # semeion: the default-settings baselines reach ~0.9; AutoML's leader must pass 0.85
-    assert accuracy_score(yte, model.predict(Xte)) >= 0.85
+    assert accuracy_score(yte, model.predict(Xte)) >= 0.85, (model.timings_, model.leaderboard_)
     board = model.leaderboard_
     assert {"model_id", "logloss", "training_time_ms"} <= set(board.columns)
     assert model.models_count_ == len(board) >= 1
@@ -78,7 +78,7 @@ def test_anneal_numeric_labels_on_the_same_jvm(model, load_dataset):
     y = y.map(codes).astype(int)
     Xtr, Xte, ytr, yte = _split(X, y)
     pid = model.jvm_pid_
-    model.set_params(time_limit=15).fit(Xtr, ytr)
+    model.set_params(time_limit=20).fit(Xtr, ytr)
     assert model.jvm_pid_ == pid and model.timings_["jvm_start_s"] == 0.0  # reused
     assert list(model.classes_) == sorted(codes.values())
     proba = model.predict_proba(Xte)
@@ -87,7 +87,7 @@ def test_anneal_numeric_labels_on_the_same_jvm(model, load_dataset):
     assert pred.dtype.kind == "i"
     # numeric labels: H2O's probability columns are mapped back to the right classes, so
     # accuracy is high (the majority class alone is 76%, baselines pass 0.90)
-    assert accuracy_score(yte, pred) >= 0.90
+    assert accuracy_score(yte, pred) >= 0.90, (model.timings_, model.leaderboard_)
 
 
 def test_failed_fit_shuts_the_jvm_down_and_no_java_is_left(model, load_dataset):
