@@ -36,12 +36,14 @@ class EvalML(BaseAdapter):
         ensembling=False,
         sampler_method=None,
         final_fit_reserve=0.15,
+        min_class_count=3,
     ):
         super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
         self.automl_algorithm = automl_algorithm
         self.ensembling = ensembling
         self.sampler_method = sampler_method
         self.final_fit_reserve = final_fit_reserve
+        self.min_class_count = min_class_count
 
     def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         """Fixed categories and explicit woodwork types, the same at fit and predict time.
@@ -69,7 +71,20 @@ class EvalML(BaseAdapter):
 
         for attr in ("categories_", "logical_types_"):
             self.__dict__.pop(attr, None)
-        binary = len(self.classes_) == 2
+        # EvalML raises unless every class is in the training and the validation part of each
+        # of its 3 CV folds: classes with fewer rows are left out (probability 0), as
+        # AutoGluon does on its own.
+        counts = np.bincount(y, minlength=len(self.classes_))
+        keep = counts[y] >= self.min_class_count
+        self.dropped_classes_ = [self.classes_[k] for k in np.flatnonzero(
+            (counts > 0) & (counts < self.min_class_count))]  # fmt: skip
+        X, y = X.loc[keep].reset_index(drop=True), y[keep]
+        if len(np.unique(y)) < 2:
+            raise AdapterError(
+                f"EvalML needs >= 2 classes with >= {self.min_class_count} rows each "
+                f"(class counts: {counts.tolist()})"
+            )
+        binary = len(np.unique(y)) == 2
         max_time = max(1.0, float(self.time_limit) * (1.0 - float(self.final_fit_reserve)))
         automl = AutoMLSearch(
             X_train=self._prepare(X),

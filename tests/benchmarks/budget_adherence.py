@@ -77,7 +77,7 @@ def main() -> None:
                 f"{name:<12}{ds:<14}{out['fit_s']:>8.1f}{ratio:>8.2f}{out['accuracy']:>8.3f}"
                 f"  {out['models_count']}"
             )
-            rows.append({"adapter": name, "dataset": ds, "ratio": ratio, **out})
+            rows.append({**out, "adapter": name, "dataset": ds, "ratio": ratio})
 
     print(f"\n{'adapter':<12}{'median ratio':>14}{'max ratio':>11}{'mean acc':>10}  fits")
     for name in args.adapters.split(","):
@@ -95,4 +95,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)
     main()
