@@ -1,8 +1,9 @@
 """H2O-3 AutoML (H2O.ai): one local H2O JVM per job, shut down after every outcome.
 
 Budget mapping: ``max_runtime_secs`` = the job's time limit less what JVM start and data
-transfer took and less ``finish_reserve`` (a share for H2O finishing its last model and the
-stacked ensembles after the deadline), ``nthreads`` = its cores, JVM
+transfer took, less as much again for the test rows' transfer at predict time, and less
+``finish_reserve`` (a share for H2O finishing its last model and the stacked ensembles after
+the deadline); ``nthreads`` = its cores, JVM
 heap (``-Xmx``) = its memory limit minus ``python_headroom_mb`` for the Python side and the
 JVM's own off-heap use, ``seed`` = its seed, leaderboard sorted by log loss. The JVM listens
 on a free loopback port, keeps its ice_root and logs in the job's scratch directory, and
@@ -248,8 +249,16 @@ class H2OAutoML(BaseAdapter):
         # The budget covers the whole fit: JVM start and data transfer come out of it, and a
         # share is kept back because H2O finishes its last model (and the stacked ensembles)
         # after max_runtime_secs is reached.
+        # The test rows' transfer at predict time costs about what the training rows' did
+        # (H2O's parse and frame calls scale with the columns), so that is kept back too:
+        # the harness's grace then only has to cover worker start and JVM exit.
         elapsed = time.monotonic() - self._fit_start
-        budget = float(self.time_limit) * (1.0 - float(self.finish_reserve)) - elapsed
+        predict_allowance = self.timings_["transfer_s"]
+        budget = (
+            float(self.time_limit) * (1.0 - float(self.finish_reserve))
+            - elapsed
+            - predict_allowance
+        )
         kwargs = {
             "max_runtime_secs": max(1, int(budget)),
             "seed": int(self.seed),
