@@ -36,6 +36,16 @@ def _positive_int(text):
     return v
 
 
+class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show an option's default only when it has one the help text does not already state."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, False) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from bench.executor import Limits
 
@@ -54,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
             "saved predictions and store one row per job. Running the same command again "
             "resumes: only jobs without a stored row run."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsFormatter,
     )
     r.add_argument("--suite", default="default", help="suite name (see `list suites`) or YAML path")
     r.add_argument("--frameworks", help="comma-separated framework variants (default: the suite's)")
@@ -120,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "estimate",
         help="before running: jobs, CPU-hours, dollars and expected wall time",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsFormatter,
     )
     e.add_argument("--suite", default="default", help="suite name or YAML path")
     e.add_argument("--frameworks", help="comma-separated framework variants (default: the suite's)")
@@ -153,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     ec = esub.add_parser(
         "create",
         help="build (or with --force rebuild) an adapter's environment",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsFormatter,
     )
     ec.add_argument("name", help="environment name (see `env list`)")
     ec.add_argument("--force", action="store_true", help="rebuild even if it exists")
