@@ -75,7 +75,7 @@ class AutoGluon(BaseAdapter):
         try:
             predictor.fit(
                 train,
-                time_limit=float(self.time_limit) * (1.0 - float(self.finish_reserve)),
+                time_limit=self.budget_less(self.finish_reserve),
                 presets=self.presets,
                 num_cpus=int(self.cores),
                 num_gpus=0,

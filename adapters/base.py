@@ -138,6 +138,10 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     # -- helpers ------------------------------------------------------------------------
+    def budget_less(self, reserve: float) -> float:
+        """Seconds of the job's time limit left after keeping back the share ``reserve``."""
+        return float(self.time_limit) * (1.0 - float(reserve))
+
     @staticmethod
     def _check_X(X) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):

@@ -86,7 +86,7 @@ class EvalML(BaseAdapter):
                 f"(class counts: {counts.tolist()})"
             )
         binary = len(np.unique(y)) == 2
-        max_time = max(1.0, float(self.time_limit) * (1.0 - float(self.final_fit_reserve)))
+        max_time = max(1.0, self.budget_less(self.final_fit_reserve))
         automl = AutoMLSearch(
             X_train=self._prepare(X),
             y_train=pd.Series(y, name="target"),

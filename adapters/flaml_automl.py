@@ -90,7 +90,7 @@ class FLAML(BaseAdapter):
 
     def search_budget(self) -> float:
         """FLAML's time_budget: the job's, less the share kept for the final retraining."""
-        return float(self.time_limit) * (1.0 - float(self.retrain_reserve))
+        return self.budget_less(self.retrain_reserve)
 
     @staticmethod
     def _trials(automl) -> int:

@@ -254,11 +254,7 @@ class H2OAutoML(BaseAdapter):
         # the harness's grace then only has to cover worker start and JVM exit.
         elapsed = time.monotonic() - self._fit_start
         predict_allowance = self.timings_["transfer_s"]
-        budget = (
-            float(self.time_limit) * (1.0 - float(self.finish_reserve))
-            - elapsed
-            - predict_allowance
-        )
+        budget = self.budget_less(self.finish_reserve) - elapsed - predict_allowance
         kwargs = {
             "max_runtime_secs": max(1, int(budget)),
             "seed": int(self.seed),
