@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from bench.errors import BadInput
 
@@ -96,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--retries", type=int, default=d.retries,
                    help="retries of infrastructure failures (worker could not start, killed by "
                         "the OS); framework errors are results, rerun with --rerun-failed")  # fmt: skip
+    r.add_argument("--exclusive", action="store_true",
+                   help="before each job, wait until other processes use less than 10%% of the "
+                        "machine's CPUs (timings comparable to a quiet machine)")  # fmt: skip
+    r.add_argument("--exclusive-wait", type=float, default=600.0, metavar="SECONDS",
+                   help="with --exclusive: longest wait per job before it runs anyway")  # fmt: skip
     r.add_argument("--cold-start", action="store_true",
                    help="start each worker as a fresh interpreter instead of forking a warm one")  # fmt: skip
     _data_options(r)
@@ -226,7 +231,7 @@ def cmd_run(args) -> int:
             setup_s=args.setup_grace,
             margin=args.grace_margin,
             kill_grace_s=args.kill_grace,
-            retries=max(0, args.retries),
+            retries=args.retries,
             warm=not args.cold_start,
         ),  # fmt: skip
         openml_cache=args.openml_cache,
@@ -236,6 +241,8 @@ def cmd_run(args) -> int:
         scheduler=args.scheduler,
         mlflow=args.mlflow is not None,
         mlflow_uri=args.mlflow or None,
+        exclusive=args.exclusive,
+        exclusive_wait=args.exclusive_wait,
     )
     load_prices()  # a bad $AUTOML_BENCH_PRICES file fails here, before anything is written
     prep = prepare(opts)  # all input checks happen here, before anything is written
@@ -245,11 +252,11 @@ def cmd_run(args) -> int:
     finally:
         reporter.close()
     with Store(summary.run_dir / "results.sqlite") as store:
-        out.print(render(leaderboard(store.frame()), f"Leaderboard: {prep.suite.name}"))
+        out.print(render(leaderboard(store.frame()), Text(f"Leaderboard: {prep.suite.name}")))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
     out.print(f"executed {summary.executed} of {summary.planned} jobs ({counts})")
-    out.print(f"results: {summary.run_dir / 'results.csv'}")
-    out.print(f"run directory: {summary.run_dir}")
+    out.print(Text(f"results: {summary.run_dir / 'results.csv'}"))
+    out.print(Text(f"run directory: {summary.run_dir}"))
     if args.no_report:
         return 0
     return _report_after_run(summary.run_dir)
@@ -259,8 +266,8 @@ def _report_after_run(run_dir: Path) -> int:
     try:
         from bench.report import write_report
     except ImportError as e:
-        err.print(f"report not built ({e}): pip install -e '.[report]', then "
-                  f"automl-bench report {run_dir}")  # fmt: skip
+        err.print(Text(f"report not built ({e}): pip install -e '.[report]', then "
+                       f"automl-bench report {run_dir}"))  # fmt: skip
         return 0
     try:
         written = write_report([run_dir])
@@ -269,7 +276,7 @@ def _report_after_run(run_dir: Path) -> int:
                   f"`automl-bench report {run_dir}`):\n" + traceback.format_exc(),
                   markup=False, highlight=False)  # fmt: skip
         return 1
-    out.print(f"report: {written.html}")
+    out.print(Text(f"report: {written.html}"))
     return 0
 
 
@@ -279,9 +286,9 @@ def cmd_report(args) -> int:
 
     written = write_report(args.run_dirs, args.out, args.prices)
     out.print(render(written.report))
-    out.print(f"report: {written.html}")
-    out.print(f"markdown: {written.markdown}")
-    out.print(f"tables: {written.out_dir / 'tables'}")
+    out.print(Text(f"report: {written.html}"))
+    out.print(Text(f"markdown: {written.markdown}"))
+    out.print(Text(f"tables: {written.out_dir / 'tables'}"))
     return 0
 
 
@@ -301,6 +308,7 @@ def cmd_estimate(args) -> int:
         openml_cache=args.openml_cache,
         openml_server=args.openml_server,
         cache_dir=args.cache_dir,
+        check_run_dir=False,  # estimating writes nothing
     )
     est = estimate(opts, load_prices(args.prices), calibrate_from=args.calibrate)
     for line in render(est):
@@ -319,9 +327,8 @@ def cmd_list(args) -> int:
             t.add_column(c)
         for name, v in sorted(registry.variants().items()):
             ok, reason = v.status()
-            t.add_row(
-                name, v.adapter, "[green]installed[/]" if ok else f"[red]{reason}[/]", v.description
-            )
+            t.add_row(name, v.adapter, Text("installed", "green") if ok else Text(reason, "red"),
+                      Text(v.description))  # fmt: skip
         out.print(t)
     elif args.what == "tasks":
         from bench.profile import table
@@ -333,7 +340,7 @@ def cmd_list(args) -> int:
         loaded, unavailable = load_tasks(suite, path, ctx)
         profiles = {t.name: t.profile for t in loaded}
         profiles.update({u.name: f"unavailable: {u.reason}" for u in unavailable})
-        out.print(table(profiles, f"Tasks of suite {suite.name} ({path})"))
+        out.print(table(profiles, Text(f"Tasks of suite {suite.name} ({path})")))
     else:
         from bench.suite import list_suites, load_suite
 
@@ -345,23 +352,25 @@ def cmd_list(args) -> int:
                 s, _ = load_suite(str(path))
                 n = str(len(s.tasks)) + (f" + openml/s/{s.openml_suite}" if s.openml_suite else "")
                 t.add_row(name, n, str(s.folds), s.constraint.name,
-                          ",".join(s.frameworks), str(path))  # fmt: skip
+                          ",".join(s.frameworks), Text(str(path)))  # fmt: skip
             except BadInput as e:
-                t.add_row(name, "-", "-", "-", f"[red]invalid: {e}[/]", str(path))
+                t.add_row(name, "-", "-", "-", Text(f"invalid: {e}", "red"), Text(str(path)))
         out.print(t)
     return 0
 
 
 def cmd_show(args) -> int:
     from bench.leaderboard import leaderboard, render
+    from bench.rundir import check_store
     from bench.store import Store
 
     db = args.run_dir / "results.sqlite"
+    check_store(args.run_dir, expect_results=True)  # a damaged store is named, exit 2
     if not db.exists():
         raise BadInput(f"{args.run_dir}: not a run directory (no results.sqlite)")
     with Store(db) as store:
         df = store.frame()
-    out.print(render(leaderboard(df), f"Leaderboard: {args.run_dir}"))
+    out.print(render(leaderboard(df), Text(f"Leaderboard: {args.run_dir}")))
     counts = df["status"].value_counts().to_dict() if not df.empty else {}
     out.print(f"{len(df)} jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     profiles = _run_profiles(args.run_dir)
@@ -426,20 +435,21 @@ def cmd_env(args) -> int:
         for row in envs.listing():
             ok = row["status"] == "ready"
             versions = ", ".join(f"{k} {v}" for k, v in row["versions"].items() if v)
-            t.add_row(row["name"], "[green]ready[/]" if ok else f"[red]{row['status']}[/]",
-                      versions, row["description"])  # fmt: skip
+            t.add_row(row["name"], Text("ready", "green") if ok else Text(row["status"], "red"),
+                      Text(versions), Text(row["description"]))  # fmt: skip
         out.print(t)
         return 0
     envs.spec(args.name)  # unknown name: BadInput before anything is written
-    err.print(f"creating environment {args.name} in {envs.env_path(args.name)} (pip output: "
-              f"{envs.envs_dir() / (args.name + '.log')})", highlight=False)  # fmt: skip
+    err.print(Text(f"creating environment {args.name} in {envs.env_path(args.name)} (pip "
+                   f"output: {envs.envs_dir() / (args.name + '.log')})"), highlight=False)  # fmt: skip
     try:
         info = envs.create(args.name, python=args.python, force=args.force, log_to=sys.stderr)
     except envs.EnvError as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
+        err.print(Text("error: ", "red") + Text(str(e)), highlight=False)
         return 1
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
-    out.print(f"environment {args.name} ready: {info['python']} ({versions})", highlight=False)
+    out.print(Text(f"environment {args.name} ready: {info['python']} ({versions})"),
+              highlight=False)  # fmt: skip
     return 0
 
 
@@ -452,7 +462,7 @@ def main(argv=None) -> int:
                     "estimate": cmd_estimate, "env": cmd_env}  # fmt: skip
         return commands[args.command](args)
     except BadInput as e:
-        err.print(f"[red]error:[/] {escape(str(e))}", markup=True, highlight=False)
+        err.print(Text("error: ", "red") + Text(str(e)), highlight=False)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted; finished jobs are stored, rerun the same command to resume")

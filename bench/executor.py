@@ -43,7 +43,8 @@ import psutil
 
 from bench.errors import BadInput
 from bench.launcher import Launcher, LauncherError
-from bench.proctree import ProcessTree, proc_table, sweep_session
+from bench.ownership import TOKEN_VARIABLE, sweep_owned
+from bench.proctree import ProcessTree, proc_table
 
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -79,6 +80,7 @@ class Task:
     cores: int
     memory_mb: int
     python: str = sys.executable
+    token: str | None = None  # the run's token, in every job process's environment
 
 
 @dataclass
@@ -158,13 +160,15 @@ def plan_slots(parallel: int, cores: int, memory_mb: int, oversubscribe: bool = 
 # -- environment of a job ------------------------------------------------------------------
 
 
-def job_env(cores: int, job_dir: Path, base: dict | None = None) -> dict:
+def job_env(cores: int, job_dir: Path, base: dict | None = None, token: str | None = None) -> dict:
     """Variables a job's processes get on top of the driver's environment."""
     base = os.environ if base is None else base
     env = {v: str(cores) for v in THREAD_VARIABLES}
     java = base.get("JAVA_TOOL_OPTIONS", "")
     env["JAVA_TOOL_OPTIONS"] = f"{java} -XX:ActiveProcessorCount={cores}".strip()
     env[JOB_MARKER] = str(job_dir)
+    if token:
+        env[TOKEN_VARIABLE] = token
     return env
 
 
@@ -207,7 +211,7 @@ class _Running:
         self.repinned, self.next_repin = 0, 0.0
         self.start = time.monotonic()
         self.ended: float | None = None
-        env = job_env(task.cores, task.job_dir)
+        env = job_env(task.cores, task.job_dir, token=task.token)
         if not launcher.start(self.key, task.job_dir, task.cores, env,
                               None if self.warm else task.python, cpus):  # fmt: skip
             self.lost("the worker launcher is gone")
@@ -361,14 +365,16 @@ def prestart_launcher(suite: str | None = None, cores: int | None = None) -> Non
 
 def _sweep_stale(tasks: list[Task]) -> None:
     """Kill what an earlier, killed driver's workers left running (e.g. if its launcher was
-    killed at the same moment): recorded in each job dir's worker.json."""
+    killed at the same moment): recorded in each job dir's worker.json. Only processes that
+    carry this job's directory and the run's token in their environment are signalled: a
+    worker.json naming someone else's process changes nothing."""
     for t in tasks:
         rec = t.job_dir / "worker.json"
         if rec.exists():
             try:
                 info = json.loads(rec.read_text())
-                sweep_session(int(info["pid"]), float(info["start"]))
-            except (ValueError, KeyError, TypeError):
+                sweep_owned(int(info["pid"]), float(info["start"]), t.job_dir, t.token)
+            except (ValueError, KeyError, TypeError, OverflowError):
                 pass
 
 
@@ -379,6 +385,7 @@ class LocalExecutor:
         self.limits = limits or Limits()
         self.oversubscribe = oversubscribe
         self.launcher_info: dict = {}
+        self.gate = None  # called before each job starts; False: not yet (run --exclusive)
 
     def plan(self, tasks: list[Task]) -> SlotPlan:
         cores = max((t.cores for t in tasks), default=1)
@@ -439,15 +446,17 @@ class LocalExecutor:
                 while pending and not launcher.dead and len(running) < plan.slots:
                     task, attempt = pending[0]
                     need = min(task.cores, len(plan.cpus))
+                    fits = plan.oversubscribe or not running or (
+                        len(free_cpus) >= need and free_mem >= task.memory_mb)  # fmt: skip
+                    if not fits or (self.gate is not None and not self.gate(len(running))):
+                        break
                     if plan.oversubscribe:
                         cpus = [plan.cpus[(rr + i) % len(plan.cpus)] for i in range(need)]
                         rr += need
-                    elif (len(free_cpus) >= need and free_mem >= task.memory_mb) or not running:
+                    else:
                         cpus = free_cpus[:need] or plan.cpus[:need]
                         free_cpus = free_cpus[need:]
                         free_mem -= task.memory_mb
-                    else:
-                        break
                     pending.popleft()
                     r = _Running(task, attempt, sorted(cpus), self.limits, launcher)
                     running[r.key] = r

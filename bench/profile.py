@@ -47,6 +47,7 @@ def profile(X: pd.DataFrame, y: pd.Series, **extra) -> dict:
 def table(profiles: dict[str, dict], title: str = "Task profiles"):
     """A rich table: one row per task; ``profiles`` maps task name to profile or error text."""
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(title=title)
     for c in ("task", "rows", "features", "num/cat", "missing", "classes", "imbalance",
@@ -54,13 +55,13 @@ def table(profiles: dict[str, dict], title: str = "Task profiles"):
         t.add_column(c, justify="left" if c in ("task", "source") else "right")
     for name, p in profiles.items():
         if isinstance(p, str):
-            t.add_row(name, *["-"] * 8, f"[red]{p}[/]")
+            t.add_row(Text(name), *["-"] * 8, Text(p, "red"))
             continue
         t.add_row(
-            name, str(p["rows"]), str(p["features"]), f"{p['numeric']}/{p['categorical']}",
+            Text(name), str(p["rows"]), str(p["features"]), f"{p['numeric']}/{p['categorical']}",
             f"{p['missing_ratio']:.1%}", str(p["classes"]), f"{p['imbalance']:.1f}",
             f"{p['sparsity']:.1%}", f"{p['features_per_row']:.3f}",
-            str(p.get("source_id", "")) + (f" [yellow]({'; '.join(p['fixes'])})[/]"
-                                           if p.get("fixes") else ""),
+            Text(str(p.get("source_id", ""))).append(
+                f" ({'; '.join(map(str, p['fixes']))})" if p.get("fixes") else "", "yellow"),
         )  # fmt: skip
     return t

@@ -11,6 +11,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 STYLE = {"ok": "green", "failed": "red", "timeout": "yellow", "memory": "magenta", "skipped": "dim"}
 
@@ -31,7 +32,8 @@ class Reporter:
         self.bar = None
 
     def planned(self, total: int, done: int, todo: int, run_dir) -> None:
-        self.console.print(f"{total} jobs planned: {done} done, {todo} to run  [dim]({run_dir})[/]")
+        self.console.print(Text(f"{total} jobs planned: {done} done, {todo} to run  ")
+                           + Text(f"({run_dir})", "dim"))  # fmt: skip
         self.bar = self.progress.add_task("jobs", total=todo)
         self.progress.start()
 
@@ -45,12 +47,10 @@ class Reporter:
             if s == "ok"
             else (f"{row.get('error_type')}: {str(row.get('error_message'))[:120]}")
         )
-        self.progress.console.print(
-            f"[{STYLE.get(s, '')}]{s:7}[/] {row['framework']:>12} {row['task']} fold {row['fold']}"
-            f"  {score}  ({row['duration']:.1f}s)",
-            markup=True,
-            highlight=False,
-        )
+        line = Text(f"{s:7}", STYLE.get(s, ""))  # data-derived text is never markup
+        line.append(f" {row['framework']:>12} {row['task']} fold {row['fold']}  {score}"
+                    f"  ({row['duration']:.1f}s)")  # fmt: skip
+        self.progress.console.print(line, highlight=False)
         if self.bar is not None:
             self.progress.advance(self.bar)
 

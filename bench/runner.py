@@ -16,11 +16,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+from rich.text import Text
 
-from bench import environment, registry, taskcache
+from bench import contention, environment, registry, rundir, taskcache
 from bench.cost import job_cost
 from bench.errors import BadInput
 from bench.executor import Limits, LocalExecutor, Outcome, Task, check_fits
+from bench.options import check_run_options
 from bench.plan import Job, plan_jobs
 from bench.runlock import run_lock
 from bench.scoring import METRICS, headline, score
@@ -50,6 +52,9 @@ class RunOptions:
     openml_cache: Path | None = None  # the user's OpenML cache (default: openml's config)
     openml_server: str | None = None  # for OpenML tasks that name no server
     cache_dir: Path | None = None  # bench's cross-run task cache (default ~/.cache/automl-bench)
+    check_run_dir: bool = True  # refuse a --out that is not ours or holds another run (rundir)
+    exclusive: bool = False  # wait before each job until the machine is quiet
+    exclusive_wait: float = 600.0  # at most this long per job, then run and say so
 
 
 @dataclass
@@ -71,15 +76,24 @@ class Prepared:
     seed: int
     tasks: list  # LoadedTask
     unavailable: list = field(default_factory=list)  # Unavailable
+    identity: rundir.RunIdentity | None = None
 
 
 def source_context(opts: RunOptions, suite_path: Path) -> SourceContext:
-    return SourceContext.from_env(
+    from bench.suite import check_server
+
+    ctx = SourceContext.from_env(
         suite_path.parent,
         openml_cache=opts.openml_cache,
         openml_server=opts.openml_server,
         cache_root=opts.cache_dir,
     )
+    if ctx.openml_server is not None:
+        try:
+            check_server(ctx.openml_server)
+        except ValueError as e:  # the value may come from the environment: never echoed
+            raise BadInput(f"--openml-server (or $AUTOML_BENCH_OPENML_SERVER): {e}") from None
+    return ctx
 
 
 def suite_tasks(suite: Suite, ctx: SourceContext) -> tuple[list[TaskSpec], list[Unavailable]]:
@@ -123,6 +137,7 @@ def load_tasks(suite: Suite, path: Path, ctx: SourceContext):
 
 
 def prepare(opts: RunOptions) -> Prepared:
+    check_run_options(opts)
     _check_optional(opts)
     suite, path = load_suite(opts.suite)
     names = opts.frameworks or suite.frameworks
@@ -143,11 +158,14 @@ def prepare(opts: RunOptions) -> Prepared:
             check_fits(constraint.cores, constraint.memory_mb, opts.oversubscribe)
         except BadInput as e:
             raise BadInput(f"{path}: constraint {constraint.name}: {e}") from None
-    taskcache.commit(tasks)  # every task is valid: freshly parsed ones enter the cache
     from bench.paths import results_dir
 
     run_dir = Path(opts.out) if opts.out else results_dir() / suite.name
-    return Prepared(suite, path, run_dir, variants, constraint, seed, tasks, unavailable)
+    ident = rundir.identity(suite, constraint, tasks, unavailable)
+    if opts.check_run_dir:  # the run directory is ours (or new) and holds no other run
+        rundir.check(run_dir, ident)
+    taskcache.commit(tasks)  # every task is valid: freshly parsed ones enter the cache
+    return Prepared(suite, path, run_dir, variants, constraint, seed, tasks, unavailable, ident)
 
 
 def _spec(job: Job, task: taskcache.CachedTask) -> dict:
@@ -198,6 +216,7 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
         "grace_s": outcome.grace_s,
         "exit_signal": outcome.exit_signal,
         "cost_usd": job_cost(outcome.wall, job.cores),
+        "cpu_share": contention.cpu_share(outcome.cpu_time, outcome.wall, job.cores),
         "attempts": outcome.attempts,
         "job_id": job.id,
         "environment": environment.fingerprint(),
@@ -257,8 +276,14 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
     executor = _executor(prep, opts)  # a Dask cluster is reached before anything is written
     try:
         run_dir = prep.run_dir
-        run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise BadInput(f"--out {run_dir}: cannot be created ({e.strerror})") from None
         with run_lock(run_dir):  # one driver per run directory
+            if prep.identity is not None and opts.check_run_dir:
+                rundir.check(run_dir, prep.identity)  # again, now that we hold the lock
+                rundir.claim(run_dir, prep.identity)
             return _execute(prep, opts, run_dir, reporter, executor)
     finally:
         if hasattr(executor, "close"):
@@ -330,6 +355,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             job_dir.mkdir(parents=True, exist_ok=True)
             (job_dir / "spec.json").write_text(json.dumps(_spec(j, cached[j.task]), indent=1))
             task = Task(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)
+            task.token = prep.identity.token if prep.identity else None
             # an adapter with its own environment runs its worker with that env's interpreter
             python = variants[j.framework].adapter_class().requirements.python()
             if python:
@@ -349,6 +375,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
                     outcome.error_message = f"{type(e).__name__}: {e}"
             row = build_row(job, ct, variants[job.framework], outcome, scores)
             row["mode"] = getattr(executor, "mode", "local")
+            row["load_at_start"] = loads.get(task.job_id)
             store.put(row)
             if tracker:
                 tracker.log_job(row, task.job_dir)
@@ -357,9 +384,19 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
 
         if tasks and reporter and hasattr(executor, "plan"):
             for note in executor.plan(tasks).notes:
-                reporter.console.print(f"[yellow]note:[/] {note}", highlight=False)
+                reporter.console.print(Text("note: ", "yellow") + Text(str(note)), highlight=False)
+        loads: dict = {}  # job id -> the machine's load average when the job started
+
+        def on_start(task: Task) -> None:
+            loads[task.job_id] = contention.load_now()
+            if reporter:
+                reporter.started(task)
+
+        if opts.exclusive and hasattr(executor, "gate"):
+            executor.gate = contention.QuietGate(opts.exclusive_wait,
+                                                 reporter.console if reporter else None)  # fmt: skip
         try:
-            executor.run(tasks, on_start=reporter.started if reporter else None, on_done=on_done)
+            executor.run(tasks, on_start=on_start, on_done=on_done)
         finally:
             store.export_csv(run_dir / "results.csv")
             if tracker:  # rows stored before --mlflow was given, or whose logging failed

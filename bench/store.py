@@ -24,6 +24,7 @@ AMLB_COLUMNS = [
 OUR_COLUMNS = [
     "status", "error_type", "error_message", "cpu_time", "peak_rss_mb", "budget_s", "cores",
     "memory_mb", "grace_s", "exit_signal", "cost_usd", "attempts", "job_id", "environment",
+    "cpu_share", "load_at_start",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
 STATUSES = ("ok", "failed", "timeout", "memory", "skipped")
@@ -43,6 +44,10 @@ CREATE TABLE IF NOT EXISTS results (
 class Store:
     def __init__(self, path: Path):
         self.path = Path(path)
+        if self.path.exists():  # a damaged store is reported, never rebuilt over results
+            from bench.rundir import check_database
+
+            check_database(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")

@@ -10,19 +10,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bench import registry
 from bench.errors import BadInput
 from bench.paths import suites_dir
-from bench.yamlio import describe_validation_error, read_yaml
+from bench.yamlio import describe_validation_error, read_yaml, shown
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+MAX_NAME = 100  # names become file and directory names (at most 255 bytes on most systems)
+MAX_SEED = 2**32 - 1  # numpy's and most backends' seed range
+MAX_BUDGET_S = 7 * 24 * 3600.0
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # nan / inf are refused everywhere: a nan budget would switch the wall-time limit off
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Constraint(Strict):
-    budget_s: float = Field(gt=0, description="training time budget per job, seconds")
-    cores: int = Field(default=1, ge=1)
-    memory_mb: int = Field(default=4096, ge=128)
+    budget_s: float = Field(gt=0, le=MAX_BUDGET_S,
+                            description="training time budget per job, seconds")  # fmt: skip
+    cores: int = Field(default=1, ge=1, le=4096)
+    memory_mb: int = Field(default=4096, ge=128, le=2**30)
 
     @property
     def name(self) -> str:
@@ -36,12 +41,19 @@ class SklearnSource(Strict):
 class GeneratedSource(Strict):
     """A high-dimensional multi-class problem from sklearn.datasets.make_classification."""
 
-    rows: int = Field(ge=20)
-    features: int = Field(ge=1)
-    informative: int = Field(ge=1)
-    classes: int = Field(ge=2)
-    seed: int = 0
-    class_sep: float = Field(default=1.0, gt=0)
+    rows: int = Field(ge=20, le=10_000_000)
+    features: int = Field(ge=1, le=100_000)
+    informative: int = Field(ge=1, le=100_000)
+    classes: int = Field(ge=2, le=10_000)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    class_sep: float = Field(default=1.0, gt=0, le=1e6)
+
+    @model_validator(mode="after")
+    def _bounded(self):
+        if self.rows * self.features > 500_000_000:
+            raise ValueError(f"rows x features = {self.rows * self.features} values is more than "
+                             "500 million (too large to generate)")  # fmt: skip
+        return self
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -76,12 +88,38 @@ class OpenMLSource(Strict):
     task: int = Field(ge=1, description="OpenML task id (openml.org/t/ID)")
     server: str | None = Field(
         default=None,
-        description="'www', 'test' or an API URL; default --openml-server, else openml's config",
+        description="'www', 'test' or an http(s) API URL; default --openml-server, else "
+        "openml's config",
     )
+
+    @model_validator(mode="after")
+    def _server(self):
+        if self.server is not None:
+            check_server(self.server)
+        return self
+
+
+def check_server(server: str) -> str:
+    """ValueError unless ``server`` is 'www', 'test' or an http(s) URL with a host."""
+    from urllib.parse import urlsplit
+
+    text = str(server).strip()
+    if text in ("www", "test"):
+        return text
+    try:
+        u = urlsplit(text)
+        ok = u.scheme in ("http", "https") and bool(u.hostname) and not any(
+            c.isspace() for c in text)  # fmt: skip
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError("OpenML server must be 'www', 'test' or an http(s) URL such as "
+                         "https://www.openml.org/api/v1/xml")  # fmt: skip
+    return text
 
 
 class TaskSpec(Strict):
-    name: str = Field(pattern=NAME)
+    name: str = Field(pattern=NAME, max_length=MAX_NAME)
     sklearn: SklearnSource | None = None
     generated: GeneratedSource | None = None
     file: FileSource | None = None
@@ -108,13 +146,13 @@ class TaskSpec(Strict):
 
 
 class Suite(Strict):
-    name: str = Field(pattern=NAME)
-    description: str = ""
+    name: str = Field(pattern=NAME, max_length=MAX_NAME)
+    description: str = Field(default="", max_length=10_000)
     folds: int = Field(default=5, ge=2, le=100)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     constraint: Constraint
-    frameworks: list[str] = Field(min_length=1)
-    tasks: list[TaskSpec] = Field(default_factory=list)
+    frameworks: list[str] = Field(min_length=1, max_length=1000)
+    tasks: list[TaskSpec] = Field(default_factory=list, max_length=10_000)
     openml_suite: int | None = Field(
         default=None, ge=1, description="also run every task of this OpenML suite (openml/s/ID)"
     )
@@ -133,8 +171,11 @@ class Suite(Strict):
 def resolve_suite_path(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists():
-        if not p.exists():
-            raise BadInput(f"suite file {p} does not exist")
+        from bench.sources.files import path_problem
+
+        problem = path_problem(p)
+        if problem:
+            raise BadInput(f"suite file {p}: {problem}")
         return p.resolve()
     candidate = suites_dir() / f"{name_or_path}.yaml"
     if not candidate.exists():
@@ -143,8 +184,26 @@ def resolve_suite_path(name_or_path: str) -> Path:
     return candidate.resolve()
 
 
+_parsed: dict = {}  # (path, size, mtime, inode) -> (Suite, path): a suite is parsed once
+
+
 def load_suite(name_or_path: str) -> tuple[Suite, Path]:
     path = resolve_suite_path(name_or_path)
+    try:
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    except OSError:
+        key = None
+    if key is not None and key in _parsed:
+        return _parsed[key]
+    suite, path = _load_suite(path)
+    if key is not None:
+        _parsed.clear()
+        _parsed[key] = (suite, path)
+    return suite, path
+
+
+def _load_suite(path: Path) -> tuple[Suite, Path]:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise BadInput(f"{path}: expected a mapping with name, constraint, frameworks, tasks")
@@ -155,7 +214,7 @@ def load_suite(name_or_path: str) -> tuple[Suite, Path]:
     for fw in suite.frameworks:
         if fw not in registry.variants():
             raise BadInput(
-                f"{path}: frameworks: unknown framework {fw!r}; "
+                f"{path}: frameworks: unknown framework {shown(fw)}; "
                 f"known: {', '.join(sorted(registry.variants()))}"
             )
     return suite, path

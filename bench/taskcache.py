@@ -123,6 +123,7 @@ def write_cached(root: Path, key: str, data: TaskData) -> Path | None:
     final = cache_dir(root, key)
     if final.exists():
         return final
+    tmp = None
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
@@ -143,6 +144,8 @@ def write_cached(root: Path, key: str, data: TaskData) -> Path | None:
             shutil.rmtree(tmp, ignore_errors=True)
         return final
     except Exception as e:  # a cache that cannot be written costs speed, not correctness
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)  # no half-written entry is left behind
         log.warning("could not write task cache entry %s: %s", final, e)
         return None
 

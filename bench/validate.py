@@ -31,9 +31,27 @@ def _names(cols, limit: int = 8) -> str:
     return ", ".join(repr(c) for c in cols[:limit]) + more
 
 
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def check_wide_ints(where: str, what: str, s: pd.Series) -> None:
+    """Integers beyond 64 bits (a CSV column of 2**70) cannot be stored in a columnar file:
+    an error naming the column and a value, not a crash when the task is written."""
+    if s.dtype != object:
+        return
+    lo, hi = INT64
+    for v in s:
+        if isinstance(v, int) and not isinstance(v, bool) and not lo <= v <= hi:
+            shown = str(v)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            raise BadInput(f"{where}: {what} holds integers beyond 64 bits (e.g. {shown}); "
+                           "use integers of at most 64 bits, or labels that are not numbers")  # fmt: skip
+
+
 def check_labels(where: str, y: pd.Series, n_folds: int | None) -> pd.Series:
     if isinstance(y.dtype, pd.CategoricalDtype):
         y = y.astype(object).where(y.notna(), None)
+    check_wide_ints(where, "target", y)
     if y.isna().any():
         raise BadInput(f"{where}: target has {int(y.isna().sum())} missing labels")
     if pd.api.types.is_float_dtype(y) and not np.all(np.mod(y.to_numpy(dtype=float), 1) == 0):
@@ -70,6 +88,8 @@ def check_features(where: str, X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     dupes = X.columns[X.columns.duplicated()].unique().tolist()
     if dupes:
         raise BadInput(f"{where}: duplicate column names: {_names(dupes)}")
+    for c in X.select_dtypes(include="object").columns:
+        check_wide_ints(where, f"column {str(c)[:100]!r}", X[c])
     numeric = X.select_dtypes(include="number")
     if numeric.shape[1]:
         values = numeric.to_numpy(dtype=float, na_value=np.nan)

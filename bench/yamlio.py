@@ -9,21 +9,97 @@ from pydantic import ValidationError
 
 from bench.errors import BadInput
 
+MAX_BYTES = 1 << 20  # a suite or framework file larger than this is not a definition
+MAX_ALIASES = 100  # alias (*ref) uses per document
+MAX_NODES = 100_000  # scalars, sequences and mappings once aliases are expanded
+SHOW_CHARS = 200  # at most this much of a bad value is quoted in a message
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses alias bombs: counts alias uses while composing, then the size
+    of the document with every alias expanded, before anything is constructed."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases (*references)")
+        return super().compose_node(parent, index)
+
+
+def _expanded_size(node, memo: dict, active: set) -> int:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in active:
+        raise yaml.YAMLError("recursive alias (a value that contains itself)")
+    active.add(key)
+    n = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            n += _expanded_size(child, memo, active)
+            if n > MAX_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            n += _expanded_size(k, memo, active) + _expanded_size(v, memo, active)
+            if n > MAX_NODES:
+                break
+    active.discard(key)
+    memo[key] = n
+    return n
+
+
+def safe_load_bounded(text: str) -> object:
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}, set()) > MAX_NODES:
+            raise yaml.YAMLError(f"more than {MAX_NODES} values once aliases are expanded")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def shown(value, limit: int = SHOW_CHARS) -> str:
+    """A bad value as quoted in a message: a bounded repr, at most ``limit`` characters."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring, r.maxother, r.maxlevel = limit, limit, 3
+    r.maxlist = r.maxdict = r.maxtuple = r.maxset = 8
+    text = r.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 def read_yaml(path: Path) -> object:
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_BYTES:
+            raise BadInput(f"{path}: file too large for a definition ({size} bytes; at most "
+                           f"{MAX_BYTES})")  # fmt: skip
         text = Path(path).read_text()
     except OSError as e:
         raise BadInput(f"{path}: cannot read file ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise BadInput(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     try:
-        return yaml.safe_load(text)
+        return safe_load_bounded(text)
+    except RecursionError:
+        raise BadInput(f"{path}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as e:
         where = ""
         mark = getattr(e, "problem_mark", None)
         if mark is not None:
             where = f" at line {mark.line + 1}, column {mark.column + 1}"
         problem = getattr(e, "problem", None) or str(e)
-        raise BadInput(f"{path}: invalid YAML{where}: {problem}") from None
+        raise BadInput(f"{path}: invalid YAML{where}: {problem[:SHOW_CHARS]}") from None
 
 
 def describe_validation_error(path, err: ValidationError) -> str:
@@ -35,6 +111,9 @@ def describe_validation_error(path, err: ValidationError) -> str:
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
         value = e.get("input")
-        shown = "" if e["type"] in ("missing",) or isinstance(value, dict) else f" (got {value!r})"
-        lines.append(f"  {loc or '<top>'}: {msg}{shown}")
+        got = "" if e["type"] in ("missing",) or isinstance(value, dict) else f" (got {shown(value)})"
+        lines.append(f"  {loc[:SHOW_CHARS] or '<top>'}: {msg[:SHOW_CHARS]}{got}")
+        if len(lines) > 20:
+            lines.append(f"  ... and {len(err.errors()) - 20} more problems")
+            break
     return "\n".join(lines)

@@ -13,10 +13,12 @@ resolves against the suite file's folder, and when it is not there, against the 
 from __future__ import annotations
 
 import csv
+import errno
 import gzip
 import hashlib
 import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,32 @@ from bench.sources import TaskData
 DATA_ROOT_ENV = "AUTOML_BENCH_DATA"
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".arff": "arff"}
 _UNSET_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def path_problem(p: Path) -> str | None:
+    """Why ``p`` cannot be read as a data file (None: it can): not there, a directory, a
+    symbolic link loop, unreadable."""
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        try:
+            os.lstat(p)
+            return "is a symbolic link to a file that does not exist"
+        except OSError:
+            return "does not exist"
+    except NotADirectoryError:
+        return "does not exist (a part of the path is a file, not a directory)"
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+        return f"cannot be read ({e.strerror})"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if not os.access(p, os.R_OK):
+        return "is not readable (permission denied)"
+    return None
 
 
 def resolve(path: str, base_dir: Path) -> Path:
@@ -44,11 +72,20 @@ def resolve(path: str, base_dir: Path) -> Path:
         candidates = [Path(base_dir) / p]
         if os.environ.get(DATA_ROOT_ENV):
             candidates.append(Path(os.environ[DATA_ROOT_ENV]).expanduser() / p)
+    problems = []
     for c in candidates:
-        if c.is_file():
+        problem = path_problem(c)
+        if problem is None:
             return c.resolve()
-    tried = " or ".join(str(c) for c in candidates)
-    raise BadInput(f"data file {tried} does not exist (from path {path!r})")
+        problems.append(problem)
+    # a path built from environment variables is named as written: their values (a token,
+    # a home directory) are never echoed
+    if expanded != path or not p.is_absolute() and len(candidates) > 1:
+        where = "relative to the suite's folder" if not p.is_absolute() else "after expansion"
+        if len(candidates) > 1:
+            where += f" or ${DATA_ROOT_ENV}"
+        raise BadInput(f"data file {path!r} ({where}) {problems[0]}")
+    raise BadInput(f"data file {candidates[0]} {problems[0]} (from path {path!r})")
 
 
 def file_format(p: Path) -> str:
@@ -59,13 +96,17 @@ def file_format(p: Path) -> str:
     if fmt is None:
         raise BadInput(
             f"{p}: unsupported file type {''.join(p.suffixes) or '(none)'!r} "
-            "(use .parquet, .csv, .csv.gz, .arff or .arff.gz)"
+            "(use .parquet, .csv or .arff, each optionally .gz)"
         )
     return fmt
 
 
+def _is_gz(p: Path) -> bool:
+    return p.suffix.lower() == ".gz"
+
+
 def _open_text(p: Path):
-    return gzip.open(p, "rt", encoding="utf-8") if p.suffix == ".gz" else open(p, encoding="utf-8")
+    return gzip.open(p, "rt", encoding="utf-8") if _is_gz(p) else open(p, encoding="utf-8")
 
 
 def _check_unique(p: Path, names) -> None:
@@ -79,8 +120,15 @@ def _check_unique(p: Path, names) -> None:
 
 
 def read_parquet(p: Path) -> pd.DataFrame:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if _is_gz(p):  # a gzipped Parquet file: decompressed in memory
+        with gzip.open(p, "rb") as f:
+            source = pa.BufferReader(f.read())
+        table = pq.read_table(source)
+        _check_unique(p, table.schema.names)
+        return table.to_pandas()
     _check_unique(p, pq.read_schema(p).names)
     return pd.read_parquet(p)
 
@@ -92,7 +140,18 @@ def read_csv(p: Path) -> pd.DataFrame:
     if not header:
         raise BadInput(f"{p}: empty CSV file (no header row)")
     _check_unique(p, header)
-    return pd.read_csv(p)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        # index_col=False: a row with one field more than the header is an error, never a
+        # silent index column that shifts every column by one
+        df = pd.read_csv(p, index_col=False)
+    for w in caught:
+        if "does not match" in str(w.message) or "Length of header" in str(w.message):
+            raise BadInput(f"{p}: rows have more fields than the header's {len(header)} names "
+                           "(a header name is missing?)")  # fmt: skip
+    return df
 
 
 def read_arff(p: Path) -> pd.DataFrame:
@@ -142,6 +201,9 @@ def fingerprint(source, ctx) -> str:
     """SHA-256 of the file bytes plus the options: the same content keys the same cache."""
     h = hashlib.sha256(source.model_dump_json(exclude={"path", "test_path"}).encode())
     for p in _paths(source, ctx):
+        # the format read from the name keys the entry too: the same bytes named .parquet and
+        # .csv are two different inputs (one of them invalid)
+        h.update(f"{file_format(p)}{'.gz' if _is_gz(p) else ''}\0".encode())
         with open(p, "rb") as f:
             while chunk := f.read(1 << 22):
                 h.update(chunk)
