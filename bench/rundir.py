@@ -99,13 +99,16 @@ def check_writable_target(run_dir: Path) -> None:
         st = p.stat()
     except FileNotFoundError:
         st = None
+    except NotADirectoryError:
+        raise BadInput(f"--out {p}: cannot be created: a part of the path is a file, not a "
+                       "directory") from None  # fmt: skip
     except OSError as e:
         raise BadInput(f"--out {p}: cannot be used ({_why(e)})") from None
     if st is not None:
         if not p.is_dir():
             raise BadInput(f"--out {p}: is an existing file, not a directory; choose another "
                            "--out")  # fmt: skip
-        if not os.access(p, os.W_OK | os.X_OK):
+        if not _can_write_in(p):
             raise BadInput(f"--out {p}: directory is not writable")
         return
     # the nearest existing ancestor must be a writable directory
@@ -120,8 +123,23 @@ def check_writable_target(run_dir: Path) -> None:
             raise BadInput(f"--out {p}: cannot be created ({_why(e)} at {parent})") from None
     if not parent.is_dir():
         raise BadInput(f"--out {p}: cannot be created: {parent} is a file, not a directory")
-    if not os.access(parent, os.W_OK | os.X_OK):
+    if not _can_write_in(parent):
         raise BadInput(f"--out {p}: cannot be created: {parent} is not writable")
+
+
+def _can_write_in(directory: Path) -> bool:
+    """Whether a file can be created in ``directory`` (tried with an unnamed temporary file,
+    which leaves nothing behind; permission bits alone do not tell for root or a read-only
+    mount)."""
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return False
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
 
 
 def _why(e: OSError) -> str:

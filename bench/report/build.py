@@ -11,6 +11,7 @@ import pandas as pd
 
 from bench.cost import PriceTable
 from bench.report import aggregate as ag
+from bench.report import contention as rc
 from bench.report import plots, stats, tables
 from bench.report.load import Loaded
 from bench.report.tables import Table
@@ -179,6 +180,18 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
         s.table(tables.budget(bud))
     sections.append(s)
 
+    s = Section("contention", "CPU contention")
+    flag = rc.flag(df)
+    shares = rc.per_framework(df)
+    s.p(flag or ("No job of a CPU-bound backend got less than "
+                 f"{rc.contention.LOW_SHARE:.0%} of its cores." if not shares.empty else
+                 "No job recorded its CPU share."))  # fmt: skip
+    if not shares.empty:
+        s.table(rc.table(shares))
+    sections.append(s)
+    if flag:
+        conclusions.append("Contention: " + flag)
+
     s = Section("failures", "Failures and imputation")
     s.p(IMPUTATION_RULE)
     n_imp = int(grid.cells["imputed"].sum()) if not grid.cells.empty else 0
@@ -209,6 +222,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
         "budget": bud,
         "failures": fails,
         "cost": costs,
+        "contention": shares,
         "results": df.assign(cost_usd=ag.job_costs(df, prices)) if not df.empty else df,
     }
     title = "AutoML benchmark report: " + ", ".join(r.name for r in loaded.runs)
