@@ -88,8 +88,6 @@ def check_features(where: str, X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     dupes = X.columns[X.columns.duplicated()].unique().tolist()
     if dupes:
         raise BadInput(f"{where}: duplicate column names: {_names(dupes)}")
-    for c in X.select_dtypes(include="object").columns:
-        check_wide_ints(where, f"column {str(c)[:100]!r}", X[c])
     numeric = X.select_dtypes(include="number")
     if numeric.shape[1]:
         values = numeric.to_numpy(dtype=float, na_value=np.nan)
