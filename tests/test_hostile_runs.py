@@ -332,15 +332,12 @@ def _hogs(n: int, cpu: int | None = None) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(n)]
 
 
-def test_cpu_share_and_load_recorded_and_flagged(tmp_path, datasets_dir, env):
-    data = datasets_dir / "letter.parquet"
-    target = pd.read_parquet(data).columns[-1]
-    suite = _suite(tmp_path, data, task="letter", target=target)
+def test_cpu_share_and_load_recorded_and_flagged(tmp_path, segment, env):
+    suite = _suite(tmp_path, segment)
     first_cpu = sorted(os.sched_getaffinity(0))[0]
-    hogs = _hogs(3, first_cpu)  # the job is pinned to the first free CPU: it gets <= 1/4 of it
+    hogs = _hogs(2, first_cpu)  # the job is pinned to the first free CPU: it gets <= 1/3 of it
     try:
-        p = run_cli("run", "--suite", suite, "--out", tmp_path / "run", "--folds", "1",
-                    env=env)  # fmt: skip
+        p = _run(suite, tmp_path / "run", "--folds", "1", env=env)
     finally:
         for h in hogs:
             h.kill()
@@ -351,10 +348,10 @@ def test_cpu_share_and_load_recorded_and_flagged(tmp_path, datasets_dir, env):
     assert (df["cpu_share"] > 0).all() and (df["cpu_share"] < 0.8).all()
     expected = (df["cpu_time"] / (df["duration"] * df["cores"])).round(4)
     assert (abs(df["cpu_share"] - expected) < 1e-3).all()
+    r = run_cli("report", tmp_path / "run")
+    assert r.returncode == 0 and "Contention: 1 of 1 jobs" in r.stdout  # the terminal says it
     md = (tmp_path / "run" / "report" / "report.md").read_text()
     assert "## CPU contention" in md and "1 of 1 jobs of CPU-bound backends got less than 80%" in md
-    r = run_cli("report", tmp_path / "run")
-    assert r.returncode == 0 and "Contention: 1 of 1 jobs" in r.stdout  # the terminal says it too
 
 
 def test_exclusive_waits_for_a_quiet_machine(tmp_path, segment, env):
