@@ -254,6 +254,9 @@ def _check_optional(opts: RunOptions) -> None:
 
     if opts.executor not in ("local", "dask"):
         raise BadInput(f"--executor must be local or dask (got {opts.executor!r})")
+    if opts.exclusive and opts.executor != "local":
+        raise BadInput("--exclusive waits for this machine to be quiet: it works with the local "
+                       "executor only")  # fmt: skip
     if opts.scheduler and opts.executor != "dask":
         raise BadInput("--scheduler needs --executor dask")
     if opts.executor == "dask" and importlib.util.find_spec("distributed") is None:
