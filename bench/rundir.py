@@ -182,7 +182,22 @@ def check(run_dir: Path, ident: RunIdentity) -> dict | None:
     if marker is not None:
         _compare(run_dir, marker, ident)
         ident.token = str(marker.get("token") or ident.token)
+    else:  # a run made before markers existed: its plan still tells its constraint
+        legacy = _legacy_marker(run_dir)
+        if legacy:
+            _compare(run_dir, {**legacy, "suite": ident.suite_name,
+                               "suite_digest": ident.suite_digest}, ident)  # fmt: skip
     return marker
+
+
+def _legacy_marker(run_dir: Path) -> dict | None:
+    try:
+        plan = json.loads((Path(run_dir) / "plan.json").read_text())
+        job = plan[0]
+        return {"constraint": {k: job[k] for k in CONSTRAINT_FIELDS},
+                "data": {j["task"]: j["task_digest"] for j in plan}}  # fmt: skip
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 def _compare(run_dir: Path, marker: dict, ident: RunIdentity) -> None:
