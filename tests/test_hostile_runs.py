@@ -108,7 +108,6 @@ def test_other_suite_data_or_constraint_into_a_run_is_refused(tmp_path, segment,
     assert (out / "results.csv").read_bytes() == csv  # the old rows are neither mixed nor lost
     # a run made before the marker existed: its plan still tells its budget
     (out / ".automl-bench-run.json").unlink()
-    df.to_parquet(segment)  # (unchanged from here on)
     code, _, err = cli("run", "--suite", suite, "--out", out, "--budget", "4", "--cold-start")
     assert code == 2 and "budget_s 5 -> 4" in err
     # elsewhere it runs, and the same inputs resume into their own directory
