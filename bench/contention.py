@@ -21,12 +21,13 @@ WINDOW_S = 1.0  # CPU use is measured over this window
 
 
 def cpu_share(cpu_time, wall, cores) -> float | None:
-    """CPU time / (wall x cores), or None when it cannot be computed (no wall time)."""
+    """CPU time / (wall x cores), or None when it cannot be computed (no wall time, or no
+    process ran: a task that could not be loaded, a backend that is not installed)."""
     try:
         cpu, w, c = float(cpu_time), float(wall), float(cores)
     except (TypeError, ValueError):
         return None
-    if not (math.isfinite(cpu) and math.isfinite(w)) or w <= 0 or c <= 0:
+    if not (math.isfinite(cpu) and math.isfinite(w)) or w <= 0 or c <= 0 or cpu <= 0:
         return None
     return round(cpu / (w * c), 4)
 
