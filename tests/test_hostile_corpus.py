@@ -58,7 +58,10 @@ def base(tmp_path_factory, datasets_dir):
                    env={"AUTOML_BENCH_CACHE": str(cache)})  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     df = pd.read_parquet(data)
-    return {"root": root, "data": data, "suite": suite, "cache": cache, "run": run, "df": df}
+    secret = root / "s3cr3t-value"  # named by $HOSTILE_SECRET: never to appear in a message
+    secret.mkdir()
+    df.head(300).to_csv(secret / "looks.parquet", index=False)
+    return {"root": root, "secret": secret, "data": data, "suite": suite, "cache": cache, "run": run, "df": df}
 
 
 def _suite(b, tmp: Path, text: str | None = None, **fmt) -> Path:
@@ -157,6 +160,8 @@ CASES = {
                                  "$HOSTILE_UNSET_VAR, which is not set"),
     "data path from a secret variable": (lambda b, t: _run(b, _suite(b, t, data="$HOSTILE_SECRET/x.csv")),
                                          "does not exist"),
+    "bad file behind a secret variable": (lambda b, t: _run(b, _suite(b, t, data="$HOSTILE_SECRET/looks.parquet")),
+                                          "'$HOSTILE_SECRET/looks.parquet': cannot be read as parquet"),
     "csv header one name short": (lambda b, t: _run(b, _suite(b, t, data=_short_header(b, t))),
                                   "more fields than the header"),
     "csv labels beyond 64 bits": (lambda b, t: _run(b, _suite(b, t, data=_wide_labels(b, t, -(2**65)))),
@@ -303,7 +308,7 @@ def test_corpus_is_large_enough():
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_hostile_input_exits_2_and_changes_nothing(case, base, tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOML_BENCH_CACHE", str(base["cache"]))
-    monkeypatch.setenv("HOSTILE_SECRET", "s3cr3t-value")
+    monkeypatch.setenv("HOSTILE_SECRET", str(base["secret"]))
     build, expected = CASES[case]
     argv = build(base, tmp_path)
     targets = [base["run"], base["cache"]] + [Path(a) for a in argv if isinstance(a, Path)

@@ -242,7 +242,26 @@ def _fold_splits(p: Path, column: pd.Series, name: str):
 
 
 def load(source, ctx) -> TaskData:
+    """Read the task's file(s). A path written with ``$VARIABLES`` is named in messages as
+    written: the variables' values (a token, a home directory) are never echoed."""
     paths = _paths(source, ctx)
+    hide = {str(p): repr(w) for p, w in zip(paths, (source.path, source.test_path), strict=False) if w and
+            os.path.expandvars(w) != w}  # fmt: skip
+    try:
+        data = _load(source, paths)
+    except BadInput as e:
+        raise BadInput(_hidden(str(e), hide)) from None
+    data.origin = _hidden(data.origin, hide)
+    return data
+
+
+def _hidden(text: str, hide: dict) -> str:
+    for expanded, written in hide.items():
+        text = text.replace(expanded, written)
+    return text
+
+
+def _load(source, paths) -> TaskData:
     p = paths[0]
     df = read_table(p)
     splits = None
