@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(r)
     r.add_argument("--no-report", action="store_true",
                    help="do not build the comparison report (RUN_DIR/report) at the end")  # fmt: skip
+    r.add_argument("--wait-report", action="store_true",
+                   help="build the report before exiting (exit code 1 if that fails) instead "
+                        "of in the background once the results are stored")  # fmt: skip
     r.add_argument("--executor", choices=["local", "dask"], default=None,
                    help="where jobs run: local slots, or a Dask cluster (default: local; "
                         "dask when --scheduler is given)")  # fmt: skip
@@ -148,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
         "list",
         help="list frameworks or suites and whether they can run here, or a suite's task profiles",
     )
-    ls.add_argument("what", choices=["frameworks", "suites", "tasks"])
+    ls.add_argument("what", nargs="?", choices=["frameworks", "suites", "tasks"],
+                    help="what to list (default: frameworks and suites)")  # fmt: skip
     ls.add_argument("--suite", default="default", help="for `list tasks`: suite name or YAML path")
     _data_options(ls)
 
@@ -200,21 +204,14 @@ def _split(text):
 
 
 def cmd_run(args) -> int:
-    from bench.cost import load_prices
+    from types import SimpleNamespace
+
     from bench.executor import Limits, prestart_launcher
+    from bench.precheck import check_run_inputs
 
-    if not args.cold_start:  # its imports overlap with ours below
-        prestart_launcher(args.suite)
-    from bench.leaderboard import leaderboard, render
-    from bench.progress import Reporter
-    from bench.runner import RunOptions, execute, prepare
-    from bench.store import Store
-
-    opts = RunOptions(
+    fields = dict(
         suite=args.suite,
-        frameworks=[f.strip() for f in args.frameworks.split(",") if f.strip()]
-        if args.frameworks
-        else None,
+        frameworks=_split(args.frameworks),
         budget=args.budget,
         folds=args.folds,
         seed=args.seed,
@@ -237,13 +234,23 @@ def cmd_run(args) -> int:
         mlflow=args.mlflow is not None,
         mlflow_uri=args.mlflow or None,
     )
-    load_prices()  # a bad $AUTOML_BENCH_PRICES file fails here, before anything is written
+    # bad input fails here, before the data libraries are imported
+    cores = check_run_inputs(SimpleNamespace(**fields))
+    if not args.cold_start and fields["executor"] == "local":
+        prestart_launcher(cores=cores)  # its imports overlap with ours below
+    from bench.leaderboard import leaderboard, render
+    from bench.progress import Reporter
+    from bench.runner import RunOptions, execute, prepare
+    from bench.store import Store
+
+    opts = RunOptions(**fields)
     prep = prepare(opts)  # all input checks happen here, before anything is written
     reporter = Reporter(err)
     try:
         summary = execute(prep, opts, reporter)
     finally:
         reporter.close()
+    # the store and results.csv are final here: the report is built from them
     with Store(summary.run_dir / "results.sqlite") as store:
         out.print(render(leaderboard(store.frame()), f"Leaderboard: {prep.suite.name}"))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
@@ -251,6 +258,13 @@ def cmd_run(args) -> int:
     out.print(f"results: {summary.run_dir / 'results.csv'}")
     out.print(f"run directory: {summary.run_dir}")
     if args.no_report:
+        return 0
+    if not args.wait_report:
+        from bench.report_background import start_report
+
+        html, log = start_report(summary.run_dir)
+        out.print(f"report: {html} (being built in the background, ready in a few seconds; "
+                  f"its log: {log})", highlight=False)  # fmt: skip
         return 0
     return _report_after_run(summary.run_dir)
 
@@ -311,6 +325,10 @@ def cmd_estimate(args) -> int:
 def cmd_list(args) -> int:
     from rich.table import Table
 
+    if args.what is None:  # everything that needs no suite
+        for what in ("frameworks", "suites"):
+            cmd_list(argparse.Namespace(**{**vars(args), "what": what}))
+        return 0
     if args.what == "frameworks":
         from bench import registry
 

@@ -21,7 +21,8 @@ from bench import environment, registry, taskcache
 from bench.cost import job_cost
 from bench.errors import BadInput
 from bench.executor import Limits, LocalExecutor, Outcome, Task, check_fits
-from bench.plan import Job, plan_jobs
+from bench.plan import Job, job_folder, plan_jobs
+from bench.precheck import check_optional, check_run_dir
 from bench.runlock import run_lock
 from bench.scoring import METRICS, headline, score
 from bench.sources import SourceContext, TaskUnavailable
@@ -147,6 +148,7 @@ def prepare(opts: RunOptions) -> Prepared:
     from bench.paths import results_dir
 
     run_dir = Path(opts.out) if opts.out else results_dir() / suite.name
+    check_run_dir(run_dir)
     return Prepared(suite, path, run_dir, variants, constraint, seed, tasks, unavailable)
 
 
@@ -230,17 +232,7 @@ class RunSummary:
 
 
 def _check_optional(opts: RunOptions) -> None:
-    """Options that need an optional extra: say how to install it before anything runs."""
-    import importlib.util
-
-    if opts.executor not in ("local", "dask"):
-        raise BadInput(f"--executor must be local or dask (got {opts.executor!r})")
-    if opts.scheduler and opts.executor != "dask":
-        raise BadInput("--scheduler needs --executor dask")
-    if opts.executor == "dask" and importlib.util.find_spec("distributed") is None:
-        raise BadInput("--executor dask needs Dask distributed: pip install 'automl-bench[dask]'")
-    if opts.mlflow and importlib.util.find_spec("mlflow") is None:
-        raise BadInput("--mlflow needs MLflow: pip install 'automl-bench[mlflow]'")
+    check_optional(opts.executor, opts.scheduler, opts.mlflow)
 
 
 def _executor(prep: Prepared, opts: RunOptions):
@@ -326,7 +318,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
 
         tasks = []
         for j in runnable:
-            job_dir = run_dir / "jobs" / j.id
+            job_dir = run_dir / "jobs" / job_folder(j.framework, j.task, j.fold, j.id)
             job_dir.mkdir(parents=True, exist_ok=True)
             (job_dir / "spec.json").write_text(json.dumps(_spec(j, cached[j.task]), indent=1))
             task = Task(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)

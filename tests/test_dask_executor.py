@@ -22,6 +22,7 @@ pytest.importorskip("distributed")
 from distributed import Client, LocalCluster  # noqa: E402
 
 from bench.node_job import lease_cpus, node_dir, reap_orphans  # noqa: E402
+from bench.plan import job_folder  # noqa: E402
 from bench.proctree import proc_table  # noqa: E402
 from bench.scoring import METRICS  # noqa: E402
 from bench.store import COLUMNS  # noqa: E402
@@ -58,10 +59,11 @@ def test_dask_run_gets_the_same_rows_as_the_local_executor(smoke_runs):
     assert (dask["peak_rss_mb"] > 50).all() and (dask["cpu_time"] > 0).all()
     assert (dask["grace_s"] == local["grace_s"]).all()
     # predictions came back through the engine into the driver's run dir; node dirs are gone
-    for job_id in dask.index:
-        preds = pd.read_parquet(dask_dir / "jobs" / job_id / "predictions.parquet")
+    for job_id, row in dask.iterrows():
+        folder = dask_dir / "jobs" / job_folder(row["framework"], row["task"], row["fold"], job_id)
+        preds = pd.read_parquet(folder / "predictions.parquet")
         assert {"predictions", "truth", "row"} <= set(preds.columns)
-        assert "Dask worker host" in (dask_dir / "jobs" / job_id / "worker.log").read_text()
+        assert "Dask worker host" in (folder / "worker.log").read_text()
     assert not [p for p in (node_dir() / "jobs").iterdir() if p.name[:16] in set(dask.index)]
 
 
