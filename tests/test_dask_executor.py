@@ -100,6 +100,45 @@ def cluster():
         yield c
 
 
+def _pooled_launchers():
+    """In a Dask worker: (launchers its pool started, pids of its idle launchers)."""
+    from bench.node_job import LAUNCHERS
+
+    idle = [launcher.pid for group in LAUNCHERS._idle.values() for launcher in group]
+    return LAUNCHERS.started, idle
+
+
+def test_each_dask_worker_keeps_one_warm_launcher_that_dies_with_it(cluster, tmp_path):
+    out = tmp_path / "run"
+    proc = run_cli("run", "--no-report", "--suite", "smoke", "--frameworks", "constant",
+                   "--out", out, "--scheduler", cluster.scheduler_address)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 4 and (df["status"] == "ok").all()
+    assert {json.loads(i)["start"] for i in df["info"]} == {"warm"}
+    with Client(cluster) as client:
+        pools = client.run(_pooled_launchers)
+        # 4 jobs on 2 single-threaded workers: at most one launcher each, kept after the jobs
+        assert all(started <= 1 and len(idle) == started for started, idle in pools.values())
+        assert sum(started for started, _ in pools.values()) >= 1
+        # a second run reuses them: a worker that has a launcher starts no other
+        again = run_cli("run", "--no-report", "--suite", "smoke", "--frameworks", "constant",
+                        "--out", tmp_path / "again", "--scheduler", cluster.scheduler_address)  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        after = client.run(_pooled_launchers)
+        for address, (started, idle) in pools.items():
+            if started:
+                assert after[address] == (started, idle), (pools, after)
+        # a launcher kept across jobs dies with its Dask worker process
+        address, (_, idle) = next((a, p) for a, p in pools.items() if p[1])
+        launcher = psutil.Process(idle[0])
+        worker_pid = client.run(os.getpid, workers=[address])[address]
+        assert launcher.ppid() == worker_pid
+    os.kill(worker_pid, signal.SIGKILL)
+    gone, _ = psutil.wait_procs([launcher], timeout=30)
+    assert gone, "the launcher outlived its Dask worker process"
+
+
 def _job_process(worker_pids):
     """A running rf_slow job on this node (its node job dir names the Dask worker that owns
     it and the job's worker process), that job's spec and its Dask worker's pid."""
