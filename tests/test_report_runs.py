@@ -151,7 +151,8 @@ def test_markup_in_task_names_and_errors_is_escaped(script_report):
 
 @pytest.mark.skipif(
     not shutil.which("chromium") and not os.environ.get("AUTOML_BENCH_REQUIRE_BROWSER"),
-    reason="chromium is not installed (make test installs it: apt-get install -y chromium)",
+    reason="chromium is not installed (as root: apt-get install --no-install-recommends "
+    "chromium; CI installs it)",
 )
 def test_report_opens_in_headless_chromium(script_report):
     from browser import inspect_page
