@@ -260,8 +260,10 @@ def cmd_run(args) -> int:
     if args.no_report:
         return 0
     if not args.wait_report:
-        from bench.report_background import start_report
+        from bench.report_background import missing_report_packages, start_report
 
+        if missing_report_packages():
+            return _report_after_run(summary.run_dir)  # says what to install
         html, log = start_report(summary.run_dir)
         out.print(f"report: {html} (being built in the background, ready in a few seconds; "
                   f"its log: {log})", highlight=False)  # fmt: skip

@@ -17,6 +17,14 @@ from pathlib import Path
 LOG_NAME = "report.log"
 
 
+def missing_report_packages() -> list[str]:
+    """The report's packages (the ``report`` extra) that are not installed."""
+    import importlib.util
+
+    names = ("matplotlib", "jinja2", "scikit_posthocs")
+    return [n for n in names if importlib.util.find_spec(n) is None]
+
+
 def start_report(run_dir: Path) -> tuple[Path, Path]:
     """Start building ``run_dir``'s report; return (index.html it will write, its log)."""
     run_dir = Path(run_dir)
