@@ -15,6 +15,10 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	@# an older .venv has the CUDA build of XGBoost where the CPU-only one now goes: the two
+	@# share a folder, so the old one leaves before the new one comes
+	if [ "$$(uname -sm)" = "Linux x86_64" ]; then \
+	  $(VENV)/bin/python -m pip uninstall --yes --quiet xgboost nvidia-nccl-cu12 2>/dev/null || true; fi
 	$(VENV)/bin/python -m pip install --progress-bar off -e '.[test]'
 	touch $(STAMP)
 
