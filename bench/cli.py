@@ -206,7 +206,7 @@ def _split(text):
 def cmd_run(args) -> int:
     from types import SimpleNamespace
 
-    from bench.executor import Limits, prestart_launcher
+    from bench.executor import Limits, close_prestarted, prestart_launcher
     from bench.precheck import check_run_inputs
 
     fields = dict(
@@ -234,10 +234,18 @@ def cmd_run(args) -> int:
         mlflow=args.mlflow is not None,
         mlflow_uri=args.mlflow or None,
     )
-    # bad input fails here, before the data libraries are imported
-    cores = check_run_inputs(SimpleNamespace(**fields))
-    if not args.cold_start and fields["executor"] == "local":
-        prestart_launcher(cores=cores)  # its imports overlap with ours below
+    # the warm launcher starts first: its imports overlap with everything below
+    warm_local = not args.cold_start and fields["executor"] == "local"
+    early = _peek_cores(args.suite) if warm_local else None
+    if early:
+        prestart_launcher(cores=early)
+    try:  # bad input fails here, before the data libraries are imported
+        cores = check_run_inputs(SimpleNamespace(**fields))
+    except BadInput:
+        close_prestarted()
+        raise
+    if warm_local and cores != early:
+        prestart_launcher(cores=cores)
     from bench.leaderboard import leaderboard, render
     from bench.progress import Reporter
     from bench.runner import RunOptions, execute, prepare
@@ -269,6 +277,21 @@ def cmd_run(args) -> int:
                   f"its log: {log})", highlight=False)  # fmt: skip
         return 0
     return _report_after_run(summary.run_dir)
+
+
+def _peek_cores(suite: str) -> int | None:
+    """A suite's cores per job, read without validating it (the run checks the suite)."""
+    import yaml
+
+    from bench.paths import suites_dir
+
+    p = Path(suite)
+    path = p if p.suffix in (".yaml", ".yml") or p.exists() else suites_dir() / f"{suite}.yaml"
+    try:
+        cores = yaml.safe_load(path.read_text())["constraint"].get("cores", 1)
+    except Exception:
+        return None
+    return cores if isinstance(cores, int) and cores >= 1 else None
 
 
 def _report_after_run(run_dir: Path) -> int:

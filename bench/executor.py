@@ -332,7 +332,7 @@ _prestarted: dict = {}  # cores -> Launcher started early, before the driver's o
 
 
 @atexit.register
-def _close_prestarted() -> None:
+def close_prestarted() -> None:
     while _prestarted:
         _prestarted.popitem()[1].close()
 
