@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     _data_options(r)
     r.add_argument("--no-report", action="store_true",
                    help="do not build the comparison report (RUN_DIR/report) at the end")  # fmt: skip
+    r.add_argument("--wait-report", action="store_true",
+                   help="build the report before exiting (exit code 1 if that fails) instead "
+                        "of in the background once the results are stored")  # fmt: skip
     r.add_argument("--executor", choices=["local", "dask"], default=None,
                    help="where jobs run: local slots, or a Dask cluster (default: local; "
                         "dask when --scheduler is given)")  # fmt: skip
@@ -153,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
         "list",
         help="list frameworks or suites and whether they can run here, or a suite's task profiles",
     )
-    ls.add_argument("what", choices=["frameworks", "suites", "tasks"])
+    ls.add_argument("what", nargs="?", choices=["frameworks", "suites", "tasks"],
+                    help="what to list (default: frameworks and suites)")  # fmt: skip
     ls.add_argument("--suite", default="default", help="for `list tasks`: suite name or YAML path")
     _data_options(ls)
 
@@ -205,21 +209,14 @@ def _split(text):
 
 
 def cmd_run(args) -> int:
-    from bench.cost import load_prices
-    from bench.executor import Limits, prestart_launcher
+    from types import SimpleNamespace
 
-    if not args.cold_start:  # its imports overlap with ours below
-        prestart_launcher(args.suite)
-    from bench.leaderboard import leaderboard, render
-    from bench.progress import Reporter
-    from bench.runner import RunOptions, execute, prepare
-    from bench.store import Store
+    from bench.executor import Limits, close_prestarted, prestart_launcher
+    from bench.precheck import check_run_inputs
 
-    opts = RunOptions(
+    fields = dict(
         suite=args.suite,
-        frameworks=[f.strip() for f in args.frameworks.split(",") if f.strip()]
-        if args.frameworks
-        else None,
+        frameworks=_split(args.frameworks),
         budget=args.budget,
         folds=args.folds,
         seed=args.seed,
@@ -244,13 +241,31 @@ def cmd_run(args) -> int:
         exclusive=args.exclusive,
         exclusive_wait=args.exclusive_wait,
     )
-    load_prices()  # a bad $AUTOML_BENCH_PRICES file fails here, before anything is written
+    # the warm launcher starts first: its imports overlap with everything below
+    warm_local = not args.cold_start and fields["executor"] == "local"
+    early = _peek_cores(args.suite) if warm_local else None
+    if early:
+        prestart_launcher(cores=early)
+    try:  # bad input fails here, before the data libraries are imported
+        cores = check_run_inputs(SimpleNamespace(**fields))
+    except BadInput:
+        close_prestarted()
+        raise
+    if warm_local and cores != early:
+        prestart_launcher(cores=cores)
+    from bench.leaderboard import leaderboard, render
+    from bench.progress import Reporter
+    from bench.runner import RunOptions, execute, prepare
+    from bench.store import Store
+
+    opts = RunOptions(**fields)
     prep = prepare(opts)  # all input checks happen here, before anything is written
     reporter = Reporter(err)
     try:
         summary = execute(prep, opts, reporter)
     finally:
         reporter.close()
+    # the store and results.csv are final here: the report is built from them
     with Store(summary.run_dir / "results.sqlite") as store:
         out.print(render(leaderboard(store.frame()), Text(f"Leaderboard: {prep.suite.name}")))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
@@ -259,7 +274,31 @@ def cmd_run(args) -> int:
     out.print(Text(f"run directory: {summary.run_dir}"))
     if args.no_report:
         return 0
+    if not args.wait_report:
+        from bench.report_background import missing_report_packages, start_report
+
+        if missing_report_packages():
+            return _report_after_run(summary.run_dir)  # says what to install
+        html, log = start_report(summary.run_dir)
+        out.print(f"report: {html} (being built in the background, ready in a few seconds; "
+                  f"its log: {log})", highlight=False)  # fmt: skip
+        return 0
     return _report_after_run(summary.run_dir)
+
+
+def _peek_cores(suite: str) -> int | None:
+    """A suite's cores per job, read without validating it (the run checks the suite)."""
+    import yaml
+
+    from bench.paths import suites_dir
+
+    p = Path(suite)
+    path = p if p.suffix in (".yaml", ".yml") or p.exists() else suites_dir() / f"{suite}.yaml"
+    try:
+        cores = yaml.safe_load(path.read_text())["constraint"].get("cores", 1)
+    except Exception:
+        return None
+    return cores if isinstance(cores, int) and cores >= 1 else None
 
 
 def _report_after_run(run_dir: Path) -> int:
@@ -319,6 +358,10 @@ def cmd_estimate(args) -> int:
 def cmd_list(args) -> int:
     from rich.table import Table
 
+    if args.what is None:  # everything that needs no suite
+        for what in ("frameworks", "suites"):
+            cmd_list(argparse.Namespace(**{**vars(args), "what": what}))
+        return 0
     if args.what == "frameworks":
         from bench import registry
 
@@ -472,5 +515,26 @@ def main(argv=None) -> int:
         return 1
 
 
+def entry() -> None:
+    """The console script and ``python -m bench``: :func:`main`, then exit without tearing
+    down numpy, pandas, scikit-learn and pyarrow one object at a time, which takes longer
+    than a short command itself. Exit handlers still run and output is flushed; with a
+    thread still running the normal exit waits for it."""
+    import atexit
+    import threading
+
+    code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

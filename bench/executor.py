@@ -336,7 +336,7 @@ _prestarted: dict = {}  # cores -> Launcher started early, before the driver's o
 
 
 @atexit.register
-def _close_prestarted() -> None:
+def close_prestarted() -> None:
     while _prestarted:
         _prestarted.popitem()[1].close()
 
@@ -380,12 +380,13 @@ def _sweep_stale(tasks: list[Task]) -> None:
 
 class LocalExecutor:
     def __init__(self, parallel: int = 1, limits: Limits | None = None,
-                 oversubscribe: bool = False):  # fmt: skip
+                 oversubscribe: bool = False, pool=None):  # fmt: skip
         self.parallel = max(1, parallel)
         self.limits = limits or Limits()
         self.oversubscribe = oversubscribe
         self.launcher_info: dict = {}
         self.gate = None  # called before each job starts; False: not yet (run --exclusive)
+        self.pool = pool  # bench.launcher_pool.LauncherPool: launchers kept across runs
 
     def plan(self, tasks: list[Task]) -> SlotPlan:
         cores = max((t.cores for t in tasks), default=1)
@@ -406,6 +407,10 @@ class LocalExecutor:
         common = Counter(t.cores for t in tasks).most_common(1)
         cores = common[0][0] if common else 1
         modules = sorted(p for p in preload if p)
+        if self.pool is not None:
+            launcher = self.pool.acquire(_launcher_env(cores), cores, modules, warm)
+            self.launcher_info, self._pooled_cores = launcher.info, cores
+            return launcher
         early = _prestarted.pop(cores, None) if warm else None
         for other in list(_prestarted):
             _prestarted.pop(other).close()
@@ -497,5 +502,7 @@ class LocalExecutor:
             for r in running.values():  # interrupted: take every still-running job down
                 if r.tree is not None:
                     r.tree.signal(signal.SIGKILL)
-            if launcher is not None:
+            if launcher is not None and self.pool is not None:
+                self.pool.release(launcher, self._pooled_cores, reusable=not running)
+            elif launcher is not None:
                 launcher.close()

@@ -153,7 +153,7 @@ class MlflowTracker:
             if (n := _number(row.get(k))) is not None
         ]
         self.client.log_batch(rid, metrics=metrics, params=params)
-        job_dir = Path(job_dir) if job_dir else self.run_dir / "jobs" / job_id
+        job_dir = Path(job_dir) if job_dir else _job_dir(self.run_dir, row)
         for name in ARTIFACTS:
             if (job_dir / name).is_file():
                 self.client.log_artifact(rid, str(job_dir / name))
@@ -170,9 +170,15 @@ class MlflowTracker:
             have = self.logged.get(row["job_id"])
             if have and have[1] == (_text(row.get("utc")) or ""):
                 continue
-            if self.log_job(row, Path(run_dir or self.run_dir) / "jobs" / row["job_id"]):
+            if self.log_job(row, _job_dir(Path(run_dir or self.run_dir), row)):
                 n += 1
         return n
+
+
+def _job_dir(run_dir: Path, row: dict) -> Path:
+    from bench.plan import job_dir
+
+    return job_dir(run_dir, row["framework"], row["task"], row["fold"], row["job_id"])
 
 
 def _epoch_ms(utc) -> int:

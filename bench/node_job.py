@@ -5,7 +5,8 @@ shared with the driver but what travels through the engine: the job's spec (a di
 task's cached data (the files the spec names, as bytes). The node writes them into its own
 temporary job dir and runs the job through the local executor with one slot
 (:class:`bench.executor.LocalExecutor`: the same launcher, worker subprocess, wall-time,
-memory and core enforcement, and retries of infrastructure failures as a local run), then
+memory and core enforcement, and retries of infrastructure failures as a local run; the
+Dask worker process keeps its warm launchers across jobs, :mod:`bench.launcher_pool`), then
 returns the outcome and the files the worker wrote (predictions, outcome, log) as bytes.
 The driver alone writes the run directory and the store.
 
@@ -38,6 +39,7 @@ from pathlib import Path
 import psutil
 
 from bench.executor import Limits, LocalExecutor, Outcome, Task, available_cpus
+from bench.launcher_pool import LauncherPool
 from bench.proctree import sweep_session
 
 EVENT_TOPIC = "automl-bench-job"
@@ -45,6 +47,8 @@ EVENT_TOPIC = "automl-bench-job"
 RETURNED = ("predictions.parquet", "outcome.json", "worker.log", "leaderboard.csv")
 LOG_TAIL_BYTES = 1 << 20
 
+# Warm launchers of this Dask worker process, kept across its jobs; they die with it.
+LAUNCHERS = LauncherPool()
 _active: dict[str, Path] = {}  # key -> job dir of a job running in this process (teardown)
 _active_lock = threading.Lock()
 _env_lock = threading.Lock()
@@ -132,11 +136,13 @@ def reap_orphans() -> int:
 
 
 def kill_active() -> None:
-    """Kill every job tree this process runs (the Dask worker is closing)."""
+    """Kill every job tree this process runs and close its idle launchers (the Dask worker
+    is closing)."""
     with _active_lock:
         running = list(_active.values())
     for job_dir in running:
         _sweep(job_dir)
+    LAUNCHERS.close()
 
 
 def _log_start(key: str, host: str) -> None:
@@ -224,7 +230,8 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
                 _active[key] = job_dir
             threading.Thread(target=_watch, args=(key, job_dir, done), daemon=True).start()
             got: list[Outcome] = []
-            executor = LocalExecutor(1, limits, oversubscribe=len(cpus) < task.cores)
+            executor = LocalExecutor(1, limits, oversubscribe=len(cpus) < task.cores,
+                                     pool=LAUNCHERS)  # fmt: skip
             executor.run([task], on_done=lambda _t, o: got.append(o))
         outcome = got[0]
         files = {}

@@ -1,20 +1,37 @@
-"""Where the project's shipped files live, with environment overrides."""
+"""Where shipped files are read from and where outputs go, with environment overrides.
+
+Shipped suites are package data: an installed package holds them in ``bench/suites/``
+(``pyproject.toml`` maps the repository's ``suites/`` there), a source checkout reads its
+``suites/`` folder. Data files a suite names relative to itself travel with it. Outputs go
+below the current directory (``./results/<suite>``, ``./reports/<names>``), never into the
+installation.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent  # the checkout, when running from source
+
+
+def shipped_suites_dir() -> Path:
+    installed = PACKAGE_DIR / "suites"
+    return installed if installed.is_dir() else PROJECT_ROOT / "suites"
 
 
 def suites_dir() -> Path:
-    return Path(os.environ.get("AUTOML_BENCH_SUITES", PROJECT_ROOT / "suites"))
+    return Path(os.environ.get("AUTOML_BENCH_SUITES") or shipped_suites_dir())
 
 
 def results_dir() -> Path:
-    return Path(os.environ.get("AUTOML_BENCH_RESULTS", PROJECT_ROOT / "results"))
+    return Path(os.environ.get("AUTOML_BENCH_RESULTS") or Path.cwd() / "results")
+
+
+def reports_dir() -> Path:
+    return Path(os.environ.get("AUTOML_BENCH_REPORTS") or Path.cwd() / "reports")
 
 
 def frameworks_file() -> Path:
-    return Path(__file__).resolve().parent.parent / "adapters" / "frameworks.yaml"
+    return PROJECT_ROOT / "adapters" / "frameworks.yaml"

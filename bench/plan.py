@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from bench.registry import Variant
 from bench.suite import Constraint
@@ -68,3 +70,22 @@ def plan_jobs(
                     )
                 )
     return jobs
+
+
+SHORT_ID = 8  # hex digits of the job id in its folder name
+
+
+def job_folder(framework: str, task: str, fold: int, job_id: str) -> str:
+    """A job's folder under ``RUN_DIR/jobs``, e.g. ``lightgbm-semeion-f3-1a2b3c4d``:
+    readable in a listing, and unique through the start of the job id (which differs for
+    the same framework, task and fold when budget, data, seed or parameters differ)."""
+    name = f"{framework}-{task}-f{fold}-{job_id[:SHORT_ID]}"
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
+
+
+def job_dir(run_dir, framework: str, task: str, fold: int, job_id: str) -> Path:
+    """Where a stored job's files are: its named folder, or the bare job id of a run
+    directory written before folders were named."""
+    jobs = Path(run_dir) / "jobs"
+    named = jobs / job_folder(framework, task, int(fold), job_id)
+    return jobs / job_id if not named.exists() and (jobs / job_id).is_dir() else named

@@ -34,6 +34,10 @@ class Reporter:
     def planned(self, total: int, done: int, todo: int, run_dir) -> None:
         self.console.print(Text(f"{total} jobs planned: {done} done, {todo} to run  ")
                            + Text(f"({run_dir})", "dim"))  # fmt: skip
+        if not todo:  # a bar of 0/0 with no ETA says nothing: say what happened instead
+            self.console.print("nothing to run: every planned job has a stored result "
+                               "(--rerun-failed reruns those that did not succeed)")  # fmt: skip
+            return
         self.bar = self.progress.add_task("jobs", total=todo)
         self.progress.start()
 

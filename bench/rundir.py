@@ -34,7 +34,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 OWN_NAMES = {
     MARKER, ".lock", "results.sqlite", "results.sqlite-wal", "results.sqlite-shm",
     "results.sqlite-journal", "results.csv", "results.csv.tmp", "suite.yaml", "plan.json",
-    "environment.json", "tasks", "jobs", "report", "mlflow.db", "mlflow-artifacts",
+    "environment.json", "tasks", "jobs", "report", "report.log", "mlflow.db",
+    "mlflow-artifacts",
 }  # fmt: skip
 CONSTRAINT_FIELDS = ("budget_s", "cores", "memory_mb")
 

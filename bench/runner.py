@@ -23,7 +23,8 @@ from bench.cost import job_cost
 from bench.errors import BadInput
 from bench.executor import Limits, LocalExecutor, Outcome, Task, check_fits
 from bench.options import check_run_options
-from bench.plan import Job, plan_jobs
+from bench.plan import Job, job_folder, plan_jobs
+from bench.precheck import check_optional
 from bench.runlock import run_lock
 from bench.scoring import METRICS, headline, score
 from bench.sources import SourceContext, TaskUnavailable
@@ -250,19 +251,10 @@ class RunSummary:
 
 def _check_optional(opts: RunOptions) -> None:
     """Options that need an optional extra: say how to install it before anything runs."""
-    import importlib.util
-
-    if opts.executor not in ("local", "dask"):
-        raise BadInput(f"--executor must be local or dask (got {opts.executor!r})")
+    check_optional(opts.executor, opts.scheduler, opts.mlflow)
     if opts.exclusive and opts.executor != "local":
         raise BadInput("--exclusive waits for this machine to be quiet: it works with the local "
                        "executor only")  # fmt: skip
-    if opts.scheduler and opts.executor != "dask":
-        raise BadInput("--scheduler needs --executor dask")
-    if opts.executor == "dask" and importlib.util.find_spec("distributed") is None:
-        raise BadInput("--executor dask needs Dask distributed: pip install 'automl-bench[dask]'")
-    if opts.mlflow and importlib.util.find_spec("mlflow") is None:
-        raise BadInput("--mlflow needs MLflow: pip install 'automl-bench[mlflow]'")
 
 
 def _executor(prep: Prepared, opts: RunOptions):
@@ -354,7 +346,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
 
         tasks = []
         for j in runnable:
-            job_dir = run_dir / "jobs" / j.id
+            job_dir = run_dir / "jobs" / job_folder(j.framework, j.task, j.fold, j.id)
             job_dir.mkdir(parents=True, exist_ok=True)
             (job_dir / "spec.json").write_text(json.dumps(_spec(j, cached[j.task]), indent=1))
             task = Task(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)

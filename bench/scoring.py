@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
 
 EPS = 1e-15
 METRICS = ("acc", "balacc", "logloss", "f1_macro", "auc_ovr")
 
 
 def score(predictions: pd.DataFrame, classes: list) -> dict[str, float]:
+    # imported here: the driver starts its first jobs before it scores anything
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
     labels = [str(c) for c in classes]
     proba = predictions[labels].to_numpy(dtype=float)
     truth = predictions["truth"].astype(str).to_numpy()
@@ -39,6 +41,8 @@ def score(predictions: pd.DataFrame, classes: list) -> dict[str, float]:
 
 def _auc_ovr(ti: np.ndarray, proba: np.ndarray) -> float:
     """Macro one-vs-rest AUC over the classes present in the test rows (NaN if fewer than 2)."""
+    from sklearn.metrics import roc_auc_score
+
     present = np.unique(ti)
     if len(present) < 2:
         return float("nan")

@@ -5,7 +5,9 @@ Cross-run cache (``<cache root>/tasks/<key>/``, root from ``--cache-dir`` /
 (CSV, ARFF, Parquet, OpenML's cache) the key is a hash of the source files' bytes plus the
 task options, computed without parsing; a hit reads ``data.arrow`` (Arrow IPC / Feather,
 uncompressed: on wide tables ~4x faster to read than Parquet) plus ``splits.npz`` instead of
-re-parsing. Entries are written only after every task of the run validated (bad
+re-parsing; stratified folds drawn for an entry are kept beside it
+(``folds-<k>-<seed>-sklearn<version>.npz``), so a run of a cached task starts its jobs
+without importing scikit-learn. Entries are written only after every task of the run validated (bad
 data is never cached), atomically (a temp folder renamed into place). Built-in sources
 (scikit-learn, generated) are cheap to rebuild and are not cached.
 
@@ -150,6 +152,42 @@ def write_cached(root: Path, key: str, data: TaskData) -> Path | None:
         return None
 
 
+def _folds_file(root: Path, key: str, n_folds: int, seed: int) -> Path:
+    from importlib.metadata import version
+
+    # stratified folds depend on the class column (fixed by the key), k, seed and the
+    # scikit-learn that drew them
+    return cache_dir(root, key) / f"folds-{n_folds}-{seed}-sklearn{version('scikit-learn')}.npz"
+
+
+def read_folds(root: Path | None, key: str | None, n_folds: int, seed: int) -> list | None:
+    """Stratified folds drawn for this cache entry before: a run of a cached task then does
+    not need scikit-learn before its first job starts."""
+    if root is None or not key:
+        return None
+    try:
+        with np.load(_folds_file(root, key, n_folds, seed)) as z:
+            return [(z[f"train_{i}"], z[f"test_{i}"]) for i in range(n_folds)]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def write_folds(root: Path, key: str, n_folds: int, seed: int, splits) -> None:
+    path = _folds_file(root, key, n_folds, seed)
+    if not path.parent.is_dir() or path.exists():
+        return
+    arrays = {}
+    for i, (tr, te) in enumerate(splits):
+        arrays[f"train_{i}"], arrays[f"test_{i}"] = np.asarray(tr), np.asarray(te)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.npz")
+    try:
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    except OSError as e:  # costs speed next time, not correctness
+        log.warning("could not write task cache folds %s: %s", path, e)
+        tmp.unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------- loading a task for a run
 
 
@@ -167,6 +205,7 @@ class LoadedTask:
     notes: list = field(default_factory=list)
     cache_hit: bool = False
     pending: tuple | None = None  # (cache root, key, TaskData) to store once the run is valid
+    pending_folds: tuple | None = None  # (cache root, key, k, seed): stratified folds to store
 
     @property
     def task_type(self) -> str:
@@ -186,7 +225,13 @@ def load(spec, suite, ctx: SourceContext) -> LoadedTask:
     Xc = _canonical(data.X)
     X, y, notes = check_task(spec.name, Xc, data.y,
                              None if data.splits else suite.folds, data.origin, data.splits)  # fmt: skip
-    splits = data.splits or stratified_folds(y, suite.folds, suite.seed)
+    splits, pending_folds = data.splits, None
+    if not splits:
+        splits = read_folds(ctx.cache_root, key, suite.folds, suite.seed) if hit else None
+        if splits is None:
+            splits = stratified_folds(y, suite.folds, suite.seed)
+            if key and ctx.cache_root is not None:
+                pending_folds = (ctx.cache_root, key, suite.folds, suite.seed)
     df = X.copy()
     df[TARGET] = y.to_numpy()
     classes = [_json_label(c) for c in sorted(pd.unique(y).tolist(),
@@ -198,7 +243,7 @@ def load(spec, suite, ctx: SourceContext) -> LoadedTask:
         pending = (ctx.cache_root, key,
                    TaskData(Xc, data.y, data.source_id, data.splits, data.origin))  # fmt: skip
     return LoadedTask(spec.name, df, data.source_id, splits, classes, _digest(df, splits),
-                      prof, notes, hit, pending)  # fmt: skip
+                      prof, notes, hit, pending, pending_folds)  # fmt: skip
 
 
 def commit(tasks: list[LoadedTask]) -> None:
@@ -207,6 +252,9 @@ def commit(tasks: list[LoadedTask]) -> None:
         if t.pending:
             write_cached(*t.pending)
             t.pending = None
+        if t.pending_folds:
+            write_folds(*t.pending_folds, t.splits)
+            t.pending_folds = None
 
 
 def materialise(task: LoadedTask, run_dir: Path) -> CachedTask:

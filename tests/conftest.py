@@ -53,6 +53,21 @@ def _target_column(df: pd.DataFrame) -> str:
     return df.columns[-1]
 
 
+def wait_for_report(run_dir: Path, timeout: float = 300) -> Path:
+    """A run builds its report in the background: wait for its index.html (written last)."""
+    import time
+
+    html = Path(run_dir) / "report" / "index.html"
+    deadline = time.monotonic() + timeout
+    while not html.exists():
+        log = Path(run_dir) / "report.log"
+        text = log.read_text() if log.exists() else ""
+        assert "Traceback" not in text and "error:" not in text, text
+        assert time.monotonic() < deadline, f"no report after {timeout:g}s:\n{text}"
+        time.sleep(0.2)
+    return html
+
+
 def run_cli(*args, cwd=None, env=None, timeout=600) -> subprocess.CompletedProcess:
     """Run the real CLI in a subprocess (as a user would) and capture its output."""
     full_env = {**os.environ, **(env or {})}

@@ -60,6 +60,26 @@ def test_cli_budget_must_be_positive(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_run_directory_that_is_a_file_exits_2(tmp_path):
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(GOOD)
+    taken = tmp_path / "taken"
+    taken.write_text("not ours\n")
+    for out in (taken, taken / "run"):
+        proc = run_cli("run", "--suite", suite, "--out", out)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert f"{taken} exists and is not a directory" in proc.stderr.replace("\n", "")
+        assert "Traceback" not in proc.stderr
+    assert taken.read_text() == "not ours\n"  # left as it was
+
+
+def test_list_without_argument_lists_frameworks_and_suites():
+    proc = run_cli("list")
+    assert proc.returncode == 0, proc.stderr
+    assert "Frameworks" in proc.stdout and "constant" in proc.stdout
+    assert "Suites" in proc.stdout and "smoke" in proc.stdout
+
+
 def test_unknown_suite_name():
     proc = run_cli("run", "--suite", "no-such-suite")
     assert proc.returncode == 2 and "unknown suite 'no-such-suite'" in proc.stderr

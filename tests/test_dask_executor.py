@@ -22,6 +22,7 @@ pytest.importorskip("distributed")
 from distributed import Client, LocalCluster  # noqa: E402
 
 from bench.node_job import lease_cpus, node_dir, reap_orphans  # noqa: E402
+from bench.plan import job_folder  # noqa: E402
 from bench.proctree import proc_table  # noqa: E402
 from bench.scoring import METRICS  # noqa: E402
 from bench.store import COLUMNS  # noqa: E402
@@ -58,10 +59,11 @@ def test_dask_run_gets_the_same_rows_as_the_local_executor(smoke_runs):
     assert (dask["peak_rss_mb"] > 50).all() and (dask["cpu_time"] > 0).all()
     assert (dask["grace_s"] == local["grace_s"]).all()
     # predictions came back through the engine into the driver's run dir; node dirs are gone
-    for job_id in dask.index:
-        preds = pd.read_parquet(dask_dir / "jobs" / job_id / "predictions.parquet")
+    for job_id, row in dask.iterrows():
+        folder = dask_dir / "jobs" / job_folder(row["framework"], row["task"], row["fold"], job_id)
+        preds = pd.read_parquet(folder / "predictions.parquet")
         assert {"predictions", "truth", "row"} <= set(preds.columns)
-        assert "Dask worker host" in (dask_dir / "jobs" / job_id / "worker.log").read_text()
+        assert "Dask worker host" in (folder / "worker.log").read_text()
     assert not [p for p in (node_dir() / "jobs").iterdir() if p.name[:16] in set(dask.index)]
 
 
@@ -96,6 +98,45 @@ def cluster():
         dashboard_address=":0",
     ) as c:
         yield c
+
+
+def _pooled_launchers():
+    """In a Dask worker: (launchers its pool started, pids of its idle launchers)."""
+    from bench.node_job import LAUNCHERS
+
+    idle = [launcher.pid for group in LAUNCHERS._idle.values() for launcher in group]
+    return LAUNCHERS.started, idle
+
+
+def test_each_dask_worker_keeps_one_warm_launcher_that_dies_with_it(cluster, tmp_path):
+    out = tmp_path / "run"
+    proc = run_cli("run", "--no-report", "--suite", "smoke", "--frameworks", "constant",
+                   "--out", out, "--scheduler", cluster.scheduler_address)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 4 and (df["status"] == "ok").all()
+    assert {json.loads(i)["start"] for i in df["info"]} == {"warm"}
+    with Client(cluster) as client:
+        pools = client.run(_pooled_launchers)
+        # 4 jobs on 2 single-threaded workers: at most one launcher each, kept after the jobs
+        assert all(started <= 1 and len(idle) == started for started, idle in pools.values())
+        assert sum(started for started, _ in pools.values()) >= 1
+        # a second run reuses them: a worker that has a launcher starts no other
+        again = run_cli("run", "--no-report", "--suite", "smoke", "--frameworks", "constant",
+                        "--out", tmp_path / "again", "--scheduler", cluster.scheduler_address)  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        after = client.run(_pooled_launchers)
+        for address, (started, idle) in pools.items():
+            if started:
+                assert after[address] == (started, idle), (pools, after)
+        # a launcher kept across jobs dies with its Dask worker process
+        address, (_, idle) = next((a, p) for a, p in pools.items() if p[1])
+        launcher = psutil.Process(idle[0])
+        worker_pid = client.run(os.getpid, workers=[address])[address]
+        assert launcher.ppid() == worker_pid
+    os.kill(worker_pid, signal.SIGKILL)
+    gone, _ = psutil.wait_procs([launcher], timeout=30)
+    assert gone, "the launcher outlived its Dask worker process"
 
 
 def _job_process(worker_pids):

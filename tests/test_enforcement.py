@@ -28,6 +28,7 @@ from bench.executor import (
     job_env,
     plan_slots,
 )
+from bench.plan import job_folder
 from bench.runlock import run_lock
 
 TESTS = Path(__file__).resolve().parent
@@ -174,12 +175,17 @@ def test_memory_breach_is_killed_near_the_limit(misbehaving):
     assert row["duration"] < BUDGET
 
 
+def _folder(run_dir: Path, row) -> Path:
+    """The job folder of a results row indexed by framework."""
+    return run_dir / "jobs" / job_folder(row.name, row["task"], row["fold"], row["job_id"])
+
+
 def test_job_pinned_to_one_core_uses_at_most_one_core(misbehaving):
     out, df, _, _ = misbehaving
     row = df.loc["spawns_threads"]
     assert len(json.loads(row["info"])["cpus"]) == 1 and row["cores"] == 1
     assert row["cpu_time"] <= 1.1 * row["duration"], (row["cpu_time"], row["duration"])
-    report = json.loads(next(out.glob(f"jobs/{row['job_id']}/scratch/report.json")).read_text())
+    report = json.loads((_folder(out, row) / "scratch" / "report.json").read_text())
     assert report["threads"] >= 4 and report["processes"] >= 2  # it asked for far more
     if "java_available_processors" in report:  # Java saw the job's cores, not the machine's
         assert report["java_available_processors"] == 1
@@ -191,8 +197,7 @@ def test_job_pinned_to_one_core_uses_at_most_one_core(misbehaving):
 
 def test_leftover_daemon_of_an_ok_job_is_killed(misbehaving):
     out, df, left, _ = misbehaving
-    job = df.loc["leaves_daemon", "job_id"]
-    pids = (out / "jobs" / job / "scratch" / "pids.txt").read_text().splitlines()
+    pids = (_folder(out, df.loc["leaves_daemon"]) / "scratch" / "pids.txt").read_text().splitlines()
     assert len(pids) == 3  # the adapter, the daemon's first fork, the daemon itself
     assert left == []
 

@@ -3,6 +3,9 @@ validation fixes and the dataset profile."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,6 +102,34 @@ def test_task_cache_is_reused_across_runs_and_keyed_by_content(tmp_path, anneal)
         "@DATA", "% edited\n@DATA", 1))  # fmt: skip
     third = taskcache.load(spec, _suite(), ctx)
     assert not third.cache_hit
+
+
+def test_cached_task_keeps_its_folds_and_loads_without_scikit_learn(tmp_path, anneal):
+    anneal.to_parquet(tmp_path / "anneal.parquet")
+    ctx = SourceContext(base_dir=tmp_path, cache_root=tmp_path / "cache")
+    spec = TaskSpec(name="anneal", file={"path": "anneal.parquet", "target": "class"})
+    first = taskcache.load(spec, _suite(4), ctx)
+    taskcache.commit([first])
+    assert list((tmp_path / "cache" / "tasks").glob("*/folds-4-0-sklearn*.npz"))
+    second = taskcache.load(spec, _suite(4), ctx)
+    assert second.cache_hit and second.digest == first.digest  # the same folds, read back
+    for (a, b), (c, d) in zip(first.splits, second.splits, strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+    # a run's driver loading this cached task starts its jobs without importing scikit-learn
+    code = (
+        "import sys; from pathlib import Path; from bench import taskcache; "
+        "from bench.sources import SourceContext; from bench.suite import Suite, TaskSpec; "
+        f"ctx = SourceContext(base_dir=Path({str(tmp_path)!r}), "
+        f"cache_root=Path({str(tmp_path / 'cache')!r})); "
+        "spec = TaskSpec(name='anneal', file={'path': 'anneal.parquet', 'target': 'class'}); "
+        "s = Suite(name='t', folds=4, constraint={'budget_s': 5}, frameworks=['constant'], "
+        "tasks=[{'name': 'x', 'sklearn': {'dataset': 'iris'}}]); "
+        "t = taskcache.load(spec, s, ctx); "
+        "print(t.cache_hit, t.digest, 'sklearn' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.split() == ["True", first.digest, "False"], proc.stderr
 
 
 def test_all_missing_columns_are_dropped_and_logged(tmp_path, anneal, caplog):

@@ -19,6 +19,8 @@ import pytest
 from conftest import ROOT, run_cli
 from inprocess import main as cli
 
+from bench import plan
+
 TESTS = Path(__file__).resolve().parent
 FW_ENV = {
     "AUTOML_BENCH_FRAMEWORKS": str(TESTS / "hostile_frameworks.yaml"),
@@ -160,8 +162,8 @@ def test_planted_worker_json_never_signals_a_stranger(tmp_path, segment, env):
     out = tmp_path / "run"
     suite = _suite(tmp_path, segment)
     assert _run(suite, out, "--folds", "1", env=env).returncode == 0
-    job_id = json.loads((out / "plan.json").read_text())[0]["id"]
-    job_dir = out / "jobs" / job_id
+    job = json.loads((out / "plan.json").read_text())[0]
+    job_dir = plan.job_dir(out, job["framework"], job["task"], job["fold"], job["id"])
     token = json.loads((out / ".automl-bench-run.json").read_text())["token"]
     stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
                                 start_new_session=True)  # fmt: skip
@@ -176,7 +178,7 @@ def test_planted_worker_json_never_signals_a_stranger(tmp_path, segment, env):
             (job_dir / "worker.json").write_text(
                 json.dumps({"pid": victim.pid, "start": _start_time(victim.pid)}))  # fmt: skip
             with sqlite3.connect(out / "results.sqlite") as c:  # the job must run again
-                c.execute("DELETE FROM results WHERE job_id = ?", (job_id,))
+                c.execute("DELETE FROM results WHERE job_id = ?", (job["id"],))
             p = _run(suite, out, "--folds", "1", env=env)
             assert p.returncode == 0, p.stderr[-2000:]
             time.sleep(0.2)

@@ -16,6 +16,7 @@ pytest.importorskip("mlflow")
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 from bench.mlflow_tracking import JOB_TAG, default_uris  # noqa: E402
+from bench.plan import job_folder  # noqa: E402
 from bench.scoring import METRICS  # noqa: E402
 
 
@@ -58,7 +59,8 @@ def test_one_mlflow_run_per_job_with_params_metrics_and_predictions(run):
         names = {a.path for a in client.list_artifacts(r.info.run_id)}
         assert "predictions.parquet" in names
         local = client.download_artifacts(r.info.run_id, "predictions.parquet", str(d))
-        saved = pd.read_parquet(out / "jobs" / job_id / "predictions.parquet")
+        folder = job_folder(row["framework"], row["task"], row["fold"], job_id)
+        saved = pd.read_parquet(out / "jobs" / folder / "predictions.parquet")
         pd.testing.assert_frame_equal(pd.read_parquet(local), saved)
     # MLflow's own files stay in the run directory, not ./mlruns where the command ran
     assert (out / "mlflow.db").exists() and (out / "mlflow-artifacts").is_dir()

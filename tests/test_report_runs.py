@@ -18,7 +18,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, wait_for_report
 from inprocess import main
 
 from bench.store import Store
@@ -75,6 +75,8 @@ def _run(tmp_path_factory, env, name, suite_text, *extra):
     p = run_cli("run", "--suite", d / "suite.yaml", "--out", out, "--parallel", "2", *extra,
                 env=env)  # fmt: skip
     assert p.returncode == 0, p.stdout + p.stderr
+    if "--no-report" not in extra and "--wait-report" not in extra:
+        wait_for_report(out)
     return out, p
 
 
@@ -149,7 +151,8 @@ def test_markup_in_task_names_and_errors_is_escaped(script_report):
 
 @pytest.mark.skipif(
     not shutil.which("chromium") and not os.environ.get("AUTOML_BENCH_REQUIRE_BROWSER"),
-    reason="chromium is not installed (make test installs it: apt-get install -y chromium)",
+    reason="chromium is not installed (as root: apt-get install --no-install-recommends "
+    "chromium; CI installs it)",
 )
 def test_report_opens_in_headless_chromium(script_report):
     from browser import inspect_page
@@ -167,7 +170,10 @@ def test_report_opens_in_headless_chromium(script_report):
 
 @pytest.fixture(scope="module")
 def one_task_run(tmp_path_factory, env):
-    return _run(tmp_path_factory, env, "one-task", ONE_TASK_SUITE)[0]
+    run, p = _run(tmp_path_factory, env, "one-task", ONE_TASK_SUITE, "--wait-report")
+    assert f"report: {run / 'report' / 'index.html'}" in p.stdout.replace("\n", "")
+    assert "background" not in p.stdout  # built before the command exited
+    return run
 
 
 def test_one_task_run_says_what_cannot_be_concluded(one_task_run):

@@ -8,8 +8,9 @@ import sqlite3
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import run_cli, wait_for_report
 
+from bench.plan import job_folder
 from bench.store import COLUMNS
 
 SUITE = """
@@ -47,8 +48,10 @@ def test_one_row_per_job_with_every_column(run):
     assert (df["metric"] == "neg_logloss").all()
     np.testing.assert_allclose(df["result"], -df["logloss"])
     assert str(out) in proc.stdout
-    for job_id in df["job_id"]:
-        preds = pd.read_parquet(out / "jobs" / job_id / "predictions.parquet")
+    for row in df.itertuples():
+        folder = f"{row.framework}-{row.task}-f{row.fold}-{row.job_id[:8]}"  # readable, unique
+        assert job_folder(row.framework, row.task, row.fold, row.job_id) == folder
+        preds = pd.read_parquet(out / "jobs" / folder / "predictions.parquet")
         assert {"predictions", "truth", "row"} <= set(preds.columns)
 
 
@@ -78,6 +81,8 @@ def test_rerun_executes_nothing_then_exactly_the_deleted_job(run):
     again = run_cli("run", "--suite", suite, "--out", out, "--folds", 2)
     assert again.returncode == 0, again.stderr
     assert "8 done, 0 to run" in again.stderr
+    assert "nothing to run: every planned job has a stored result" in again.stderr
+    assert "0/0" not in again.stderr and "-:--:--" not in again.stderr  # no empty bar
     assert "executed 0 of 8" in again.stdout
 
     df = pd.read_csv(out / "results.csv")
@@ -89,6 +94,17 @@ def test_rerun_executes_nothing_then_exactly_the_deleted_job(run):
     assert "7 done, 1 to run" in third.stderr
     after = pd.read_csv(out / "results.csv")
     assert len(after) == 8 and victim in set(after["job_id"])
+
+
+def test_report_is_built_after_the_command_has_exited(run):
+    _, out, proc = run
+    # the run's results were final when it exited; the report followed in its own process
+    assert f"report: {out / 'report' / 'index.html'} (being built in the background" in (
+        proc.stdout.replace("\n", "")
+    )
+    html = wait_for_report(out)
+    assert "digits" in html.read_text()
+    assert pd.read_csv(out / "report" / "tables" / "leaderboard.csv")["framework"].tolist()
 
 
 def test_show_prints_the_leaderboard(run):

@@ -27,14 +27,14 @@ def default_out_dir(run_dirs) -> Path:
     """One run: ``<run>/report``; several: ``reports/<run names joined>``."""
     if len(run_dirs) == 1:
         return Path(run_dirs[0]) / "report"
-    from bench.paths import PROJECT_ROOT
+    from bench.paths import reports_dir
 
     names = "+".join(Path(r).resolve().name for r in run_dirs)
-    return Path(os.environ.get("AUTOML_BENCH_REPORTS", PROJECT_ROOT / "reports")) / names[:120]
+    return reports_dir() / names[:120]
 
 
 def _write(path: Path, data: bytes | str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # two builders never share one
     if isinstance(data, str):
         tmp.write_text(data, encoding="utf-8")
     else:

@@ -88,9 +88,11 @@ def makespan(tmp: Path) -> None:
     cpu = _children_cpu() - cpu0
     df = pd.read_csv(out / "results.csv")
     assert len(df) == jobs and (df["status"] == "ok").all(), df["error_message"]
-    starts = [json.loads((out / "jobs" / j / "started.json").read_text())["time"]
-              for j in df["job_id"]]  # fmt: skip
-    ends = [(out / "jobs" / j / "outcome.json").stat().st_mtime for j in df["job_id"]]
+    from bench.plan import job_dir
+
+    dirs = [job_dir(out, r.framework, r.task, r.fold, r.job_id) for r in df.itertuples()]
+    starts = [json.loads((d / "started.json").read_text())["time"] for d in dirs]
+    ends = [(d / "outcome.json").stat().st_mtime for d in dirs]
     inner = max(ends) - min(starts)
     total = budget * jobs
     print(f"makespan, {jobs} jobs sleeping their {budget} s budget on {slots} slots:")

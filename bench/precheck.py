@@ -1,0 +1,55 @@
+"""The checks of a run's input that need no data library, done before numpy, pandas and
+scikit-learn are imported, so that a wrong suite, framework, option or price file is
+reported in a fraction of a second. :func:`bench.runner.prepare` runs the full checks
+(task data included) afterwards; everything here is a subset of them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from bench.errors import BadInput
+
+
+def check_optional(executor: str, scheduler: str | None, mlflow: bool) -> None:
+    """Options that need an optional extra: say how to install it before anything runs."""
+    if executor not in ("local", "dask"):
+        raise BadInput(f"--executor must be local or dask (got {executor!r})")
+    if scheduler and executor != "dask":
+        raise BadInput("--scheduler needs --executor dask")
+    if executor == "dask" and importlib.util.find_spec("distributed") is None:
+        raise BadInput("--executor dask needs Dask distributed: pip install 'automl-bench[dask]'")
+    if mlflow and importlib.util.find_spec("mlflow") is None:
+        raise BadInput("--mlflow needs MLflow: pip install 'automl-bench[mlflow]'")
+
+
+def check_run_dir(run_dir: Path) -> None:
+    """The run directory (or a folder above it) must not be an existing file."""
+    for p in [run_dir, *run_dir.parents]:
+        if p.exists():
+            if not p.is_dir():
+                where = "" if p == run_dir else f" (on the way to run directory {run_dir})"
+                raise BadInput(f"{p} exists and is not a directory{where}; choose another --out")
+            return
+
+
+def check_run_inputs(opts) -> int:
+    """Check what can be checked cheaply in ``opts`` (anything with the fields of
+    :class:`bench.runner.RunOptions`); return the cores one job of the run asks for."""
+    from bench import registry
+    from bench.cost import load_prices
+    from bench.paths import results_dir
+    from bench.suite import load_suite
+
+    check_optional(opts.executor, opts.scheduler, opts.mlflow)
+    suite, _ = load_suite(opts.suite)
+    for name in opts.frameworks or suite.frameworks:
+        registry.get(name)
+    if opts.budget is not None and not opts.budget > 0:
+        raise BadInput(f"--budget must be > 0 seconds (got {opts.budget})")
+    if opts.folds is not None and opts.folds < 1:
+        raise BadInput(f"--folds must be >= 1 (got {opts.folds})")
+    check_run_dir(Path(opts.out) if opts.out else results_dir() / suite.name)
+    load_prices()  # a bad $AUTOML_BENCH_PRICES file fails here, before anything is written
+    return suite.constraint.cores
