@@ -25,13 +25,10 @@ def check_optional(executor: str, scheduler: str | None, mlflow: bool) -> None:
 
 
 def check_run_dir(run_dir: Path) -> None:
-    """The run directory (or a folder above it) must not be an existing file."""
-    for p in [run_dir, *run_dir.parents]:
-        if p.exists():
-            if not p.is_dir():
-                where = "" if p == run_dir else f" (on the way to run directory {run_dir})"
-                raise BadInput(f"{p} exists and is not a directory{where}; choose another --out")
-            return
+    """The run directory must be (or be creatable as) a writable directory."""
+    from bench.rundir import check_writable_target
+
+    check_writable_target(run_dir)
 
 
 def check_run_inputs(opts) -> int:

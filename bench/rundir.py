@@ -101,7 +101,8 @@ def check_writable_target(run_dir: Path) -> None:
     except FileNotFoundError:
         st = None
     except NotADirectoryError:
-        raise BadInput(f"--out {p}: cannot be created: a part of the path is a file, not a "
+        blocker = next((a for a in p.absolute().parents if a.is_file()), "a part of the path")
+        raise BadInput(f"--out {p}: cannot be created: {blocker} is a file, not a "
                        "directory") from None  # fmt: skip
     except OSError as e:
         raise BadInput(f"--out {p}: cannot be used ({_why(e)})") from None

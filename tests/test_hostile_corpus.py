@@ -203,7 +203,7 @@ CASES = {
                                   "data of task(s) 'segment'"),
     "--out is a file": (lambda b, t: _run(b, b["suite"], out=_file(t)), "is an existing file"),
     "--out under a file": (lambda b, t: _run(b, b["suite"], out=_file(t) / "run"),
-                           "a part of the path is a file"),
+                           "a-file is a file, not a directory"),
     "--out unwritable": (lambda b, t: _run(b, b["suite"], out=Path("/proc/automl-bench-run")), "not writable"),
     "--out holds the user's files": (lambda b, t: _run(b, b["suite"], out=_users_dir(t)),
                                      "did not write ('thesis.tex')"),
