@@ -36,6 +36,17 @@ from bench.sources import SourceContext, TaskData, fingerprint, load_task
 from bench.validate import check_task
 
 TARGET = "__target__"
+
+
+def target_name(columns) -> str:
+    """The label column's name in task files: ``__target__``, or ``__target__1``, ... when a
+    feature already has that name (any feature name is legal data)."""
+    names, name, i = {str(c) for c in columns}, TARGET, 0
+    while name in names:
+        i += 1
+        name = f"{TARGET}{i}"
+    return name
+
 log = logging.getLogger("bench.taskcache")
 
 
@@ -48,6 +59,7 @@ class CachedTask:
     n_folds: int
     digest: str
     task_type: str
+    target_column: str = TARGET
 
     @property
     def data_path(self) -> Path:
@@ -114,7 +126,7 @@ def read_cached(root: Path | None, key: str) -> TaskData | None:
         if d.exists():
             log.warning("task cache entry %s unreadable (%s); parsing the source again", d, e)
         return None
-    y = df.pop(TARGET).rename("target")
+    y = df.pop(meta.get("target_column", TARGET)).rename("target")
     return TaskData(X=df, y=y, source_id=meta["source_id"], splits=splits,
                     origin=meta.get("origin", ""), fingerprint=key)  # fmt: skip
 
@@ -127,7 +139,8 @@ def write_cached(root: Path, key: str, data: TaskData) -> Path | None:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
         df = data.X.copy()
-        df[TARGET] = data.y.to_numpy()
+        target = target_name(df.columns)
+        df[target] = data.y.to_numpy()
         df.reset_index(drop=True).to_feather(tmp / "data.arrow", compression="uncompressed")
         if data.splits:
             arrays = {}
@@ -135,7 +148,8 @@ def write_cached(root: Path, key: str, data: TaskData) -> Path | None:
                 arrays[f"train_{i}"], arrays[f"test_{i}"] = np.asarray(tr), np.asarray(te)
             np.savez(tmp / "splits.npz", **arrays)
         meta = {"key": key, "source_id": data.source_id, "origin": data.origin,
-                "n_splits": len(data.splits or []), "rows": len(df)}  # fmt: skip
+                "n_splits": len(data.splits or []), "rows": len(df),
+                "target_column": target}  # fmt: skip
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         try:
             os.replace(tmp, final)
@@ -155,7 +169,7 @@ class LoadedTask:
     """A task's data, validated and split, not yet written anywhere."""
 
     name: str
-    frame: pd.DataFrame  # features plus TARGET
+    frame: pd.DataFrame  # features plus the label column (target_column)
     source_id: str
     splits: list
     classes: list
@@ -164,6 +178,7 @@ class LoadedTask:
     notes: list = field(default_factory=list)
     cache_hit: bool = False
     pending: tuple | None = None  # (cache root, key, TaskData) to store once the run is valid
+    target_column: str = TARGET
 
     @property
     def task_type(self) -> str:
@@ -185,7 +200,8 @@ def load(spec, suite, ctx: SourceContext) -> LoadedTask:
                              None if data.splits else suite.folds, data.origin, data.splits)  # fmt: skip
     splits = data.splits or stratified_folds(y, suite.folds, suite.seed)
     df = X.copy()
-    df[TARGET] = y.to_numpy()
+    target = target_name(df.columns)
+    df[target] = y.to_numpy()
     classes = [_json_label(c) for c in sorted(pd.unique(y).tolist(),
                                               key=lambda v: (str(type(v)), v))]  # fmt: skip
     prof = profile(X, y, source_id=data.source_id, origin=data.origin, fixes=notes,
@@ -195,7 +211,7 @@ def load(spec, suite, ctx: SourceContext) -> LoadedTask:
         pending = (ctx.cache_root, key,
                    TaskData(Xc, data.y, data.source_id, data.splits, data.origin))  # fmt: skip
     return LoadedTask(spec.name, df, data.source_id, splits, classes, _digest(df, splits),
-                      prof, notes, hit, pending)  # fmt: skip
+                      prof, notes, hit, pending, target)  # fmt: skip
 
 
 def commit(tasks: list[LoadedTask]) -> None:
@@ -219,6 +235,7 @@ def materialise(task: LoadedTask, run_dir: Path) -> CachedTask:
         "task_type": task.task_type,
         "rows": int(len(task.frame)),
         "features": int(task.frame.shape[1] - 1),
+        "target_column": task.target_column,
     }
     old = out / "meta.json"
     if not (old.exists() and json.loads(old.read_text()).get("digest") == task.digest):
@@ -232,7 +249,7 @@ def materialise(task: LoadedTask, run_dir: Path) -> CachedTask:
     (out / "profile.json").write_text(json.dumps(task.profile, indent=1, default=str))
     return CachedTask(
         task.name, out, task.source_id, task.classes, len(task.splits), task.digest,
-        task.task_type,
+        task.task_type, task.target_column,
     )  # fmt: skip
 
 
