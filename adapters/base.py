@@ -72,6 +72,16 @@ class Requirements:
         return "pip install -e ."
 
 
+def label_column(columns, base: str = "__target__") -> str:
+    """A name for the label column beside the features ``columns`` that no feature has (a
+    feature may itself be called ``__target__``)."""
+    names, name, i = {str(c) for c in columns}, base, 0
+    while name in names:
+        i += 1
+        name = f"{base}{i}"
+    return name
+
+
 @dataclass(frozen=True)
 class Capabilities:
     task_types: tuple[str, ...] = ("binary", "multiclass")
