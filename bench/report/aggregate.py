@@ -5,7 +5,11 @@ Imputation rule (AMLB's): a job that did not produce a scored result (failed, ti
 memory, skipped for one task, or missing from the run) takes the constant predictor's result
 on the same task and fold. Every aggregate that includes an imputed value says so
 (``imputed`` counts and flags). A framework none of whose jobs ran (every job skipped, e.g.
-not installed) is left out of comparisons and listed instead.
+not installed) is left out of comparisons and listed instead. Tasks that some compared
+framework never ran (several runs with different task sets) are left out of the comparison
+and listed (``Grid.dropped``), unless imputing them is asked for.
+
+This is the only aggregation: ``run`` and ``show`` print the leaderboard computed here.
 """
 
 from __future__ import annotations

@@ -17,8 +17,10 @@ from bench.report.tables import Table
 
 IMPUTATION_RULE = (
     "Imputation rule (as in the AMLB paper): a job without a scored result (failed, timeout, "
-    "memory kill, or missing) takes the constant predictor's result on the same task and fold, "
-    "so a framework that fails is ranked as if it had predicted the class prior. When the run "
+    "memory kill, or missing from a task the framework ran) takes the constant predictor's "
+    "result on the same task and fold, so a framework that fails is ranked as if it had "
+    "predicted the class prior. Tasks a framework never ran are left out of the comparison "
+    "(see Coverage) unless the report was built with --impute-missing. When the run "
     "has no constant job for a fold, that result is recomputed from the run's task files. "
     "Leaderboard, ranks, normalised scores, win rates, the critical difference diagram and the "
     "ratings all include imputed values; cells that do are marked *. Frameworks none of whose "
