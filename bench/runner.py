@@ -218,7 +218,7 @@ def _forget_recovered(store: Store, loaded: set) -> None:
 
 def _superseded(store: Store, jobs: list[Job]) -> dict[str, list[str]]:
     """Stored rows that a planned job replaces once it has its own row: same framework, task,
-    fold and constraint under another id (e.g. the backend's version changed)."""
+    fold, constraint and seed under another id (e.g. the backend's version changed)."""
     df = store.frame()
     if df.empty:
         return {}
@@ -341,10 +341,12 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             if ok:
                 runnable.append(j)
                 continue
+            if j.id in superseded:  # a result from when it was installed: kept, not replaced
+                continue
             outcome = Outcome(status="skipped", wall=0.0, grace_s=0.0, error_type="NotInstalled",
                               error_message=reason)  # fmt: skip
             row = build_row(j, cached[j.task], variants[j.framework], outcome, None)
-            store.put(row, replaces=superseded.get(j.id, ()))
+            store.put(row)
             if reporter:
                 reporter.done(row)
 

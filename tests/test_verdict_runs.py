@@ -167,3 +167,13 @@ def test_skipped_jobs_run_once_installed_and_an_upgrade_reruns(tmp_path, dataset
     rows = _rows(tmp_path / "run")
     assert len(rows) == 2 and set(rows["version"]) == {"2.0"}  # replaced, not duplicated
     assert sorted(rows["fold"]) == [0, 1]
+
+    (site / f"{BACKEND}.py").unlink()  # uninstalled again: its results are kept as they are
+    for old in site.glob("verdict_optional_backend-*.dist-info"):
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    p = run_cli(*args, env=_env(site))
+    assert p.returncode == 0, p.stdout + p.stderr
+    rows = _rows(tmp_path / "run")
+    assert sorted(rows["status"]) == ["ok", "ok"] and set(rows["version"]) == {"2.0"}
