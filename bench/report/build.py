@@ -238,8 +238,8 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         "coverage": cov,
         "win_rates": wins,
         "nemenyi_pvalues": cd.pvalues if cd is not None and cd.available else pd.DataFrame(),
-        "ratings": rat.table if rat is not None else pd.DataFrame(),
-        "pareto": par,
+        "ratings": _flag(rat.table, "framework", imputed) if rat is not None else pd.DataFrame(),
+        "pareto": _flag(par, "framework", imputed),
         "budget": bud,
         "failures": fails,
         "cost": costs,
@@ -248,6 +248,13 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
     title = "AutoML benchmark report: " + ", ".join(r.name for r in loaded.runs)
     generated = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return Report(title, generated, conclusions, sections, csvs, tables.leaderboard(board))
+
+
+def _flag(table: pd.DataFrame, col: str, imputed: set) -> pd.DataFrame:
+    """The table with an ``imputed`` column: True where the row's values include imputed ones."""
+    if table.empty:
+        return table
+    return table.assign(imputed=table[col].isin(imputed))
 
 
 def _repaired(df: pd.DataFrame) -> pd.DataFrame:
