@@ -13,8 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 
-def leaderboard(run_dirs, impute_missing: bool = False, n_boot: int = 1000):
-    """(the report's leaderboard Table, the board DataFrame) for one or several runs."""
+def leaderboard(run_dirs, impute_missing: bool = False):
+    """(the report's leaderboard Table, the board DataFrame) for one or several runs: the
+    same numbers as the report's, bootstrap draws and seed included."""
     from bench.cost import load_prices
     from bench.report import aggregate as ag
     from bench.report import tables
@@ -22,7 +23,7 @@ def leaderboard(run_dirs, impute_missing: bool = False, n_boot: int = 1000):
 
     loaded = load_runs([Path(r) for r in run_dirs])
     grid = ag.build_grid(loaded, impute_missing)
-    board = ag.leaderboard(loaded, grid, load_prices(), n_boot=n_boot)
+    board = ag.leaderboard(loaded, grid, load_prices())
     return tables.leaderboard(board), board
 
 

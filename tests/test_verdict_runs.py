@@ -40,14 +40,14 @@ def _rows(run_dir) -> pd.DataFrame:
         return pd.DataFrame([json.loads(r) for (r,) in c.execute("SELECT row_json FROM results")])
 
 
-def _terminal_board(text: str) -> list[tuple[str, float]]:
-    """(framework, mean rank) per line of the printed leaderboard, in order."""
+def _terminal_board(text: str) -> list[tuple[str, float, str]]:
+    """(framework, mean rank, accuracy cell) per line of the printed leaderboard, in order."""
     out = []
     for line in text.splitlines():
         cells = [c.strip() for c in re.split(r"[│┃|]", line)]
         cells = [c for c in cells if c]
         if len(cells) >= 5 and re.fullmatch(r"[\d.]+( \*)?", cells[4]) and cells[0] != "framework":
-            out.append((cells[0], float(cells[4].rstrip(" *"))))
+            out.append((cells[0], float(cells[4].rstrip(" *")), cells[1]))
     return out
 
 
@@ -67,12 +67,14 @@ def test_terminal_and_report_agree_on_a_run_with_two_failures(failing_run):
     rows = _rows(run)
     assert (rows["status"] == "failed").sum() == 2
     report = pd.read_csv(run / "report" / "tables" / "leaderboard.csv")
-    expected = list(zip(report["framework"], report["mean_rank"].round(3), strict=True))
+    acc = [f"{a:.4f}" + (" *" if i else "") for a, i in zip(report["acc"], report["imputed"],
+                                                              strict=True)]  # fmt: skip
+    expected = list(zip(report["framework"], report["mean_rank"].round(3), acc, strict=True))
     shown = run_cli("show", run, env=_env())
     assert shown.returncode == 0, shown.stderr
     for text in (p.stdout, shown.stdout):
         board = _terminal_board(text)
-        assert [(f, round(r, 3)) for f, r in board] == expected, (board, expected)
+        assert [(f, round(r, 3), a) for f, r, a in board] == expected, (board, expected)
     # the failures take the constant predictor's result and are marked as imputed
     fails = report.set_index("framework").loc["fails_on_wide"]
     assert fails["failures"] == 2 and fails["imputed"] == 2
