@@ -277,15 +277,23 @@ def _conclusions(loaded, grid, board, cd, rat) -> list[str]:
     out = []
     counts = df["status"].value_counts().to_dict() if not df.empty else {}
     tasks, fws = loaded.tasks, grid.frameworks
+    compared = grid.cells["task"].nunique() if not grid.cells.empty else (
+        0 if grid.dropped else len(tasks))  # fmt: skip
+    of = f" of {len(tasks)}" if compared != len(tasks) else ""
     out.append(
         f"{len(df)} jobs from {len(loaded.runs)} run(s): {len(fws)} framework(s) compared on "
-        f"{len(tasks)} task(s); status " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
+        f"{compared}{of} task(s); status " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
     )  # fmt: skip
     if df.empty:
         out.append("The runs hold no results: nothing can be concluded.")
         return out
     if not fws:
         out.append("No framework ran any job (all skipped): nothing can be compared.")
+        return out
+    if grid.cells.empty and grid.dropped:
+        out.append("No task was run by every framework, so nothing is compared (see Coverage). "
+                   "Compare runs that share tasks, or build the report with --impute-missing to "
+                   "give each framework the constant predictor's result where it did not run.")  # fmt: skip
         return out
     ok = df[df["label"].isin(fws) & (df["status"] == "ok")]
     if ok.empty:
