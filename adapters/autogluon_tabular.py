@@ -20,7 +20,7 @@ import tempfile
 import numpy as np
 import pandas as pd
 
-from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
+from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements, label_column
 
 TARGET = "__target__"
 
@@ -57,7 +57,8 @@ class AutoGluon(BaseAdapter):
 
         n_classes = len(self.classes_)
         train = X.copy()
-        train[TARGET] = y
+        target = label_column(X.columns, TARGET)  # a feature may be called __target__
+        train[target] = y
         root = self.scratch_dir or tempfile.mkdtemp(prefix="automl-bench-ag-")
         kwargs = {}
         if self.memory_mb:
@@ -66,7 +67,7 @@ class AutoGluon(BaseAdapter):
         if importlib.util.find_spec("fastai") is None and "FASTAI" not in excluded:
             excluded.append("FASTAI")  # not installed: don't spend budget failing to import it
         predictor = TabularPredictor(
-            label=TARGET,
+            label=target,
             problem_type="binary" if n_classes == 2 else "multiclass",
             eval_metric=self.eval_metric,
             path=os.path.join(root, "autogluon-models"),

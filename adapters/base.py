@@ -72,6 +72,16 @@ class Requirements:
         return "pip install -e ."
 
 
+def label_column(columns, base: str = "__target__") -> str:
+    """A name for the label column beside the features ``columns`` that no feature has (a
+    feature may itself be called ``__target__``)."""
+    names, name, i = {str(c) for c in columns}, base, 0
+    while name in names:
+        i += 1
+        name = f"{base}{i}"
+    return name
+
+
 @dataclass(frozen=True)
 class Capabilities:
     task_types: tuple[str, ...] = ("binary", "multiclass")
@@ -120,7 +130,9 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
         self._fit(X, self._label_encoder.transform(y))
         return self
 
-    def predict_proba(self, X):
+    def predict_proba_unchecked(self, X) -> np.ndarray:
+        """Probabilities as the backend computed them (shape checked, nothing repaired): what
+        the harness scores, after counting every row it has to repair."""
         X = self._check_X(X)
         proba = np.asarray(self._predict_proba(X), dtype=float)
         n_classes = len(self.classes_)
@@ -129,9 +141,15 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} returned probabilities of shape {proba.shape}, "
                 f"expected {(len(X), n_classes)}"
             )
-        proba = np.clip(np.nan_to_num(proba, nan=0.0), 0.0, None)
+        return proba
+
+    def predict_proba(self, X):
+        """Probabilities with NaN taken as 0, negatives clipped and rows renormalised (a row
+        of all zeros becomes uniform), as scikit-learn users expect."""
+        proba = self.predict_proba_unchecked(X)
+        n_classes = len(self.classes_)
+        proba = np.clip(np.nan_to_num(proba, nan=0.0, posinf=0.0, neginf=0.0), 0.0, None)
         sums = proba.sum(axis=1, keepdims=True)
-        # a row of all zeros becomes uniform rather than a division by zero
         return np.where(sums > 0, proba / np.where(sums > 0, sums, 1.0), 1.0 / n_classes)
 
     def predict(self, X):

@@ -34,7 +34,7 @@ import weakref
 import numpy as np
 import pandas as pd
 
-from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
+from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements, label_column
 
 TARGET = "__target__"
 
@@ -210,9 +210,10 @@ class H2OAutoML(BaseAdapter):
                 cols[c], col_types[c] = col, "real"
             else:  # categoricals and strings; missing stays missing (an empty CSV field)
                 cols[c], col_types[c] = col.astype("string"), "enum"
-        if y is not None:
-            cols[TARGET] = pd.array([f"c{int(v)}" for v in y], dtype="string")
-            col_types[TARGET] = "enum"
+        if y is not None:  # the label's column name: one no feature has
+            self._label_col = label_column(X.columns, TARGET)
+            cols[self._label_col] = pd.array([f"c{int(v)}" for v in y], dtype="string")
+            col_types[self._label_col] = "enum"
         table = pa.Table.from_pandas(pd.DataFrame(cols), preserve_index=False)
         root = self.scratch_dir or self._own_root
         path = os.path.join(root, f"h2o-input-{uuid.uuid4().hex[:8]}.csv")
@@ -271,7 +272,7 @@ class H2OAutoML(BaseAdapter):
             kwargs["exclude_algos"] = list(self.exclude_algos)
         aml = _AutoML(**kwargs)
         t1 = time.monotonic()
-        aml.train(x=self._columns, y=TARGET, training_frame=train)
+        aml.train(x=self._columns, y=self._label_col, training_frame=train)
         self.timings_["automl_s"] = time.monotonic() - t1
         if aml.leader is None:
             raise AdapterError(

@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "reports/<names> for several)")  # fmt: skip
     rp.add_argument("--prices", type=Path,
                     help="price table YAML (default: $AUTOML_BENCH_PRICES or the shipped one)")  # fmt: skip
+    rp.add_argument("--impute-missing", action="store_true",
+                    help="also compare on tasks some framework never ran, giving it the constant "
+                         "predictor's result there (default: compare on the tasks every "
+                         "framework ran and list the rest)")  # fmt: skip
 
     e = sub.add_parser(
         "estimate",
@@ -256,7 +260,6 @@ def cmd_run(args) -> int:
     from bench.leaderboard import leaderboard, render
     from bench.progress import Reporter
     from bench.runner import RunOptions, execute, prepare
-    from bench.store import Store
 
     opts = RunOptions(**fields)
     prep = prepare(opts)  # all input checks happen here, before anything is written
@@ -266,8 +269,7 @@ def cmd_run(args) -> int:
     finally:
         reporter.close()
     # the store and results.csv are final here: the report is built from them
-    with Store(summary.run_dir / "results.sqlite") as store:
-        out.print(render(leaderboard(store.frame()), Text(f"Leaderboard: {prep.suite.name}")))
+    out.print(render(leaderboard([summary.run_dir])[0], f"Leaderboard: {prep.suite.name}"))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
     out.print(f"executed {summary.executed} of {summary.planned} jobs ({counts})")
     out.print(Text(f"results: {summary.run_dir / 'results.csv'}"))
@@ -323,7 +325,8 @@ def cmd_report(args) -> int:
     from bench.report import write_report
     from bench.report.console import render
 
-    written = write_report(args.run_dirs, args.out, args.prices)
+    written = write_report(args.run_dirs, args.out, args.prices,
+                           impute_missing=args.impute_missing)  # fmt: skip
     out.print(render(written.report))
     out.print(Text(f"report: {written.html}"))
     out.print(Text(f"markdown: {written.markdown}"))
@@ -413,7 +416,7 @@ def cmd_show(args) -> int:
         raise BadInput(f"{args.run_dir}: not a run directory (no results.sqlite)")
     with Store(db) as store:
         df = store.frame()
-    out.print(render(leaderboard(df), Text(f"Leaderboard: {args.run_dir}")))
+    out.print(render(leaderboard([args.run_dir])[0], f"Leaderboard: {args.run_dir}"))
     counts = df["status"].value_counts().to_dict() if not df.empty else {}
     out.print(f"{len(df)} jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     profiles = _run_profiles(args.run_dir)

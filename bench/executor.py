@@ -320,10 +320,13 @@ class _Running:
         elif sig == "SIGKILL":
             oom = _oom_kills()
             by_oom = oom is not None and self.oom_before is not None and oom > self.oom_before
-            out.infrastructure, out.error_type = True, "KilledByOS"
-            out.error_message = "worker was SIGKILLed by someone other than the harness" + (
-                " (the kernel's OOM killer ran meanwhile)" if by_oom else ""
-            )
+            if by_oom:  # out of memory is the job's result, not an infrastructure failure
+                out.status, out.error_type = "memory", "OutOfMemory"
+                out.error_message = (f"killed by the kernel's OOM killer (process tree peak "
+                                     f"{out.peak_rss_mb:.0f} MB, limit {self.task.memory_mb} MB)")  # fmt: skip
+            else:
+                out.infrastructure, out.error_type = True, "KilledByOS"
+                out.error_message = "worker was SIGKILLed by someone other than the harness"
         else:
             out.error_type = "WorkerCrashed"
             out.error_message = f"worker exited with {sig or f'code {code}'} and wrote no outcome"

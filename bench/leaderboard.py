@@ -1,57 +1,40 @@
-"""The run's leaderboard as a table: one line per framework, best first."""
+"""The run's leaderboard for the terminal (``run`` and ``show``).
+
+It is the report's leaderboard, computed by the report's aggregation
+(:mod:`bench.report.aggregate`: a failed job takes the constant predictor's result, ranks
+are over tasks, intervals resample tasks), so the terminal and the report never disagree.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
 
 
-def leaderboard(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean scores over ok jobs, jobs counts by status, and mean rank over (task, fold).
+def leaderboard(run_dirs, impute_missing: bool = False):
+    """(the report's leaderboard Table, the board DataFrame) for one or several runs: the
+    same numbers as the report's, bootstrap draws and seed included."""
+    from bench.cost import load_prices
+    from bench.report import aggregate as ag
+    from bench.report import tables
+    from bench.report.load import load_runs
 
-    Rank is computed on ``result`` (higher is better) among frameworks that finished the same
-    (task, fold); a failed job takes the worst rank of its (task, fold).
-    """
-    if results.empty:
-        return pd.DataFrame()
-    df = results.copy()
-    ok = df[df["status"] == "ok"]
-    df["rank"] = df.groupby(["task", "fold"])["result"].rank(ascending=False, method="average")
-    worst = df.groupby(["task", "fold"])["framework"].transform("count")
-    df["rank"] = df["rank"].fillna(worst)
-    g = ok.groupby("framework")
-    table = pd.DataFrame(
-        {
-            "jobs": df.groupby("framework").size(),
-            "ok": g.size(),
-            "acc": g["acc"].mean(),
-            "balacc": g["balacc"].mean(),
-            "logloss": g["logloss"].mean(),
-            "auc_ovr": g["auc_ovr"].mean(),
-            "rank": df.groupby("framework")["rank"].mean(),
-            "train_s": g["training_duration"].mean(),
-            "cost_usd": df.groupby("framework")["cost_usd"].sum(),
-        }
-    )
-    table["ok"] = table["ok"].fillna(0).astype(int)
-    return table.sort_values(["rank", "logloss"]).reset_index()
+    loaded = load_runs([Path(r) for r in run_dirs])
+    grid = ag.build_grid(loaded, impute_missing)
+    board = ag.leaderboard(loaded, grid, load_prices())
+    return tables.leaderboard(board), board
 
 
-def render(table: pd.DataFrame, title: str = "Leaderboard"):
-    from rich.table import Table
-
-    t = Table(title=title)
+def render(table, title: str = "Leaderboard") -> Table:
+    """A report Table (bench.report.tables) as a rich table; cells are text, never markup."""
+    t = Table(title=Text(title), caption=Text(table.caption) if table.caption else None)
     if table.empty:
-        t.add_column("no results yet")
+        t.add_column("no framework has results yet")
         return t
-    for col in table.columns:
-        t.add_column(col, justify="left" if col == "framework" else "right")
-    for _, r in table.iterrows():
-        cells = []
-        for col in table.columns:
-            v = r[col]
-            if isinstance(v, float):
-                cells.append("-" if pd.isna(v) else f"{v:.4f}" if col != "cost_usd" else f"{v:.5f}")
-            else:
-                cells.append(str(v))
-        t.add_row(*cells)
+    for c in table.columns:
+        t.add_column(Text(c), justify="left" if c == "framework" else "right")
+    for row in table.rows:
+        t.add_row(*[Text(c) for c in row])
     return t

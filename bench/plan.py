@@ -1,4 +1,8 @@
-"""Jobs: one per (framework variant, task, fold) with a stable id hashed from its inputs."""
+"""Jobs: one per (framework variant, task, fold) with a stable id hashed from its inputs.
+
+The inputs include the backend's installed version, so after an upgrade (or once a backend
+that was missing is installed) a resumed run reruns its jobs instead of keeping old results.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ class Job:
     cores: int
     memory_mb: int
     seed: int
+    version: str = ""  # the backend's version ("unknown" when it is not installed)
 
     @property
     def params(self) -> dict:
@@ -51,6 +56,7 @@ def plan_jobs(
     max_folds: int | None = None,
 ) -> list[Job]:
     jobs = []
+    versions = {v.name: _version(v) for v in variants}
     for task in tasks:
         n = task.n_folds if max_folds is None else min(max_folds, task.n_folds)
         for fold in range(n):
@@ -67,6 +73,7 @@ def plan_jobs(
                         cores=constraint.cores,
                         memory_mb=constraint.memory_mb,
                         seed=seed,
+                        version=versions[v.name],
                     )
                 )
     return jobs
@@ -89,3 +96,10 @@ def job_dir(run_dir, framework: str, task: str, fold: int, job_id: str) -> Path:
     jobs = Path(run_dir) / "jobs"
     named = jobs / job_folder(framework, task, int(fold), job_id)
     return jobs / job_id if not named.exists() and (jobs / job_id).is_dir() else named
+
+
+def _version(variant: Variant) -> str:
+    try:
+        return str(variant.backend_version())
+    except Exception:  # the adapter cannot even be imported: its jobs are skipped rows
+        return "unknown"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from rich.text import Text
 
-from bench import contention, environment, registry, rundir, taskcache
+from bench import contention, environment, predictions, registry, rundir, taskcache
 from bench.cost import job_cost
 from bench.errors import BadInput
 from bench.executor import Limits, LocalExecutor, Outcome, Task, check_fits
@@ -175,7 +175,7 @@ def _spec(job: Job, task: taskcache.CachedTask) -> dict:
         "params": job.params,
         "data_path": str(task.data_path),
         "folds_path": str(task.folds_path),
-        "target_column": taskcache.TARGET,
+        "target_column": task.target_column,
         "classes": task.classes,
     }
 
@@ -234,6 +234,27 @@ def _forget_recovered(store: Store, loaded: set) -> None:
     stale = df[df["task"].isin(loaded) & (df["error_type"] == "TaskUnavailable")]
     if len(stale):
         store.delete(stale["job_id"].tolist())
+
+
+def _superseded(store: Store, jobs: list[Job]) -> dict[str, list[str]]:
+    """Stored rows that a planned job replaces once it has its own row: same framework, task,
+    fold, constraint and seed under another id (e.g. the backend's version changed)."""
+    df = store.frame()
+    if df.empty:
+        return {}
+    ids = {j.id for j in jobs}
+    old = df[~df["job_id"].isin(ids)]
+    by_key: dict[tuple, list[str]] = {}
+    cols = ["framework", "task", "fold", "constraint", "seed", "job_id"]
+    for r in old[cols].itertuples(index=False):
+        k = (r.framework, r.task, int(r.fold), r.constraint, int(r.seed))
+        by_key.setdefault(k, []).append(r.job_id)
+    out = {}
+    for j in jobs:
+        found = by_key.get((j.framework, j.task, j.fold, j.constraint, j.seed))
+        if found:
+            out[j.id] = found
+    return out
 
 
 def _nan():
@@ -308,10 +329,13 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
     with Store(run_dir / "results.sqlite") as store:
         done = store.statuses()
         _forget_recovered(store, set(cached) - set(missing))
+        superseded = _superseded(store, jobs)
+        installed = {name: v.status()[0] for name, v in variants.items()}
         todo = [
             j for j in jobs
             if j.task in missing
             or j.id not in done
+            or (done[j.id] == "skipped" and installed[j.framework])  # installed since
             or (opts.rerun_failed and done[j.id] not in ("ok", "skipped"))
         ]  # fmt: skip
         already = len(jobs) - len(todo)
@@ -337,6 +361,8 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             if ok:
                 runnable.append(j)
                 continue
+            if j.id in superseded:  # a result from when it was installed: kept, not replaced
+                continue
             outcome = Outcome(status="skipped", wall=0.0, grace_s=0.0, error_type="NotInstalled",
                               error_message=reason)  # fmt: skip
             row = build_row(j, cached[j.task], variants[j.framework], outcome, None)
@@ -360,18 +386,23 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
         def on_done(task: Task, outcome: Outcome) -> None:
             job = by_id[task.job_id]
             ct = cached[job.task]
-            scores = None
+            scores, repaired = None, None
             if outcome.status == "ok":
-                try:
-                    preds = pd.read_parquet(task.job_dir / "predictions.parquet")
-                    scores = score(preds, ct.classes)
+                try:  # labels from the task's own files, never from the worker
+                    checked = predictions.check(task.job_dir, ct.dir, ct.digest, job.fold,
+                                                ct.classes)  # fmt: skip
+                    scores, repaired = score(checked.proba, checked.truth), checked.repaired_rows
+                    if repaired:
+                        outcome.worker.setdefault("info", {})["repaired"] = checked.problems
                 except Exception as e:  # unreadable or inconsistent predictions: a failure
                     outcome.status, outcome.error_type = "failed", "BadPredictions"
-                    outcome.error_message = f"{type(e).__name__}: {e}"
+                    outcome.error_message = str(e) if isinstance(e, predictions.BadPredictions) \
+                        else f"{type(e).__name__}: {e}"
             row = build_row(job, ct, variants[job.framework], outcome, scores)
             row["mode"] = getattr(executor, "mode", "local")
+            row["repaired_rows"] = repaired
             row["load_at_start"] = loads.get(task.job_id)
-            store.put(row)
+            store.put(row, replaces=superseded.get(job.id, ()))
             if tracker:
                 tracker.log_job(row, task.job_dir)
             if reporter:

@@ -8,35 +8,32 @@ clipped, not infinite, and the row counts as an error).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 EPS = 1e-15
 METRICS = ("acc", "balacc", "logloss", "f1_macro", "auc_ovr")
 
 
-def score(predictions: pd.DataFrame, classes: list) -> dict[str, float]:
+def score(proba: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Metrics of probabilities ``proba`` (n x K, columns in the task's class order) against
+    ``truth`` (n indices into the task's classes). The predicted class is the most probable."""
+    proba = np.asarray(proba, dtype=float)
+    ti = np.asarray(truth, dtype=np.int64)
+    if proba.ndim != 2 or len(proba) != len(ti):
+        raise ValueError(f"{len(ti)} labels for probabilities of shape {proba.shape}")
+    if len(ti) and (ti.min() < 0 or ti.max() >= proba.shape[1]):
+        raise ValueError("truth holds a class index outside the task's classes")
+    pred = proba.argmax(axis=1)
     # imported here: the driver starts its first jobs before it scores anything
     from sklearn.metrics import balanced_accuracy_score, f1_score
 
-    labels = [str(c) for c in classes]
-    proba = predictions[labels].to_numpy(dtype=float)
-    truth = predictions["truth"].astype(str).to_numpy()
-    pred = predictions["predictions"].astype(str).to_numpy()
-    idx = {c: i for i, c in enumerate(labels)}
-    unknown = sorted(set(truth) - set(idx))
-    if unknown:
-        raise ValueError(f"truth labels {unknown} are not among the task's classes {labels}")
-    ti = np.array([idx[t] for t in truth])
-
     p_true = np.clip(proba[np.arange(len(ti)), ti], EPS, 1.0)
-    out = {
-        "acc": float(np.mean(pred == truth)),
-        "balacc": float(balanced_accuracy_score(truth, pred)),
+    return {
+        "acc": float(np.mean(pred == ti)),
+        "balacc": float(balanced_accuracy_score(ti, pred)),
         "logloss": float(-np.mean(np.log(p_true))),
-        "f1_macro": float(f1_score(truth, pred, average="macro", zero_division=0)),
+        "f1_macro": float(f1_score(ti, pred, average="macro", zero_division=0)),
         "auc_ovr": _auc_ovr(ti, proba),
     }
-    return out
 
 
 def _auc_ovr(ti: np.ndarray, proba: np.ndarray) -> float:

@@ -24,7 +24,7 @@ AMLB_COLUMNS = [
 OUR_COLUMNS = [
     "status", "error_type", "error_message", "cpu_time", "peak_rss_mb", "budget_s", "cores",
     "memory_mb", "grace_s", "exit_signal", "cost_usd", "attempts", "job_id", "environment",
-    "cpu_share", "load_at_start",
+    "repaired_rows", "cpu_share", "load_at_start",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
 STATUSES = ("ok", "failed", "timeout", "memory", "skipped")
@@ -63,8 +63,9 @@ class Store:
     def __exit__(self, *exc):
         self.close()
 
-    def put(self, row: dict) -> None:
-        """Insert or replace one finished job's row, atomically."""
+    def put(self, row: dict, replaces=()) -> None:
+        """Insert or replace one finished job's row, atomically; ``replaces``: ids of rows this
+        one supersedes (deleted in the same transaction)."""
         if row["status"] not in STATUSES:
             raise ValueError(f"unknown status {row['status']!r}")
         unknown = set(row) - set(COLUMNS)
@@ -79,6 +80,8 @@ class Store:
                     row["status"], json.dumps(row, default=str),
                 ),
             )  # fmt: skip
+            self.conn.executemany("DELETE FROM results WHERE job_id = ?",
+                                  [(j,) for j in replaces if j != row["job_id"]])  # fmt: skip
 
     def statuses(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT job_id, status FROM results"))

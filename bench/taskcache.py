@@ -38,6 +38,17 @@ from bench.sources import SourceContext, TaskData, fingerprint, load_task
 from bench.validate import check_task
 
 TARGET = "__target__"
+
+
+def target_name(columns) -> str:
+    """The label column's name in task files: ``__target__``, or ``__target__1``, ... when a
+    feature already has that name (any feature name is legal data)."""
+    names, name, i = {str(c) for c in columns}, TARGET, 0
+    while name in names:
+        i += 1
+        name = f"{TARGET}{i}"
+    return name
+
 log = logging.getLogger("bench.taskcache")
 
 
@@ -50,6 +61,7 @@ class CachedTask:
     n_folds: int
     digest: str
     task_type: str
+    target_column: str = TARGET
 
     @property
     def data_path(self) -> Path:
@@ -116,7 +128,7 @@ def read_cached(root: Path | None, key: str) -> TaskData | None:
         if d.exists():
             log.warning("task cache entry %s unreadable (%s); parsing the source again", d, e)
         return None
-    y = df.pop(TARGET).rename("target")
+    y = df.pop(meta.get("target_column", TARGET)).rename("target")
     return TaskData(X=df, y=y, source_id=meta["source_id"], splits=splits,
                     origin=meta.get("origin", ""), fingerprint=key)  # fmt: skip
 
@@ -130,7 +142,8 @@ def write_cached(root: Path, key: str, data: TaskData) -> Path | None:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
         df = data.X.copy()
-        df[TARGET] = data.y.to_numpy()
+        target = target_name(df.columns)
+        df[target] = data.y.to_numpy()
         df.reset_index(drop=True).to_feather(tmp / "data.arrow", compression="uncompressed")
         if data.splits:
             arrays = {}
@@ -138,7 +151,8 @@ def write_cached(root: Path, key: str, data: TaskData) -> Path | None:
                 arrays[f"train_{i}"], arrays[f"test_{i}"] = np.asarray(tr), np.asarray(te)
             np.savez(tmp / "splits.npz", **arrays)
         meta = {"key": key, "source_id": data.source_id, "origin": data.origin,
-                "n_splits": len(data.splits or []), "rows": len(df)}  # fmt: skip
+                "n_splits": len(data.splits or []), "rows": len(df),
+                "target_column": target}  # fmt: skip
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         try:
             os.replace(tmp, final)
@@ -196,7 +210,7 @@ class LoadedTask:
     """A task's data, validated and split, not yet written anywhere."""
 
     name: str
-    frame: pd.DataFrame  # features plus TARGET
+    frame: pd.DataFrame  # features plus the label column (target_column)
     source_id: str
     splits: list
     classes: list
@@ -206,6 +220,7 @@ class LoadedTask:
     cache_hit: bool = False
     pending: tuple | None = None  # (cache root, key, TaskData) to store once the run is valid
     pending_folds: tuple | None = None  # (cache root, key, k, seed): stratified folds to store
+    target_column: str = TARGET
 
     @property
     def task_type(self) -> str:
@@ -233,7 +248,8 @@ def load(spec, suite, ctx: SourceContext) -> LoadedTask:
             if key and ctx.cache_root is not None:
                 pending_folds = (ctx.cache_root, key, suite.folds, suite.seed)
     df = X.copy()
-    df[TARGET] = y.to_numpy()
+    target = target_name(df.columns)
+    df[target] = y.to_numpy()
     classes = [_json_label(c) for c in sorted(pd.unique(y).tolist(),
                                               key=lambda v: (str(type(v)), v))]  # fmt: skip
     prof = profile(X, y, source_id=data.source_id, origin=data.origin, fixes=notes,
@@ -243,7 +259,7 @@ def load(spec, suite, ctx: SourceContext) -> LoadedTask:
         pending = (ctx.cache_root, key,
                    TaskData(Xc, data.y, data.source_id, data.splits, data.origin))  # fmt: skip
     return LoadedTask(spec.name, df, data.source_id, splits, classes, _digest(df, splits),
-                      prof, notes, hit, pending, pending_folds)  # fmt: skip
+                      prof, notes, hit, pending, pending_folds, target)  # fmt: skip
 
 
 def commit(tasks: list[LoadedTask]) -> None:
@@ -270,6 +286,7 @@ def materialise(task: LoadedTask, run_dir: Path) -> CachedTask:
         "task_type": task.task_type,
         "rows": int(len(task.frame)),
         "features": int(task.frame.shape[1] - 1),
+        "target_column": task.target_column,
     }
     old = out / "meta.json"
     if not (old.exists() and json.loads(old.read_text()).get("digest") == task.digest):
@@ -283,7 +300,7 @@ def materialise(task: LoadedTask, run_dir: Path) -> CachedTask:
     (out / "profile.json").write_text(json.dumps(task.profile, indent=1, default=str))
     return CachedTask(
         task.name, out, task.source_id, task.classes, len(task.splits), task.digest,
-        task.task_type,
+        task.task_type, task.target_column,
     )  # fmt: skip
 
 

@@ -2,8 +2,9 @@
 
 Reads ``JOB_DIR/spec.json`` (adapter, params, budget, data and fold paths), fits the adapter
 on the fold's training rows, predicts the test rows, and writes
-``JOB_DIR/predictions.parquet`` (one probability column per task class, ``predictions``,
-``truth``, ``row``) and ``JOB_DIR/outcome.json`` (durations, models count, or the error).
+``JOB_DIR/predictions.parquet`` (the adapter's probabilities as returned and the test row
+ids, see :mod:`bench.predictions`; no labels: the driver takes those from the task files)
+and ``JOB_DIR/outcome.json`` (durations, models count, or the error).
 Outcome files are written atomically and last, so the driver never reads half a result.
 Metrics are not computed here: the driver scores the saved predictions itself.
 
@@ -59,8 +60,9 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     # heavy imports only after pinning, so thread pools size themselves to the pinned cores
     import importlib
 
-    import numpy as np
     import pandas as pd
+
+    from bench import predictions
 
     module, _, cls_name = spec["adapter"].partition(":")
     cls = getattr(importlib.import_module(module), cls_name)
@@ -79,28 +81,17 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     target = spec["target_column"]
     train, test = df.iloc[fold["train"]], df.iloc[fold["test"]]
     X_train, y_train = train.drop(columns=[target]), train[target]
-    X_test, y_test = test.drop(columns=[target]), test[target]
+    X_test = test.drop(columns=[target])  # its labels stay here: the driver reads them
     del df, train, test
 
     t0 = time.perf_counter()
     adapter.fit(X_train, y_train)
     t1 = time.perf_counter()
-    proba = adapter.predict_proba(X_test)
+    proba = predictions.raw_proba(adapter, X_test)
     t2 = time.perf_counter()
 
-    # Align to the task's full class list: a class unseen in this training fold gets 0.
-    classes = spec["classes"]
-    index = {str(c): i for i, c in enumerate(adapter.classes_)}
-    full = np.zeros((len(X_test), len(classes)))
-    for j, c in enumerate(classes):
-        if str(c) in index:
-            full[:, j] = proba[:, index[str(c)]]
-    preds = pd.DataFrame(full, columns=[str(c) for c in classes])
-    preds["predictions"] = [classes[i] for i in full.argmax(axis=1)]
-    preds["truth"] = y_test.to_numpy()
-    preds["row"] = np.asarray(fold["test"], dtype=np.int64)
-    preds.to_parquet(job_dir / "predictions.parquet.tmp", index=False)
-    (job_dir / "predictions.parquet.tmp").replace(job_dir / "predictions.parquet")
+    # as returned: the driver aligns classes, checks and counts repairs, and scores
+    predictions.write(job_dir, proba, list(adapter.classes_), fold["test"])
     info = {}
     leaderboard = getattr(adapter, "leaderboard_", None)
     if leaderboard is not None:

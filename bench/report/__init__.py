@@ -43,14 +43,14 @@ def _write(path: Path, data: bytes | str) -> None:
 
 
 def write_report(run_dirs, out_dir: Path | None = None, prices: str | Path | None = None,
-                 n_boot: int = 200) -> Written:  # fmt: skip
+                 n_boot: int = 1000, impute_missing: bool = False) -> Written:  # fmt: skip
     from bench.report import html, markdown
     from bench.report.build import build
     from bench.report.load import load_runs
 
     price_table = load_prices(prices)  # bad price file: BadInput before anything is written
     loaded = load_runs([Path(r) for r in run_dirs])
-    report = build(loaded, price_table, n_boot=n_boot)
+    report = build(loaded, price_table, n_boot=n_boot, impute_missing=impute_missing)
     out = Path(out_dir) if out_dir else default_out_dir(run_dirs)
     (out / "img").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,7 @@ def write_report(run_dirs, out_dir: Path | None = None, prices: str | Path | Non
     written = []
     for name, frame in report.csvs.items():
         path = out / "tables" / f"{name}.csv"
-        _write(path, frame.to_csv(index=name in ("win_rates", "nemenyi_pvalues")))
+        _write(path, frame.to_csv(index=name in ("win_rates", "nemenyi_pvalues", "coverage")))
         written.append(path)
     _write(out / "report.md", markdown.render(report))
     _write(out / "index.html", html.render(report))

@@ -5,7 +5,11 @@ Imputation rule (AMLB's): a job that did not produce a scored result (failed, ti
 memory, skipped for one task, or missing from the run) takes the constant predictor's result
 on the same task and fold. Every aggregate that includes an imputed value says so
 (``imputed`` counts and flags). A framework none of whose jobs ran (every job skipped, e.g.
-not installed) is left out of comparisons and listed instead.
+not installed) is left out of comparisons and listed instead. Tasks that some compared
+framework never ran (several runs with different task sets) are left out of the comparison
+and listed (``Grid.dropped``), unless imputing them is asked for.
+
+This is the only aggregation: ``run`` and ``show`` print the leaderboard computed here.
 """
 
 from __future__ import annotations
@@ -14,15 +18,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
 
 from bench.cost import PriceTable
+from bench.report import intervals as iv
 from bench.report.baseline import constant_scores
 from bench.report.load import EXTRA_PROFILE, Loaded
 
 SCORES = ("result", "acc", "balacc", "logloss")
 FAILED = ("failed", "timeout", "memory")
-RANGES = {"acc": (0.0, 1.0), "balacc": (0.0, 1.0), "logloss": (0.0, np.inf)}
 
 
 @dataclass
@@ -34,6 +37,8 @@ class Grid:
     excluded: dict[str, str]  # label -> why it is not compared
     constant: pd.DataFrame  # task, fold -> SCORES of the constant predictor (for normalising)
     notes: list[str] = field(default_factory=list)
+    dropped: dict[str, list[str]] = field(default_factory=dict)  # task -> frameworks lacking it
+    impute_missing: bool = False
 
 
 def _constant_table(loaded: Loaded) -> tuple[pd.DataFrame, list[str]]:
@@ -74,7 +79,41 @@ def _constant_table(loaded: Loaded) -> tuple[pd.DataFrame, list[str]]:
     return table, notes
 
 
-def build_grid(loaded: Loaded) -> Grid:
+def ran(loaded: Loaded) -> pd.DataFrame:
+    """Tasks x frameworks: True where the framework has a job on the task that ran (any
+    status but skipped), i.e. the task was part of that framework's runs."""
+    df = loaded.results
+    if df.empty:
+        return pd.DataFrame()
+    return (df.assign(ran=df["status"] != "skipped")
+            .pivot_table(index="task", columns="label", values="ran", aggfunc="any")
+            .fillna(False).astype(bool))  # fmt: skip
+
+
+def coverage(loaded: Loaded) -> pd.DataFrame:
+    """Tasks x frameworks: "ok / jobs" per cell, "-" where the framework never ran the task."""
+    df = loaded.results
+    if df.empty:
+        return pd.DataFrame()
+    jobs = df.pivot_table(index="task", columns="label", values="fold", aggfunc="count")
+    ok = (df[df["status"] == "ok"]
+          .pivot_table(index="task", columns="label", values="fold", aggfunc="count")
+          .reindex_like(jobs))  # fmt: skip
+    r = ran(loaded).reindex_like(jobs).fillna(False)
+    out = pd.DataFrame("-", index=jobs.index, columns=jobs.columns)
+    for t in jobs.index:
+        for f in jobs.columns:
+            if r.loc[t, f]:
+                out.loc[t, f] = f"{int(ok.loc[t, f]) if pd.notna(ok.loc[t, f]) else 0} / {int(jobs.loc[t, f])}"
+            elif pd.notna(jobs.loc[t, f]):
+                out.loc[t, f] = "skipped"
+    return out
+
+
+def build_grid(loaded: Loaded, impute_missing: bool = False) -> Grid:
+    """The score grid the comparisons use. Tasks that some compared framework never ran are
+    left out (``dropped``) unless ``impute_missing``, which fills them with the constant
+    predictor's result like any failure."""
     df = loaded.results
     empty = pd.DataFrame(columns=["label", "task", "fold", *SCORES, "status", "imputed"])
     if df.empty:
@@ -87,6 +126,14 @@ def build_grid(loaded: Loaded) -> Grid:
     frameworks = sorted(set(df["label"]) - set(excluded))
     constant, notes = _constant_table(loaded)
     pairs = df[["task", "fold"]].drop_duplicates().sort_values(["task", "fold"])
+    dropped: dict[str, list[str]] = {}
+    if frameworks:
+        r = ran(loaded).reindex(columns=frameworks).fillna(False).astype(bool)
+        for task, row in r.iterrows():
+            if not row.all():
+                dropped[str(task)] = [f for f in frameworks if not row[f]]
+    if dropped and not impute_missing:
+        pairs = pairs[~pairs["task"].isin(list(dropped))]
     by_key = df.set_index(["label", "task", "fold"])
     rows = []
     for label in frameworks:
@@ -104,7 +151,7 @@ def build_grid(loaded: Loaded) -> Grid:
     for c in SCORES:
         cells[c] = pd.to_numeric(cells[c], errors="coerce")
     cells["imputed"] = cells["imputed"].astype(bool)
-    return Grid(cells, frameworks, excluded, constant, notes)
+    return Grid(cells, frameworks, excluded, constant, notes, dropped, impute_missing)
 
 
 def task_matrix(grid: Grid, metric: str = "result") -> pd.DataFrame:
@@ -113,41 +160,6 @@ def task_matrix(grid: Grid, metric: str = "result") -> pd.DataFrame:
         return pd.DataFrame()
     m = grid.cells.pivot_table(index="task", columns="label", values=metric, aggfunc="mean")
     return m.reindex(columns=grid.frameworks)
-
-
-def t_interval(values) -> tuple[float, float, float]:
-    """Mean and 95% Student-t interval; the interval is NaN with fewer than two values."""
-    v = np.asarray([x for x in values if pd.notna(x)], dtype=float)
-    if len(v) == 0:
-        return np.nan, np.nan, np.nan
-    m = float(v.mean())
-    if len(v) < 2:
-        return m, np.nan, np.nan
-    half = float(st.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return m, m - half, m + half
-
-
-def bootstrap_folds(per_task: list[np.ndarray], n_boot: int = 1000, seed: int = 0):
-    """Mean over tasks of fold means, with a 95% interval from resampling folds within tasks.
-
-    The interval reflects fold-to-fold variation on these tasks (not other tasks): NaN when
-    no task has two folds.
-    """
-    per_task = [np.asarray(v, dtype=float) for v in per_task]
-    per_task = [v[~np.isnan(v)] for v in per_task]
-    per_task = [v for v in per_task if len(v)]
-    if not per_task:
-        return np.nan, np.nan, np.nan
-    point = float(np.mean([v.mean() for v in per_task]))
-    if all(len(v) < 2 for v in per_task):
-        return point, np.nan, np.nan
-    rng = np.random.default_rng(seed)
-    boots = np.zeros(n_boot)
-    for v in per_task:
-        boots += v[rng.integers(0, len(v), (n_boot, len(v)))].mean(axis=1)
-    boots /= len(per_task)
-    lo, hi = np.percentile(boots, [2.5, 97.5])
-    return point, float(lo), float(hi)
 
 
 def normalised(grid: Grid) -> pd.DataFrame:
@@ -187,18 +199,31 @@ def job_costs(results: pd.DataFrame, prices: PriceTable) -> pd.Series:
     return wall / 3600.0 * cores * prices.usd_per_vcpu_hour
 
 
-def leaderboard(loaded: Loaded, grid: Grid, prices: PriceTable) -> pd.DataFrame:
+def _fold_matrix(cells: pd.DataFrame, metric: str, tasks: list) -> np.ndarray:
+    """tasks x folds array of one framework's values (NaN padding), tasks in ``tasks`` order."""
+    per_task = {t: g.sort_values("fold")[metric].to_numpy(dtype=float)
+                for t, g in cells.groupby("task")}  # fmt: skip
+    return iv.as_matrix([per_task.get(t, np.array([])) for t in tasks])
+
+
+def leaderboard(loaded: Loaded, grid: Grid, prices: PriceTable,
+                n_boot: int = iv.N_BOOT) -> pd.DataFrame:  # fmt: skip
+    """One row per compared framework, best mean rank first (ties: higher normalised score).
+
+    Intervals come from resampling tasks (folds nested inside), see
+    :mod:`bench.report.intervals`; NaN with fewer than ``intervals.MIN_TASKS`` tasks."""
     df = loaded.results.assign(cost_usd=job_costs(loaded.results, prices))
     ranks = mean_ranks(task_matrix(grid))
     norm = normalised(grid)
+    tasks = sorted(grid.cells["task"].unique()) if not grid.cells.empty else []
     rows = []
     for label in grid.frameworks:
         cells = grid.cells[grid.cells["label"] == label]
         jobs = df[df["label"] == label]
-        row = {"framework": label}
+        row = {"framework": label, "tasks": len(tasks)}
         for metric in ("acc", "balacc", "logloss"):
-            per_task = [g[metric].to_numpy() for _, g in cells.groupby("task")]
-            m, lo, hi = bootstrap_folds(per_task)
+            m, lo, hi = iv.task_bootstrap(_fold_matrix(cells, metric, tasks), n_boot=n_boot)
+            lo, hi = iv.clip(lo, hi, iv.metric_range(metric))
             row.update({metric: m, f"{metric}_lo": lo, f"{metric}_hi": hi})
         row["mean_rank"] = ranks.get(label, np.nan)
         row["normalised"] = norm[label].mean() if label in norm else np.nan
@@ -206,17 +231,43 @@ def leaderboard(loaded: Loaded, grid: Grid, prices: PriceTable) -> pd.DataFrame:
         row["ok"] = int((jobs["status"] == "ok").sum())
         row["failures"] = int(jobs["status"].isin(FAILED).sum())
         row["imputed"] = int(cells["imputed"].sum())
+        rep = pd.to_numeric(jobs["repaired_rows"], errors="coerce") if "repaired_rows" in jobs else None
+        row["repaired_rows"] = int(rep.fillna(0).sum()) if rep is not None else 0
         row["train_s"] = jobs["training_duration"].mean()
         row["cost_usd"] = jobs["cost_usd"].sum()
         rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty:
         return table
-    return table.sort_values(["mean_rank", "normalised"], ascending=[True, False],
+    return table.sort_values(["mean_rank", "normalised", "framework"], ascending=[True, False, True],
                              na_position="last").reset_index(drop=True)  # fmt: skip
 
 
+def pairwise(grid: Grid, order: list[str], metric: str = "result",
+             n_boot: int = iv.N_BOOT) -> pd.DataFrame:  # fmt: skip
+    """Every pair (a before b in ``order``): mean over tasks of a's minus b's score, paired by
+    fold, with a 95% interval from resampling tasks (folds nested inside)."""
+    cells = grid.cells
+    if cells.empty or len(order) < 2:
+        return pd.DataFrame(columns=["a", "b", "metric", "diff", "lo", "hi", "tasks"])
+    tasks = sorted(cells["task"].unique())
+    wide = cells.pivot_table(index=["task", "fold"], columns="label", values=metric)
+    rows = []
+    for i, a in enumerate(order):
+        for b in order[i + 1 :]:
+            d = (wide[a] - wide[b]).rename(metric).reset_index()
+            d["label"] = "d"
+            m, lo, hi = iv.task_bootstrap(_fold_matrix(d, metric, tasks), n_boot=n_boot)
+            lo, hi = iv.clip(lo, hi, iv.metric_range(metric, difference=True))
+            imputed = bool(cells[cells["label"].isin([a, b])]["imputed"].any())
+            rows.append({"a": a, "b": b, "metric": metric, "diff": m, "lo": lo, "hi": hi,
+                         "tasks": len(tasks), "imputed": imputed})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def per_task(loaded: Loaded, grid: Grid) -> pd.DataFrame:
+    """One row per (task, framework): mean over folds with the fold range (fewer than
+    ``intervals.MIN_FOLDS`` folds) or a 95% t-interval (``interval`` says which)."""
     rows = []
     for (task, label), g in grid.cells.groupby(["task", "label"], sort=True):
         row = {
@@ -226,10 +277,9 @@ def per_task(loaded: Loaded, grid: Grid) -> pd.DataFrame:
             "imputed": int(g["imputed"].sum()),
         }
         for metric in SCORES:
-            m, lo, hi = t_interval(g[metric])
-            low, high = RANGES.get(metric, (-np.inf, np.inf))  # few folds: wide t-intervals
-            row.update({metric: m, f"{metric}_lo": max(lo, low) if pd.notna(lo) else lo,
-                        f"{metric}_hi": min(hi, high) if pd.notna(hi) else hi})  # fmt: skip
+            m, lo, hi, kind = iv.fold_summary(g[metric], metric)
+            row.update({metric: m, f"{metric}_lo": lo, f"{metric}_hi": hi})
+            row["interval"] = kind
         rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty:

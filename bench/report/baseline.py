@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.predictions import BadPredictions, truth_for
 from bench.scoring import headline, score
-from bench.taskcache import TARGET
 
 
 @cache
@@ -23,27 +23,30 @@ def _task(task_dir: str):
     d = Path(task_dir)
     meta = json.loads((d / "meta.json").read_text())
     folds = json.loads((d / "folds.json").read_text())
-    y = pd.read_parquet(d / "data.parquet", columns=[TARGET])[TARGET]
-    return meta, folds, y
+    y = pd.read_parquet(d / "data.parquet", columns=[meta.get("target_column", "__target__")])
+    return meta, folds, y.iloc[:, 0]
 
 
 def constant_scores(task_dir: Path, fold: int) -> dict | None:
     """Metrics plus ``result`` of the class-prior predictor, or None if files are missing."""
     try:
         meta, folds, y = _task(str(task_dir))
-    except (OSError, ValueError, KeyError):
+        if not 0 <= fold < len(folds):
+            return None
+        classes = meta["classes"]
+        _, truth = truth_for(Path(task_dir), str(meta.get("digest")), fold, classes)
+        _, train = _train_truth(y, folds[fold]["train"], classes)
+    except (OSError, ValueError, KeyError, TypeError, BadPredictions):
         return None
-    if not 0 <= fold < len(folds):
-        return None
-    classes = meta["classes"]
-    labels = [str(c) for c in classes]
-    train = y.iloc[folds[fold]["train"]].astype(str)
-    truth = y.iloc[folds[fold]["test"]].astype(str).to_numpy()
-    prior = train.value_counts().reindex(labels, fill_value=0).to_numpy(dtype=float)
+    prior = np.bincount(train, minlength=len(classes)).astype(float)
     prior = prior / prior.sum()
-    preds = pd.DataFrame(np.tile(prior, (len(truth), 1)), columns=labels)
-    preds["predictions"] = labels[int(np.argmax(prior))]
-    preds["truth"] = truth
-    out = score(preds, classes)
+    out = score(np.tile(prior, (len(truth), 1)), truth)
     out["result"] = headline(meta.get("task_type", "multiclass"), out)[1]
     return out
+
+
+def _train_truth(y: pd.Series, rows, classes):
+    from bench.predictions import label_key
+
+    index = {label_key(c): i for i, c in enumerate(classes)}
+    return rows, np.array([index[label_key(v)] for v in y.iloc[rows].tolist()], dtype=np.int64)

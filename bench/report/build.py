@@ -18,8 +18,10 @@ from bench.report.tables import Table
 
 IMPUTATION_RULE = (
     "Imputation rule (as in the AMLB paper): a job without a scored result (failed, timeout, "
-    "memory kill, or missing) takes the constant predictor's result on the same task and fold, "
-    "so a framework that fails is ranked as if it had predicted the class prior. When the run "
+    "memory kill, or missing from a task the framework ran) takes the constant predictor's "
+    "result on the same task and fold, so a framework that fails is ranked as if it had "
+    "predicted the class prior. Tasks a framework never ran are left out of the comparison "
+    "(see Coverage) unless the report was built with --impute-missing. When the run "
     "has no constant job for a fold, that result is recomputed from the run's task files. "
     "Leaderboard, ranks, normalised scores, win rates, the critical difference diagram and the "
     "ratings all include imputed values; cells that do are marked *. Frameworks none of whose "
@@ -75,11 +77,16 @@ def _metric_name(loaded: Loaded) -> str:
     return ", ".join(map(str, names)) if len(names) else "result"
 
 
-def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
+def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
+          impute_missing: bool = False) -> Report:  # fmt: skip
     df = loaded.results
-    grid = ag.build_grid(loaded)
+    grid = ag.build_grid(loaded, impute_missing)
     board = ag.leaderboard(loaded, grid, prices)
     matrix = ag.task_matrix(grid)
+    order = list(board["framework"]) if not board.empty else []
+    pw = ag.pairwise(grid, order)
+    imputed = set(grid.cells.loc[grid.cells["imputed"], "label"]) if not grid.cells.empty else set()
+    cov = ag.coverage(loaded)
     cd = stats.critical_difference(matrix) if len(grid.frameworks) else None
     wins = stats.win_rates(matrix) if len(grid.frameworks) >= 2 else pd.DataFrame()
     anchor = next((f for f in grid.frameworks if f in loaded.constant_labels), None)
@@ -102,7 +109,23 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
     if grid.excluded:
         s.p("Not compared (no job ran):")
         s.items(f"{k}: {v}" for k, v in sorted(grid.excluded.items()))
+    if not pw.empty:
+        s.table(tables.pairwise(pw, metric))
     sections.append(s)
+
+    if len(loaded.runs) > 1 or grid.dropped:
+        s = Section("coverage", "Coverage")
+        if grid.dropped and not grid.impute_missing:
+            s.p(f"Compared on the {grid.cells['task'].nunique() if not grid.cells.empty else 0} "
+                "task(s) every framework ran. Left out, as not every framework ran them "
+                "(use --impute-missing to count them with the constant predictor's result "
+                "for the frameworks that did not run them):")  # fmt: skip
+        elif grid.dropped:
+            s.p("Tasks not run by every framework are included: the frameworks that did not run "
+                "them take the constant predictor's result there (--impute-missing):")  # fmt: skip
+        s.items(f"{t}: not run by {', '.join(fs)}" for t, fs in sorted(grid.dropped.items()))
+        s.table(tables.coverage(cov, grid.dropped, grid.impute_missing))
+        sections.append(s)
 
     s = Section("significance", "Are the differences real?")
     if cd is not None and cd.available:
@@ -116,7 +139,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
         png, _ = plots.cd_diagram(cd.ranks, cd.pvalues, cd.cd)
         s.img(Image("cd_diagram", png, "Critical difference diagram"))
         s.items(cd.caveats)
-        s.table(tables.matrix(cd.pvalues, "Nemenyi p-values (pairwise)", 4))
+        s.table(tables.matrix(cd.pvalues, "Nemenyi p-values (pairwise)", 4, imputed))
     else:
         s.p(
             "Critical difference diagram not drawn: "
@@ -125,14 +148,15 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
     if not wins.empty and matrix.dropna().shape[0] >= 1:
         s.img(Image("win_rates", plots.win_rate_heatmap(wins), "Pairwise win-rate matrix"))
         s.table(tables.matrix(wins, "Win rate of the row framework against the column framework "
-                              "over tasks (a tie counts one half)."))  # fmt: skip
+                              "over tasks (a tie counts one half).", imputed=imputed))  # fmt: skip
     if rat is not None and not rat.table.empty:
         cap = (f"Bradley-Terry ratings on the Elo scale ({rat.anchor} = 1000), fitted on every "
                f"pair of frameworks on every task; 95% intervals from {rat.n_boot} bootstrap "
                "resamples of the tasks (as TabArena does).")  # fmt: skip
         s.img(Image("ratings", plots.ratings(rat.table, rat.anchor), "Elo ratings"))
+        s.p(stats.prior_note())
         s.items(rat.caveats)
-        s.table(tables.ratings(rat.table, cap))
+        s.table(tables.ratings(rat.table, cap, imputed))
     elif rat is not None:
         s.items(rat.caveats)
     sections.append(s)
@@ -156,7 +180,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
                     "mean fit time per job (s)", score_name), "Pareto front: score vs time"))  # fmt: skip
         s.img(Image("pareto_cost", plots.pareto(par, "cost_usd", "front_cost",
                     "total compute cost (USD)", score_name), "Pareto front: score vs cost"))  # fmt: skip
-        s.table(tables.pareto(par, score_name))
+        s.table(tables.pareto(par, score_name, imputed))
     sections.append(s)
 
     s = Section("cost", "Cost")
@@ -199,6 +223,14 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
         "comparisons are imputed.")  # fmt: skip
     if not fails.empty:
         s.table(tables.failures(fails))
+    rep = _repaired(df)
+    if not rep.empty:
+        s.p(f"{len(rep)} jobs finished ok after the harness repaired a few of their predicted "
+            "rows (NaN or negative probabilities, probability on an unknown class, or rows not "
+            "summing to 1; at most 0.1% of a job's rows, more fails the job as BadPredictions):")  # fmt: skip
+        s.table(tables.Table(["framework", "task", "fold", "repaired rows"],
+                             [[str(r.label), str(r.task), str(int(r.fold)), str(int(r.repaired_rows))]
+                              for r in rep.itertuples()]))  # fmt: skip
     sections.append(s)
 
     s = Section("environment", "Environment")
@@ -215,10 +247,12 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
         "leaderboard": board,
         "per_task": pt,
         "scores_imputed": grid.cells,
+        "pairwise": pw,
+        "coverage": cov,
         "win_rates": wins,
         "nemenyi_pvalues": cd.pvalues if cd is not None and cd.available else pd.DataFrame(),
-        "ratings": rat.table if rat is not None else pd.DataFrame(),
-        "pareto": par,
+        "ratings": _flag(rat.table, "framework", imputed) if rat is not None else pd.DataFrame(),
+        "pareto": _flag(par, "framework", imputed),
         "budget": bud,
         "failures": fails,
         "cost": costs,
@@ -230,20 +264,50 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
     return Report(title, generated, conclusions, sections, csvs, tables.leaderboard(board))
 
 
+def _flag(table: pd.DataFrame, col: str, imputed: set) -> pd.DataFrame:
+    """The table with an ``imputed`` column: True where the row's values include imputed ones."""
+    if table.empty:
+        return table
+    return table.assign(imputed=table[col].isin(imputed))
+
+
+def _repaired(df: pd.DataFrame) -> pd.DataFrame:
+    if df.empty or "repaired_rows" not in df:
+        return pd.DataFrame()
+    n = pd.to_numeric(df["repaired_rows"], errors="coerce").fillna(0)
+    keep = (n > 0) & (df["status"] == "ok")
+    out = df[keep].copy()
+    out["repaired_rows"] = n[keep]
+    return out
+
+
+def _names(xs) -> str:
+    xs = list(xs)
+    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " and " + xs[-1]
+
+
 def _conclusions(loaded, grid, board, cd, rat) -> list[str]:
     df = loaded.results
     out = []
     counts = df["status"].value_counts().to_dict() if not df.empty else {}
     tasks, fws = loaded.tasks, grid.frameworks
+    compared = grid.cells["task"].nunique() if not grid.cells.empty else (
+        0 if grid.dropped else len(tasks))  # fmt: skip
+    of = f" of {len(tasks)}" if compared != len(tasks) else ""
     out.append(
         f"{len(df)} jobs from {len(loaded.runs)} run(s): {len(fws)} framework(s) compared on "
-        f"{len(tasks)} task(s); status " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
+        f"{compared}{of} task(s); status " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
     )  # fmt: skip
     if df.empty:
         out.append("The runs hold no results: nothing can be concluded.")
         return out
     if not fws:
         out.append("No framework ran any job (all skipped): nothing can be compared.")
+        return out
+    if grid.cells.empty and grid.dropped:
+        out.append("No task was run by every framework, so nothing is compared (see Coverage). "
+                   "Compare runs that share tasks, or build the report with --impute-missing to "
+                   "give each framework the constant predictor's result where it did not run.")  # fmt: skip
         return out
     ok = df[df["label"].isin(fws) & (df["status"] == "ok")]
     if ok.empty:
@@ -278,22 +342,36 @@ def _conclusions(loaded, grid, board, cd, rat) -> list[str]:
             "normalised scores there divide by a tiny margin and can be large negative numbers "
             "that dominate the mean; compare mean ranks instead."
         )
-    if len(fws) >= 2 and len(tasks) >= 2 and not board.empty and cd is not None and cd.available:
-        best, second = board.iloc[0], board.iloc[1] if len(board) > 1 else None
-        line = (
-            f"Best mean rank: {best['framework']} ({best['mean_rank']:.2f} over {cd.n_tasks} tasks)"
-        )
-        if second is not None and abs(second["mean_rank"] - best["mean_rank"]) < 1e-9:
-            line = (f"{best['framework']} and {second['framework']} share the best mean rank "
-                    f"({best['mean_rank']:.2f} over {cd.n_tasks} tasks)")  # fmt: skip
-        elif second is not None:
-            p = cd.pvalues.loc[best["framework"], second["framework"]]
+    if grid.dropped:
+        verb = "imputed for the frameworks that did not run them" if grid.impute_missing else \
+            "left out of the comparison"
+        out.append(f"{len(grid.dropped)} task(s) were not run by every framework and are {verb}: "
+                   + ", ".join(sorted(grid.dropped)) + " (see Coverage).")  # fmt: skip
+    n_cmp = grid.cells["task"].nunique() if not grid.cells.empty else 0
+    if len(fws) >= 2 and n_cmp >= 2 and not board.empty and cd is not None and cd.available:
+        best_rank = board["mean_rank"].min()
+        top = board[(board["mean_rank"] - best_rank).abs() < 1e-9]
+        rest = board[(board["mean_rank"] - best_rank).abs() >= 1e-9]
+        if len(top) > 1:
+            line = (f"{_names(top['framework'])} share the best mean rank "
+                    f"({best_rank:.2f} over {cd.n_tasks} tasks)")  # fmt: skip
+        else:
+            line = f"Best mean rank: {top.iloc[0]['framework']} ({best_rank:.2f} over {cd.n_tasks} tasks)"
+        if not rest.empty:
+            second = rest.iloc[0]
+            p = min(cd.pvalues.loc[f, second["framework"]] for f in top["framework"])
             verdict = "significant" if p < stats.ALPHA else "not significant"
-            line += (f"; its difference to the runner-up {second['framework']} "
-                     f"({second['mean_rank']:.2f}) is {verdict} (Nemenyi p = {p:.3g})")  # fmt: skip
+            line += (f"; the difference to the next, {second['framework']} "
+                     f"({second['mean_rank']:.2f}), is {verdict} (Nemenyi p = {p:.3g})")  # fmt: skip
         if cd.pvalue is not None and cd.pvalue >= stats.ALPHA:
             line += "; the Friedman test finds no significant difference among all frameworks"
         out.append(line + ".")
+    from bench.report.intervals import MIN_TASKS
+
+    if len(fws) >= 2 and 0 < n_cmp < MIN_TASKS:
+        out.append(f"Only {n_cmp} task(s) compared: too few to say how the frameworks would do "
+                   f"on a new task, so no confidence interval is given (at least {MIN_TASKS} "
+                   "tasks are needed); read the ranking as a description of these tasks only.")  # fmt: skip
     return out
 
 

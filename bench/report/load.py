@@ -23,7 +23,7 @@ EXTRA_PROFILE = ("imbalance", "sparsity", "missing_ratio")
 NUMERIC = (
     "fold", "result", "acc", "balacc", "logloss", "f1_macro", "auc_ovr", "duration",
     "training_duration", "predict_duration", "models_count", "cpu_time", "peak_rss_mb",
-    "budget_s", "cores", "memory_mb", "grace_s", "cost_usd",
+    "budget_s", "cores", "memory_mb", "grace_s", "cost_usd", "repaired_rows",
 )  # fmt: skip
 
 

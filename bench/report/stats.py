@@ -172,6 +172,15 @@ def _fit_bt(m: np.ndarray, anchor: int, c: float) -> np.ndarray:
     return beta - beta[anchor]
 
 
+def prior_note(c: float = 1.0) -> str:
+    sd = math.sqrt(1.0)  # the objective's 0.5 |beta|^2 term is a N(0, 1) prior per strength
+    return (f"Prior: each framework's strength (log-odds) has a Gaussian prior with mean 0 and "
+            f"standard deviation {sd:g} (about {ELO_SCALE * sd:.0f} Elo points), each battle "
+            f"weighted {c:g}. It keeps a rating finite when a framework wins or loses every "
+            "battle, which is common with few tasks, and pulls ratings from little data "
+            "towards equal strength; with many tasks the battles outweigh it.")
+
+
 @dataclass
 class Ratings:
     table: pd.DataFrame  # framework, elo, lo, hi (index-free)
@@ -183,11 +192,15 @@ class Ratings:
 def bradley_terry(
     matrix: pd.DataFrame,
     anchor: str | None = None,
-    n_boot: int = 200,
+    n_boot: int = 1000,
     seed: int = 0,
     c: float = 1.0,
 ) -> Ratings:
-    """Elo-scale ratings (anchor framework = 1000) with 95% intervals from resampling tasks."""
+    """Elo-scale ratings (anchor framework = 1000) with 95% intervals from resampling tasks.
+
+    The fit is the posterior mode under a Gaussian prior on the strengths: ``c`` is the
+    weight of the battles against a N(0, 1) prior in log-odds units (PRIOR_NOTE says so in
+    the report)."""
     m = matrix.dropna(axis=0, how="any")
     cols = list(matrix.columns)
     caveats = []
@@ -201,8 +214,10 @@ def bradley_terry(
     a = cols.index(anchor)
     v = m.to_numpy()
     point = ELO_BASE + ELO_SCALE * _fit_bt(v, a, c)
+    from bench.report.intervals import MIN_TASKS
+
     lo = hi = np.full(len(cols), np.nan)
-    if len(m) >= 2:
+    if len(m) >= MIN_TASKS:
         rng = np.random.default_rng(seed)
         boots = np.array([
             ELO_BASE + ELO_SCALE * _fit_bt(v[rng.integers(0, len(v), len(v))], a, c)
@@ -210,13 +225,12 @@ def bradley_terry(
         ])  # fmt: skip
         lo, hi = np.percentile(boots, [2.5, 97.5], axis=0)
     else:
-        caveats.append("one task: no bootstrap over tasks, so the ratings have no interval")
-    if len(m) < 5 and len(m) >= 2:
-        caveats.append(f"intervals from resampling only {len(m)} tasks are rough")
+        caveats.append(f"only {len(m)} task{'s' if len(m) != 1 else ''}: the ratings have no "
+                       f"interval (resampling tasks needs at least {MIN_TASKS})")  # fmt: skip
     table = pd.DataFrame({"framework": cols, "elo": point, "lo": lo, "hi": hi})
     return Ratings(
         table.sort_values("elo", ascending=False).reset_index(drop=True),
         anchor,
-        n_boot if len(m) >= 2 else 0,
+        n_boot if len(m) >= MIN_TASKS else 0,
         caveats,
     )

@@ -49,11 +49,22 @@ def text(v) -> str:
 
 
 def leaderboard(board: pd.DataFrame) -> Table:
+    from bench.report.intervals import MIN_TASKS
+
+    n_tasks = int(board["tasks"].max()) if not board.empty and "tasks" in board else 0
+    repaired = "repaired_rows" in board and board["repaired_rows"].fillna(0).sum() > 0
+    if n_tasks >= MIN_TASKS:
+        how = ("95% intervals from resampling tasks (folds nested inside): what a new task of "
+               "this kind would show.")  # fmt: skip
+    else:
+        how = (f"No interval: {n_tasks} task{'s' if n_tasks != 1 else ''} cannot tell what a "
+               f"new task would show (intervals need at least {MIN_TASKS}).")  # fmt: skip
     t = Table(
         ["framework", "accuracy [95%]", "log loss [95%]", "balanced acc. [95%]", "mean rank",
-         "normalised score", "jobs", "failures", "imputed", "mean fit s", "cost"],
-        caption=("Means over tasks of the fold means; 95% intervals resample folds within each "
-                 "task. Normalised score: constant predictor = 0, best framework on the task = 1. "
+         "normalised score", "jobs", "failures", "imputed", *(["repaired rows"] if repaired else []),
+         "mean fit s", "cost"],
+        caption=(f"Means over tasks of the fold means. {how} Mean rank: over tasks (1 = best). "
+                 "Normalised score: constant predictor = 0, best framework on the task = 1. "
                  "* = includes values imputed with the constant predictor's result."),
     )  # fmt: skip
     for _, r in board.iterrows():
@@ -66,21 +77,58 @@ def leaderboard(board: pd.DataFrame) -> Table:
             num(r["mean_rank"], 3) + star if pd.notna(r["mean_rank"]) else "-",
             num(r["normalised"], 3) + star if pd.notna(r["normalised"]) else "-",
             str(r["jobs"]), str(r["failures"]), str(r["imputed"]),
+            *([str(int(r["repaired_rows"]))] if repaired else []),
             num(r["train_s"], 3), usd(r["cost_usd"]),
         ])  # fmt: skip
     return t
 
 
+def pairwise(pw: pd.DataFrame, metric_name: str) -> Table:
+    from bench.report.intervals import MIN_TASKS
+
+    n = int(pw["tasks"].max()) if not pw.empty else 0
+    how = ("95% interval from resampling tasks (folds nested inside); an interval that "
+           "excludes 0 says the order would likely hold on a new task of this kind"
+           if n >= MIN_TASKS else
+           f"no interval: {n} task{'s' if n != 1 else ''} are too few (at least {MIN_TASKS})")  # fmt: skip
+    t = Table(["framework", "minus", f"mean difference ({metric_name})", "95% interval"],
+              caption=(f"Pairwise differences of the per-task mean result, paired by fold; {how}. "
+                       "* = includes imputed values."))  # fmt: skip
+    for _, r in pw.iterrows():
+        star = " *" if r["imputed"] else ""
+        iv = "-" if pd.isna(r["lo"]) else f"[{r['lo']:.4f}, {r['hi']:.4f}]"
+        t.rows.append([text(r["a"]), text(r["b"]), f"{r['diff']:+.4f}{star}", iv])
+    return t
+
+
+def coverage(c: pd.DataFrame, dropped: dict, impute: bool) -> Table:
+    what = ("imputed with the constant predictor's result (--impute-missing)" if impute
+            else "left out of every comparison")  # fmt: skip
+    t = Table(["task", *[text(f) for f in c.columns]],
+              caption=("Jobs finished ok / jobs per task and framework; - = the framework never "
+                       f"ran the task. Tasks not run by every framework are {what}."))  # fmt: skip
+    for task, r in c.iterrows():
+        mark = " (not compared)" if task in dropped and not impute else (
+            " (imputed)" if task in dropped else "")  # fmt: skip
+        t.rows.append([text(task) + mark, *[text(v) for v in r]])
+    return t
+
+
 def per_task(pt: pd.DataFrame, metric_name: str) -> Table:
+    from bench.report.intervals import MIN_FOLDS
+
     extra = [c for c in ("imbalance", "sparsity", "missing_ratio")
              if c in pt.columns and pt[c].notna().any()]  # fmt: skip
     t = Table(
         ["task", "rows", "features", "classes", *[c.replace("_", " ") for c in extra],
          "framework", "rank", f"result ({metric_name})", "accuracy", "log loss",
          "balanced acc.", "folds", "imputed"],
-        caption=("Mean and 95% t-interval over folds (clipped to the metric's range). rows / features / classes: the task's "
+        caption=(f"Mean over folds; with fewer than {MIN_FOLDS} folds the brackets show the "
+                 "lowest and highest fold value, from {MIN_FOLDS} folds on a 95% t-interval "
+                 "(clipped to the metric's range). rows / features / classes: the task's "
                  "profile (- when the run does not record it); imbalance = majority / minority "
-                 "class rows, sparsity = share of zero cells. * = imputed folds included."),
+                 "class rows, sparsity = share of zero cells. * = imputed folds included."
+                 ).replace("{MIN_FOLDS}", str(MIN_FOLDS)),
     )  # fmt: skip
     for _, r in pt.iterrows():
         star = " *" if r["imputed"] else ""
@@ -96,27 +144,42 @@ def per_task(pt: pd.DataFrame, metric_name: str) -> Table:
     return t
 
 
-def matrix(m: pd.DataFrame, caption: str, digits: int = 3) -> Table:
-    t = Table(["", *[text(c) for c in m.columns]], caption=caption)
+def matrix(m: pd.DataFrame, caption: str, digits: int = 3, imputed=()) -> Table:
+    """A frameworks x frameworks table; names in ``imputed`` (their values include imputed
+    ones) are marked *."""
+    imputed = set(imputed)
+
+    def name(f):
+        return text(f) + (" *" if f in imputed else "")
+
+    if imputed:
+        caption += " * = this framework's values include imputed ones."
+    t = Table(["", *[name(c) for c in m.columns]], caption=caption)
     for idx, r in m.iterrows():
-        t.rows.append([text(idx), *[("-" if pd.isna(v) else f"{v:.{digits}f}") for v in r]])
+        t.rows.append([name(idx), *[("-" if pd.isna(v) else f"{v:.{digits}f}") for v in r]])
     return t
 
 
-def ratings(rt: pd.DataFrame, caption: str) -> Table:
+def ratings(rt: pd.DataFrame, caption: str, imputed=()) -> Table:
+    imputed = set(imputed)
+    if imputed:
+        caption += " * = includes imputed values."
     t = Table(["framework", "Elo", "95% interval"], caption=caption)
     for _, r in rt.iterrows():
         iv = "-" if pd.isna(r["lo"]) else f"[{r['lo']:.0f}, {r['hi']:.0f}]"
-        t.rows.append([text(r["framework"]), f"{r['elo']:.0f}", iv])
+        star = " *" if r["framework"] in imputed else ""
+        t.rows.append([text(r["framework"]) + star, f"{r['elo']:.0f}", iv])
     return t
 
 
-def pareto(p: pd.DataFrame, score_name: str) -> Table:
+def pareto(p: pd.DataFrame, score_name: str, imputed=()) -> Table:
+    imputed = set(imputed)
     t = Table(["framework", score_name, "mean fit s per job", "total cost", "front (time)",
-               "front (cost)"])  # fmt: skip
+               "front (cost)"],
+              caption="* = the score includes imputed values." if imputed else "")  # fmt: skip
     for _, r in p.sort_values("score", ascending=False).iterrows():
         t.rows.append([
-            text(r["framework"]), num(r["score"], 3), num(r["train_s"], 3), usd(r["cost_usd"]),
+            text(r["framework"]), num(r["score"], 3) + (" *" if r["framework"] in imputed else ""), num(r["train_s"], 3), usd(r["cost_usd"]),
             "yes" if r["front_time"] else "", "yes" if r["front_cost"] else "",
         ])  # fmt: skip
     return t

@@ -1,0 +1,75 @@
+"""TEST ADAPTERS for the verdict's integrity: each returns predictions that are wrong in one
+known way (or fails on purpose on some tasks), so tests can check the harness catches it.
+Registered through ``AUTOML_BENCH_FRAMEWORKS`` with tests/ on PYTHONPATH; never shipped."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from adapters.base import BaseAdapter, Requirements
+
+
+class _Prior(BaseAdapter):
+    def _fit(self, X, y):
+        counts = np.bincount(y, minlength=len(self.classes_))
+        self.prior_ = counts / counts.sum()
+
+    def _predict_proba(self, X):
+        return np.tile(self.prior_, (len(X), 1))
+
+
+def _other_type(c):
+    """"1" -> 1.0 and 1 -> "1": the same text, another type."""
+    return str(c) if not isinstance(c, str) else float(c)
+
+
+class OtherTypeShuffledClasses(_Prior):
+    """Reports its classes with another type ("1" as 1.0, 1 as "1") in a shuffled order
+    (probabilities follow that order): no column can be matched to the task's classes."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        rng = np.random.default_rng(0)
+        order = rng.permutation(len(self.classes_))
+        self.classes_ = np.array([_other_type(c) for c in self.classes_[order]], dtype=object)
+        self._order = order
+        return self
+
+    def _predict_proba(self, X):
+        return np.tile(self.prior_[self._order], (len(X), 1))
+
+
+class NanRows(_Prior):
+    """Writes NaN into ``nan_rows`` test rows (the rest is the class prior)."""
+
+    def __init__(self, time_limit=60.0, cores=1, memory_mb=None, seed=0, scratch_dir=None,
+                 nan_rows=1):  # fmt: skip
+        super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
+        self.nan_rows = nan_rows
+
+    def _predict_proba(self, X):
+        p = super()._predict_proba(X)
+        p[: int(self.nan_rows)] = np.nan
+        return p
+
+
+class FailsOnWide(_Prior):
+    """A framework error on tasks with more than ``max_features`` features."""
+
+    def __init__(self, time_limit=60.0, cores=1, memory_mb=None, seed=0, scratch_dir=None,
+                 max_features=100):  # fmt: skip
+        super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
+        self.max_features = max_features
+
+    def _fit(self, X, y):
+        if X.shape[1] > self.max_features:
+            raise RuntimeError(f"this test adapter refuses {X.shape[1]} features")
+        super()._fit(X, y)
+
+
+class NeedsOptionalBackend(_Prior):
+    """Needs the module ``verdict_optional_backend`` (a test puts it on PYTHONPATH) and
+    records the version of the distribution ``verdict-optional-backend``."""
+
+    requirements = Requirements(packages=("verdict_optional_backend",))
+    distribution = "verdict-optional-backend"
