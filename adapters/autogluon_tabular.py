@@ -2,13 +2,16 @@
 
 ``automl-bench env create autogluon`` builds the environment; jobs of this adapter start
 their worker with its interpreter. Budget mapping: ``time_limit`` = the job's time limit less
-``finish_reserve`` (10%: AutoGluon fits its weighted ensemble and saves the predictor after
-its own deadline; without it fits ran 1.08-1.10x the budget at 30 s),
+``finish_cost``, what AutoGluon is measured to spend past its own limit (the weighted
+ensemble over its models' validation predictions, which grows with rows x classes, saving
+the predictor, reading back the leaderboard; see :mod:`adapters.finish_cost`),
 ``num_cpus`` = its cores, ``memory_limit`` = its memory limit (AutoGluon's soft limit, in GB)
 less ``python_headroom_mb``, models' seeds = its seed (``ag_args_ensemble.model_random_seed``;
 AutoGluon's own holdout split keeps its fixed seed). Presets are framework variants:
 ``autogluon`` (medium_quality, AutoGluon's default) and ``autogluon_best`` (best_quality).
 The problem type is set explicitly so integer class codes are never taken for regression.
+``models_count_`` is the number of models in the predictor (weighted ensembles included),
+the length of AutoGluon's leaderboard, as in AMLB.
 """
 
 from __future__ import annotations
@@ -21,8 +24,12 @@ import numpy as np
 import pandas as pd
 
 from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
+from adapters.finish_cost import FinishCost
 
 TARGET = "__target__"
+# measured past time_limit (tests/benchmarks/budget_adherence.py): saving and loading the
+# predictor, the weighted ensemble (rows x classes), the leaderboard
+FINISH_COST = FinishCost(base_s=1.0, rc_s=1.0, max_share=0.3)
 
 
 class AutoGluon(BaseAdapter):
@@ -41,7 +48,7 @@ class AutoGluon(BaseAdapter):
         eval_metric="log_loss",
         python_headroom_mb=512,
         excluded_model_types=None,
-        finish_reserve=0.1,
+        finish_cost=None,
         verbosity=0,
     ):
         super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
@@ -49,8 +56,14 @@ class AutoGluon(BaseAdapter):
         self.eval_metric = eval_metric
         self.python_headroom_mb = python_headroom_mb
         self.excluded_model_types = excluded_model_types
-        self.finish_reserve = finish_reserve
+        self.finish_cost = finish_cost
         self.verbosity = verbosity
+
+    def _setup(self, X, y):
+        """Import the backend (seconds of interpreter work, not search)."""
+        import importlib
+
+        importlib.import_module("autogluon.tabular")
 
     def _fit(self, X, y):
         from autogluon.tabular import TabularPredictor
@@ -72,10 +85,15 @@ class AutoGluon(BaseAdapter):
             path=os.path.join(root, "autogluon-models"),
             verbosity=self.verbosity,
         )
+        cost = FinishCost(**self.finish_cost) if self.finish_cost else FINISH_COST
+        reserve = cost.seconds(float(self.time_limit), len(X), X.shape[1], n_classes)
+        limit = max(1.0, self.remaining() - reserve)
+        self.search_budget_s_ = limit
+        self.timings_ = {"finish_reserve_s": reserve}
         try:
             predictor.fit(
                 train,
-                time_limit=self.budget_less(self.finish_reserve),
+                time_limit=limit,
                 presets=self.presets,
                 num_cpus=int(self.cores),
                 num_gpus=0,
@@ -97,6 +115,8 @@ class AutoGluon(BaseAdapter):
         self.leaderboard_ = pd.DataFrame(board)
         self.models_count_ = len(names)
         self.best_model_ = predictor.model_best
+        # AutoGluon ends early when every model of its preset is fit
+        self.stop_reason_ = "budget" if self.elapsed() >= 0.9 * limit else "converged"
 
     def _predict_proba(self, X):
         raw = self.model_.predict_proba(X, as_multiclass=True)
