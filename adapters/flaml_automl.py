@@ -149,7 +149,8 @@ class FLAML(BaseAdapter):
 
 class _RetrainGuard(threading.Thread):
     """Keeps FLAML's end of search at ``end`` (wall clock) less the measured cost of the
-    final retraining of its best configuration so far.
+    final retraining of its best configuration so far (moving it back later when a cheaper
+    configuration becomes the best, up to FLAML's own time_budget).
 
     FLAML reads ``_state.time_budget`` (seconds after its own start) before every trial and
     bounds each trial by it; it sets it to -1 itself when the retraining starts, and the
@@ -188,22 +189,24 @@ class _RetrainGuard(threading.Thread):
         return est * self.safety
 
     def run(self) -> None:
+        original = None
         while not self._halt.wait(self.every_s):
             try:
                 state = getattr(self.automl, "_state", None)
                 start = getattr(self.automl, "_start_time_flag", None)
                 if state is None or start is None or getattr(state, "time_budget", -1) <= 0:
                     continue
+                if original is None:
+                    original = state.time_budget
                 est = self.retrain_estimate()
                 if est is None:
                     continue
-                target = self.end - start - est
-                current = state.time_budget
-                if current > 0 and target < current:
-                    state.time_budget = max(target, 0.01)
-                    self.lowered = True
-                    self.retrain_s = est
-                if current > 0:
-                    self.last_budget = state.time_budget
+                # the best configuration changes as FLAML searches: follow its cost both ways
+                target = min(original, max(self.end - start - est, 0.01))
+                if state.time_budget > 0 and target != state.time_budget:
+                    state.time_budget = target
+                self.lowered = target < original
+                self.retrain_s = est
+                self.last_budget = target
             except Exception:  # FLAML's internals changed: its own time_budget still holds
                 continue
