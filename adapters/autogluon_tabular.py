@@ -24,13 +24,14 @@ import numpy as np
 import pandas as pd
 
 from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
-from adapters.finish_cost import FinishCost
+from adapters.finish_cost import FinishCost, cpu_share
 
 TARGET = "__target__"
 # measured past time_limit (tests/benchmarks/budget_adherence.py): 2.5 s on semeion at 30 s
-# (saving the predictor, its checks after training), plus the model in training at the
-# deadline (larger with the budget) and the weighted ensemble (rows x classes)
-FINISH_COST = FinishCost(base_s=1.5, per_budget=0.03, rc_s=1.0, max_share=0.3)
+# at a load of 7 (saving the predictor, its checks after training), plus the model in
+# training at the deadline (larger with the budget) and the weighted ensemble (rows x
+# classes); CPU seconds, scaled by the job's core share
+FINISH_COST = FinishCost(base_s=0.8, per_budget=0.015, rc_s=0.5, max_share=0.3)
 
 
 class AutoGluon(BaseAdapter):
@@ -71,6 +72,7 @@ class AutoGluon(BaseAdapter):
                 importlib.import_module(name)
             except ImportError:
                 pass
+        self._share = cpu_share()
 
     def _fit(self, X, y):
         from autogluon.tabular import TabularPredictor
@@ -93,10 +95,12 @@ class AutoGluon(BaseAdapter):
             verbosity=self.verbosity,
         )
         cost = FinishCost(**self.finish_cost) if self.finish_cost else FINISH_COST
-        reserve = cost.seconds(float(self.time_limit), len(X), X.shape[1], n_classes)
+        share = getattr(self, "_share", 1.0)
+        reserve = cost.seconds(float(self.time_limit), len(X), X.shape[1], n_classes, share)
         limit = max(1.0, self.remaining() - reserve)
         self.search_budget_s_ = limit
-        self.timings_ = {"finish_reserve_s": reserve, "before_fit_s": self.elapsed()}
+        self.timings_ = {"finish_reserve_s": reserve, "cpu_share": share,
+                         "before_fit_s": self.elapsed()}  # fmt: skip
         try:
             predictor.fit(
                 train,

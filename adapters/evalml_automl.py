@@ -6,7 +6,10 @@ pipeline on all rows after the search, so on its own it overruns by up to one pi
 that final fit (1.15-1.47x the budget at 30 s, measured). The adapter measures both while
 EvalML searches: after every pipeline it sets EvalML's ``max_time`` to the time limit less
 the expected length of the next pipeline (the median of those evaluated so far) and less the
-final fit (a third of the best pipeline's 3-fold CV time, times ``final_fit_safety``). ``n_jobs`` = its cores, ``random_seed`` = its seed, the objective is
+final fit (a third of the best pipeline's 3-fold CV time, times ``final_fit_safety``). A
+pipeline far slower than the ones before it could still run past the time limit, so a timer
+stops the search when the time left is just the final fit's (the search is then ended by
+``deadline``); the best pipeline so far is then fitted on all rows, as EvalML would. ``n_jobs`` = its cores, ``random_seed`` = its seed, the objective is
 log loss (multiclass, or binary for two classes). ``models_count_`` is the number of
 pipelines EvalML evaluated (its rankings' length, the baseline included).
 
@@ -18,7 +21,9 @@ way every pipeline with the sampler scored NaN. Pass ``sampler_method: auto`` to
 
 from __future__ import annotations
 
+import signal
 import statistics
+import threading
 import time
 
 import numpy as np
@@ -117,8 +122,16 @@ class EvalML(BaseAdapter):
             add_result_callback=clock.after_pipeline,
             verbose=False,
         )
-        automl.search(interactive_plot=False)
+        with clock.hard_stop():
+            try:
+                automl.search(interactive_plot=False)
+                stopped = False
+            except _StopSearch:
+                stopped = True
         self.search_budget_s_ = max_time
+        if stopped:
+            self._fit_best_so_far(automl, X, y)
+            return
         end = float(automl.progress.max_time or max_time)
         self.timings_ = {"search_s": float(automl.search_duration), "search_end_s": end}
         if clock.lowered and automl.search_duration >= 0.95 * end:
@@ -127,7 +140,20 @@ class EvalML(BaseAdapter):
             self.stop_reason_ = "budget"
         else:
             self.stop_reason_ = "converged"
-        best = automl.best_pipeline
+        self._keep(automl, automl.best_pipeline, max_time)
+
+    def _fit_best_so_far(self, automl, X, y) -> None:
+        """The search was stopped mid-pipeline: fit its best pipeline on all rows."""
+        ranked = automl.rankings
+        ranked = ranked[ranked["mean_cv_score"].notna()] if len(ranked) else ranked
+        if not len(ranked):
+            raise AdapterError("EvalML evaluated no pipeline before its deadline")
+        best = automl.get_pipeline(int(ranked.iloc[0]["id"]))
+        best.fit(X, pd.Series(y, name="target"))
+        self.stop_reason_ = "deadline"
+        self._keep(automl, best, self.search_budget_s_)
+
+    def _keep(self, automl, best, max_time) -> None:
         if best is None:
             raise AdapterError(f"EvalML found no pipeline within max_time={max_time:.0f}s")
         self.model_ = best
@@ -148,9 +174,15 @@ class EvalML(BaseAdapter):
         return proba
 
 
+class _StopSearch(BaseException):
+    """Raised in the main thread when the search must end (not an Exception, so EvalML's
+    per-pipeline error handling does not swallow it)."""
+
+
 class _SearchClock:
     """EvalML's add_result_callback: after each pipeline, moves EvalML's ``max_time`` so the
-    next pipeline and the final fit of the best one end by ``end`` (wall clock)."""
+    next pipeline and the final fit of the best one end by ``end`` (wall clock); and a
+    timer that stops the search outright when only the final fit's time is left."""
 
     def __init__(self, end: float, safety: float):
         self.end, self.safety = end, safety
@@ -159,9 +191,45 @@ class _SearchClock:
         self.best: tuple[float, float] | None = None  # (score, seconds) of the best pipeline
         self.lowered = False
         self.initial: float | None = None
+        self.final_fit = 0.0
+        self.armed = False
+        self.automl = None
+
+    def stop_at(self) -> float:
+        return self.end - self.final_fit
+
+    def _on_timer(self, signum, frame) -> None:
+        # only while pipelines are evaluated: EvalML sets search_duration when the search
+        # loop ends, before its own final fit, which must not be interrupted
+        searching = self.automl is not None and not hasattr(self.automl, "search_duration")
+        if self.armed and searching and self.best is not None and time.time() >= self.stop_at():
+            self.armed = False
+            raise _StopSearch()
+
+    def hard_stop(self):
+        """Context manager: a SIGALRM timer (main thread only; elsewhere max_time alone)."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def timer():
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = signal.signal(signal.SIGALRM, self._on_timer)
+            signal.setitimer(signal.ITIMER_REAL, 0.25, 0.25)
+            self.armed = True
+            try:
+                yield
+            finally:
+                self.armed = False
+                signal.setitimer(signal.ITIMER_REAL, 0, 0)
+                signal.signal(signal.SIGALRM, previous)
+
+        return timer()
 
     def after_pipeline(self, results, trained_pipeline, automl) -> None:
         now = time.time()
+        self.automl = automl
         progress = automl.progress
         start = progress.start_time or now
         took = now - (self.last if self.last is not None else start)
@@ -177,6 +245,7 @@ class _SearchClock:
         # the final fit is one fit of the best pipeline; its CV took three (on 2/3 of the
         # rows each) plus scoring, which the per-fit overhead dominates at these sizes
         final_fit = (self.best[1] if self.best else took) / 3.0 * self.safety
+        self.final_fit = final_fit
         next_pipeline = statistics.median(self.durations)
         target = self.end - start - final_fit - next_pipeline
         if not progress.max_time:

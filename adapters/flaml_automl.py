@@ -74,7 +74,7 @@ class FLAML(BaseAdapter):
         # with fixed categories so predict-time frames are coded the same way.
         X, self.categories_ = as_category(X)
         automl = AutoML()
-        budget = max(1.0, self.remaining() - 0.3)  # 0.3 s: FLAML's own wrap-up after the search
+        budget = max(1.0, self.remaining() - 0.8)  # FLAML's own wrap-up after the search
         guard = _RetrainGuard(automl, time.time() + budget, self.retrain_safety)
         guard.start()
         try:
