@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
+from adapters.finish_cost import cpu_share
 from adapters.preprocess import as_category
 
 
@@ -66,6 +67,7 @@ class FLAML(BaseAdapter):
         import importlib
 
         importlib.import_module("flaml.automl")
+        self._share = cpu_share()
 
     def _fit(self, X, y):
         from flaml import AutoML
@@ -74,7 +76,10 @@ class FLAML(BaseAdapter):
         # with fixed categories so predict-time frames are coded the same way.
         X, self.categories_ = as_category(X)
         automl = AutoML()
-        budget = max(1.0, self.remaining() - 0.8)  # FLAML's own wrap-up after the search
+        # FLAML's own wrap-up after the search and the trial in flight at its end: ~1 CPU
+        # second (measured), longer in wall time when other processes share the core
+        share = getattr(self, "_share", 1.0)
+        budget = max(1.0, self.remaining() - min(1.0 / share, 0.15 * float(self.time_limit)))
         guard = _RetrainGuard(automl, time.time() + budget, self.retrain_safety)
         guard.start()
         try:
@@ -82,7 +87,7 @@ class FLAML(BaseAdapter):
         finally:
             guard.stop()
         self.search_budget_s_ = budget
-        self.timings_ = {"retrain_estimate_s": guard.retrain_s,
+        self.timings_ = {"retrain_estimate_s": guard.retrain_s, "cpu_share": share,
                          "search_end_s": guard.search_end_s(budget)}  # fmt: skip
         if self.elapsed() < 0.85 * float(self.time_limit):
             self.stop_reason_ = "converged"

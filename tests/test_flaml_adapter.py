@@ -29,8 +29,8 @@ def test_semeion_string_labels(load_dataset, tmp_path):
     # labels line up with the probability columns: far above guessing (0.10); the 0.85 floor
     # depends on how much search the machine allowed: tests/benchmarks/budget_adherence.py
     assert accuracy_score(yte, model.predict(Xte)) >= 0.5
-    # what the backend did: the whole budget handed to FLAML, the chosen learner, why it ended
-    assert 9 <= model.search_budget_s_ <= 10
+    # what the backend did: the budget handed to FLAML, the chosen learner, why it ended
+    assert 8.4 <= model.search_budget_s_ <= 10  # less a wrap-up of at most 15%
     assert model.best_model_ == model.best_estimator_
     assert model.stop_reason_ in ("converged", "budget", "deadline")
     # extras: trials run, best loss per estimator, the chosen one first

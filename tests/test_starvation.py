@@ -76,3 +76,25 @@ def test_report_has_a_starved_section_naming_the_job(run):
     assert "Starved jobs" in html
     starved_csv = pd.read_csv(out / "report" / "tables" / "starved.csv")
     assert list(starved_csv["framework"]) == ["slow_setup"]
+
+
+def test_prepare_runs_setup_once_and_fit_alone_runs_it_itself(tmp_path):
+    import time
+
+    import numpy as np
+    from misbehaving_adapters import SlowSetup
+
+    X = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) % 3})
+    y = pd.Series(["x", "y"] * 10)
+    m = SlowSetup(time_limit=5, setup_seconds=0.5, scratch_dir=str(tmp_path))
+    t0 = time.monotonic()
+    m.prepare(X, y)
+    t1 = time.monotonic()
+    m.fit(X, y)  # the same data: setup is not run again
+    t2 = time.monotonic()
+    assert t1 - t0 >= 0.5 and t2 - t1 < 0.4
+    assert list(m.classes_) == ["x", "y"] and m.predict(X).shape == (20,)
+    t3 = time.monotonic()
+    m.fit(X.copy(), y)  # other data (a plain fit, as in a pipeline): setup runs inside fit
+    assert time.monotonic() - t3 >= 0.5
+    assert 0 <= m.elapsed() < 0.4  # the budget's clock starts after setup, at fit proper
