@@ -11,10 +11,10 @@ The cost model is linear in measured terms, in CPU seconds of one free core::
     cpu_seconds = base_s + per_budget * budget + rows x classes / 1e5 * rc_s
                   + rows x features x classes / 1e8 * rfc_s
 
-and the wall seconds kept back are ``cpu_seconds / share``, where ``share`` is the share of
-its core the job gets right now (:func:`cpu_share`, a 0.3 s probe in the adapter's setup
-step): on a machine where other processes compete for the cores, the same finishing work
-takes longer in wall time. The result is capped at ``max_share`` of the budget (the backend always gets most of its budget;
+and, for a backend whose finishing work is CPU-bound (H2O's), the wall seconds kept back are
+``cpu_seconds / share``, where ``share`` is the share of its core the job gets right now
+(:func:`cpu_share`, a 0.3 s probe in the adapter's setup step): on a machine where other
+processes compete for the cores, the same finishing work takes longer in wall time. The result is capped at ``max_share`` of the budget (the backend always gets most of its budget;
 a job left with less than half is flagged ``starved`` by the harness). The coefficients each
 adapter ships were fitted on fit-time overruns measured with
 ``tests/benchmarks/budget_adherence.py`` (1 core, budgets 30 s and 60 s, the twelve shared
