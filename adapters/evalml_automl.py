@@ -227,23 +227,27 @@ class _SearchClock:
 
         return timer()
 
-    def after_pipeline(self, results, trained_pipeline, automl) -> None:
+    def after_pipeline(self, result, trained_pipeline, automl) -> None:
         now = time.time()
         self.automl = automl
         progress = automl.progress
         start = progress.start_time or now
         took = now - (self.last if self.last is not None else start)
+        first = self.last is None
         self.last = now
-        self.durations.append(took)
-        try:
-            last = results["pipeline_results"][results["search_order"][-1]]
-            score = float(last["mean_cv_score"])
-        except (KeyError, IndexError, TypeError, ValueError):
+        try:  # EvalML passes the evaluated pipeline's own result
+            score = float(result["mean_cv_score"])
+        except (KeyError, TypeError, ValueError):
             score = float("nan")
+        if first:
+            # EvalML's baseline (the class prior) comes first: its time is mostly the
+            # search's own start, and fitting it again costs nothing, so it sets no pace
+            if score == score:
+                self.best = (score, 0.0)
+            return
+        self.durations.append(took)
         if score == score and (self.best is None or score < self.best[0]):  # log loss
             self.best = (score, took)
-        # the final fit is one fit of the best pipeline; its CV took three (on 2/3 of the
-        # rows each) plus scoring, which the per-fit overhead dominates at these sizes
         final_fit = (self.best[1] if self.best else took) / 3.0 * self.safety
         self.final_fit = final_fit
         next_pipeline = statistics.median(self.durations)
