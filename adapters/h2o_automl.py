@@ -5,7 +5,10 @@ setup step (:meth:`prepare`, timed apart by the harness as ``setup_duration``), 
 not eat the search's budget. ``fit`` then hands H2O ``max_runtime_secs`` = the whole time
 limit less ``finish_cost``: what H2O is measured to spend past its own limit (finishing the
 model in training, the stacked ensembles' metalearner, which grows with rows x classes, and
-reading back the leaderboard), see :mod:`adapters.finish_cost`. ``nthreads`` = its cores,
+reading back the leaderboard), see :mod:`adapters.finish_cost`. As a backstop, an AutoML run
+still going near the time limit is cancelled (H2O's job cancel) early enough for the cancel
+to take effect and the leaderboard to be read back; the models trained so far are kept and
+the stop reason is ``deadline``. ``nthreads`` = its cores,
 JVM heap (``-Xmx``) = its memory limit minus ``python_headroom_mb`` for the Python side and
 the JVM's own off-heap use, ``seed`` = its seed, leaderboard sorted by log loss. The JVM
 listens on a free loopback port, keeps its ice_root and logs in the job's scratch directory,
@@ -32,6 +35,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+import threading
 import uuid
 import weakref
 
@@ -47,6 +51,10 @@ TARGET = "__target__"
 # with the budget) and reading back the leaderboard, plus the stacked ensembles'
 # metalearner, which grows with rows x classes; CPU seconds, scaled by the job's core share
 FINISH_COST = FinishCost(base_s=1.5, per_budget=0.03, rc_s=1.0, max_share=0.4)
+# a cancel at the deadline takes effect after the JVM's current chunk of work, then the
+# leaderboard and the leader are read back: 5.6 + 1.3 s measured at a core share of 0.2
+# (semeion, 20 s). CPU seconds, scaled the same way
+FETCH_COST = FinishCost(base_s=1.2, rc_s=0.2, max_share=0.25)
 
 
 def free_port_pair(host: str = "127.0.0.1") -> int:
@@ -91,6 +99,38 @@ def _stop_server(server, timeout: float = 3.0) -> None:
     except psutil.NoSuchProcess:
         pass
     server._process = None
+
+
+class _CancelAt(threading.Thread):
+    """Cancels an H2O AutoML run's job at ``end`` (monotonic clock) if it is still running."""
+
+    def __init__(self, aml, end: float):
+        super().__init__(daemon=True, name="h2o-cancel-at-deadline")
+        self.aml, self.end = aml, end
+        self.fired = False
+        self._halt = threading.Event()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(5)
+
+    def run(self) -> None:
+        import time
+
+        import h2o
+
+        while not self._halt.wait(min(0.2, max(0.0, self.end - time.monotonic()))):
+            if time.monotonic() < self.end:
+                continue
+            job = getattr(self.aml, "_job", None)
+            if job is None:
+                continue
+            try:
+                h2o.api(f"POST /3/Jobs/{job.job_key}/cancel")
+                self.fired = True
+            except Exception:
+                pass
+            return
 
 
 def _as_pandas(frame) -> pd.DataFrame:
@@ -288,10 +328,24 @@ class H2OAutoML(BaseAdapter):
         if self.exclude_algos:
             kwargs["exclude_algos"] = list(self.exclude_algos)
         aml = _AutoML(**kwargs)
+        # H2O may run on past max_runtime_secs (the model in training, the ensembles): at the
+        # time limit less what reading back the leaderboard takes, the AutoML job is
+        # cancelled and the models it has trained so far are kept
+        fetch = FETCH_COST.seconds(float(self.time_limit), len(X), X.shape[1], len(self.classes_),
+                                   self.timings_.get("cpu_share", 1.0))  # fmt: skip
+        stop = _CancelAt(aml, time.monotonic() + self.remaining() - fetch)
         t1 = time.monotonic()
-        aml.train(x=self._columns, y=TARGET, training_frame=self._train_frame)
+        stop.start()
+        try:
+            aml.train(x=self._columns, y=TARGET, training_frame=self._train_frame)
+        except h2o.exceptions.H2OJobCancelled:
+            if not stop.fired:
+                raise
+            aml = h2o.automl.get_automl(kwargs["project_name"])
+        finally:
+            stop.stop()
         searched = time.monotonic() - t1
-        self.timings_.update(automl_s=searched, finish_reserve_s=reserve)
+        self.timings_.update(automl_s=searched, finish_reserve_s=reserve, cancelled=stop.fired)
         if aml.leader is None:
             raise AdapterError(
                 f"H2O AutoML trained no model within max_runtime_secs={kwargs['max_runtime_secs']}"
@@ -303,7 +357,10 @@ class H2OAutoML(BaseAdapter):
         self.best_model_ = str(self.model_.model_id)
         self.search_budget_s_ = float(budget)
         # H2O stops on its own when its plan of models is done (or max_models is reached)
-        self.stop_reason_ = "budget" if searched >= 0.9 * budget else "converged"
+        if stop.fired:
+            self.stop_reason_ = "deadline"
+        else:
+            self.stop_reason_ = "budget" if searched >= 0.9 * budget else "converged"
 
     def _predict_proba(self, X):
         if getattr(self, "_server", None) is None:

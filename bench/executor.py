@@ -64,7 +64,7 @@ REPIN_EVERY_S = 0.25
 
 @dataclass(frozen=True)
 class Limits:
-    setup_s: float = 30.0
+    setup_s: float = 60.0
     margin: float = 0.10
     predict_s: float = 15.0
     poll_s: float = 0.05
