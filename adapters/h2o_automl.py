@@ -133,6 +133,20 @@ class _CancelAt(threading.Thread):
             return
 
 
+def _wait_job_end(job_key: str, timeout: float = 30.0) -> None:
+    """Wait until an H2O job is no longer running or pending a cancel."""
+    import time
+
+    import h2o
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        jobs = h2o.api(f"GET /3/Jobs/{job_key}").get("jobs") or [{}]
+        if jobs[0].get("status") not in ("RUNNING", "CREATED", "CANCEL_PENDING"):
+            return
+        time.sleep(0.1)
+
+
 def _as_pandas(frame) -> pd.DataFrame:
     """H2OFrame -> pandas without the warning that polars is not installed (small frames)."""
     import warnings
@@ -338,9 +352,12 @@ class H2OAutoML(BaseAdapter):
         stop.start()
         try:
             aml.train(x=self._columns, y=TARGET, training_frame=self._train_frame)
-        except h2o.exceptions.H2OJobCancelled:
+        except (h2o.exceptions.H2OJobCancelled, AssertionError):
+            # H2O's client raises when it sees the job cancelled, or asserts while the
+            # cancel is still pending: wait for the job's end, then read back what it built
             if not stop.fired:
                 raise
+            _wait_job_end(aml._job.job_key)
             aml = h2o.automl.get_automl(kwargs["project_name"])
         finally:
             stop.stop()
