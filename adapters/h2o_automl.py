@@ -125,9 +125,9 @@ class _CancelAt(threading.Thread):
             job = getattr(self.aml, "_job", None)
             if job is None:
                 continue
+            self.fired = True  # before the call: the client may see the cancel first
             try:
                 h2o.api(f"POST /3/Jobs/{job.job_key}/cancel")
-                self.fired = True
             except Exception:
                 pass
             return
@@ -355,6 +355,7 @@ class H2OAutoML(BaseAdapter):
         except (h2o.exceptions.H2OJobCancelled, AssertionError):
             # H2O's client raises when it sees the job cancelled, or asserts while the
             # cancel is still pending: wait for the job's end, then read back what it built
+            stop.stop()
             if not stop.fired:
                 raise
             _wait_job_end(aml._job.job_key)
