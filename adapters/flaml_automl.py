@@ -79,7 +79,9 @@ class FLAML(BaseAdapter):
         # FLAML's own wrap-up after the search and the trial in flight at its end: ~1 CPU
         # second (measured), longer in wall time when other processes share the core
         share = getattr(self, "_share", 1.0)
-        budget = max(1.0, self.remaining() - min(1.0 / share, 0.15 * float(self.time_limit)))
+        budget = self.remaining() - min(1.0 / share, 0.15 * float(self.time_limit))
+        if budget < 1.0:  # a tiny budget: FLAML gets what is left (and may find no model)
+            budget = max(0.01, 0.9 * self.remaining())
         guard = _RetrainGuard(automl, time.time() + budget, self.retrain_safety)
         guard.start()
         try:

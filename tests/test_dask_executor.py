@@ -54,9 +54,14 @@ def test_dask_run_gets_the_same_rows_as_the_local_executor(smoke_runs):
     # constant and rf (seeded) are deterministic: every score is equal, not just close
     for m in METRICS:
         np.testing.assert_array_equal(dask[m].to_numpy(), local[m].to_numpy(), err_msg=m)
-    # the same enforcement ran on the node: measured tree memory and CPU, grace recorded
+    # the same enforcement ran on the node: measured tree memory and CPU, the same limit
+    # parts, and a grace placed after the setup as it ran there
     assert (dask["peak_rss_mb"] > 50).all() and (dask["cpu_time"] > 0).all()
-    assert (dask["grace_s"] == local["grace_s"]).all()
+    for part in ("setup_allowance_s", "margin_s", "predict_allowance_s"):
+        assert (dask[part] == local[part]).all(), part
+    used = dask["setup_duration"].clip(upper=dask["setup_allowance_s"])
+    expected = used + dask["margin_s"] + dask["predict_allowance_s"]
+    assert ((dask["grace_s"] - expected).abs() < 1e-6).all()
     # predictions came back through the engine into the driver's run dir; node dirs are gone
     for job_id in dask.index:
         preds = pd.read_parquet(dask_dir / "jobs" / job_id / "predictions.parquet")
