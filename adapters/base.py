@@ -10,12 +10,29 @@ harness does that once, for all of them.
 Subclasses implement ``_fit(X, y_encoded)`` and ``_predict_proba(X)``; this base class owns
 label encoding so every adapter returns one probability column per class in ``classes_``
 order, whatever the labels' type (strings, integers, floats).
+
+The budget contract. ``time_limit`` is the wall time the backend may spend searching and
+fitting its final model, counted from the start of ``fit``. Work that is not the backend's
+search goes into the optional setup step, ``prepare(X, y)`` (subclasses implement
+``_setup``): starting a backend's server (H2O's JVM), moving the training data into it. The
+harness calls ``prepare`` before ``fit`` and times it apart, as ``setup_duration``; a plain
+``fit`` without ``prepare`` runs the setup itself (inside ``fit``'s time). Where a backend's
+own time limit is soft (it finishes a step after its deadline), the adapter hands the backend
+its budget less what that step is measured to cost, so ``fit`` as a whole keeps to
+``time_limit``.
+
+After ``fit`` every adapter reports what the backend did: ``models_count_`` (models it
+evaluated), ``best_model_`` (the one it kept), ``stop_reason_`` (``converged``: it ran out of
+things to try; ``budget``: the backend's own time limit ended the search; ``deadline``: the
+adapter cut the search short to finish inside ``time_limit``), ``search_budget_s_`` (seconds
+the backend was allowed to search) and, for boosting, ``rounds_``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import shutil
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,6 +107,9 @@ class Capabilities:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+STOP_REASONS = ("converged", "budget", "deadline")
+
+
 class AdapterError(RuntimeError):
     """A backend ran but could not produce a model (a framework failure, not a crash)."""
 
@@ -109,6 +129,10 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
         self.scratch_dir = scratch_dir
 
     # -- to implement -------------------------------------------------------------------
+    def _setup(self, X: pd.DataFrame, y: np.ndarray) -> None:
+        """Work before the search that is not the backend's search (a server's start, data
+        transfer into it). Called once per fit, by ``prepare`` or else by ``fit``."""
+
     def _fit(self, X: pd.DataFrame, y: np.ndarray) -> None:  # y: int codes 0..K-1
         raise NotImplementedError
 
@@ -116,7 +140,30 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     # -- public API ---------------------------------------------------------------------
+    def prepare(self, X, y):
+        """The setup step (not charged to the budget): check and encode the data, then run
+        the backend's setup (``_setup``). ``fit`` with the same X and y then skips both."""
+        self._prepared = None
+        Xc, codes = self._encode(X, y)
+        self._setup(Xc, codes)
+        self._prepared = (id(X), id(y), Xc, codes)
+        return self
+
     def fit(self, X, y):
+        prepared = getattr(self, "_prepared", None)
+        self._prepared = None
+        if prepared is not None and prepared[0] == id(X) and prepared[1] == id(y):
+            Xc, codes = prepared[2], prepared[3]
+        else:
+            Xc, codes = self._encode(X, y)
+            self._setup(Xc, codes)
+        self.fit_started_ = time.monotonic()
+        for attr in ("stop_reason_", "search_budget_s_", "best_model_", "rounds_"):
+            self.__dict__.pop(attr, None)
+        self._fit(Xc, codes)
+        return self
+
+    def _encode(self, X, y) -> tuple[pd.DataFrame, np.ndarray]:
         X = self._check_X(X)
         y = pd.Series(y).reset_index(drop=True)
         if len(X) != len(y):
@@ -127,8 +174,7 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
         self.classes_ = self._label_encoder.classes_
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self._fit(X, self._label_encoder.transform(y))
-        return self
+        return X, self._label_encoder.transform(y)
 
     def predict_proba_unchecked(self, X) -> np.ndarray:
         """Probabilities as the backend computed them (shape checked, nothing repaired): what
@@ -156,9 +202,13 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     # -- helpers ------------------------------------------------------------------------
-    def budget_less(self, reserve: float) -> float:
-        """Seconds of the job's time limit left after keeping back the share ``reserve``."""
-        return float(self.time_limit) * (1.0 - float(reserve))
+    def elapsed(self) -> float:
+        """Seconds since ``fit`` started (the budget's clock)."""
+        return time.monotonic() - getattr(self, "fit_started_", time.monotonic())
+
+    def remaining(self) -> float:
+        """Seconds of ``time_limit`` left, counted from the start of ``fit``."""
+        return float(self.time_limit) - self.elapsed()
 
     @staticmethod
     def _check_X(X) -> pd.DataFrame:

@@ -14,6 +14,8 @@ class ConstantPredictor(BaseAdapter):
         counts = np.bincount(y, minlength=len(self.classes_))
         self.prior_ = counts / counts.sum()
         self.models_count_ = 1
+        self.best_model_ = "class prior"
+        self.stop_reason_ = "converged"
 
     def _predict_proba(self, X):
         return np.tile(self.prior_, (len(X), 1))

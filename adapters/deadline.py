@@ -1,7 +1,10 @@
 """Stop iterative baselines (boosting rounds) when their time budget runs out.
 
 The harness enforces a hard limit from outside; this lets a baseline stop cleanly with the
-rounds it has instead of being killed with nothing.
+rounds it has instead of being killed with nothing. The budget is the fit's (prediction has
+its own allowance), so boosting may run to ``time_limit`` less a small ``reserve`` share
+for the library's wrap-up after the last round; ``hit`` records that the deadline, not the
+round count, ended training.
 """
 
 from __future__ import annotations
@@ -10,12 +13,16 @@ import time
 
 
 class Deadline:
-    def __init__(self, time_limit: float, reserve: float = 0.1):
-        """Expires after ``time_limit * (1 - reserve)`` seconds (reserve left for predict)."""
-        self.end = time.monotonic() + max(0.0, float(time_limit)) * (1.0 - reserve)
+    def __init__(self, time_limit: float, reserve: float = 0.02):
+        """Expires after ``time_limit * (1 - reserve)`` seconds from now."""
+        self.seconds = max(0.0, float(time_limit)) * (1.0 - reserve)
+        self.end = time.monotonic() + self.seconds
+        self.hit = False
 
     def expired(self) -> bool:
-        return time.monotonic() >= self.end
+        if time.monotonic() >= self.end:
+            self.hit = True
+        return self.hit
 
     def xgboost_callback(self):
         import xgboost

@@ -1,13 +1,19 @@
 """H2O-3 AutoML (H2O.ai): one local H2O JVM per job, shut down after every outcome.
 
-Budget mapping: ``max_runtime_secs`` = the job's time limit less what JVM start and data
-transfer took, less as much again for the test rows' transfer at predict time, and less
-``finish_reserve`` (a share for H2O finishing its last model and the stacked ensembles after
-the deadline); ``nthreads`` = its cores, JVM
-heap (``-Xmx``) = its memory limit minus ``python_headroom_mb`` for the Python side and the
-JVM's own off-heap use, ``seed`` = its seed, leaderboard sorted by log loss. The JVM listens
-on a free loopback port, keeps its ice_root and logs in the job's scratch directory, and
-sends no telemetry.
+Setup and budget: starting the JVM and moving the training rows into it are the adapter's
+setup step (:meth:`prepare`, timed apart by the harness as ``setup_duration``), so they do
+not eat the search's budget. ``fit`` then hands H2O ``max_runtime_secs`` = the whole time
+limit less ``finish_cost``: what H2O is measured to spend past its own limit (finishing the
+model in training, the stacked ensembles' metalearner, which grows with rows x classes, and
+reading back the leaderboard), see :mod:`adapters.finish_cost`. As a backstop, an AutoML run
+still going near the time limit is cancelled (H2O's job cancel) early enough for the cancel
+to take effect and the leaderboard to be read back; the models trained so far are kept and
+the stop reason is ``deadline``. ``nthreads`` = its cores,
+JVM heap (``-Xmx``) = its memory limit minus ``python_headroom_mb`` for the Python side and
+the JVM's own off-heap use, ``seed`` = its seed, leaderboard sorted by log loss. The JVM
+listens on a free loopback port, keeps its ice_root and logs in the job's scratch directory,
+and sends no telemetry. ``models_count_`` is the length of H2O's leaderboard (stacked
+ensembles included), as in AMLB.
 
 Data goes to the JVM as a CSV file in scratch, written by pyarrow's CSV writer, that the JVM
 parses itself (``h2o.import_file`` with the column types given): faster than
@@ -15,12 +21,13 @@ parses itself (``h2o.import_file`` with the column types given): faster than
 than pandas' ``to_csv``, and than Parquet, whose parse setup is slow for wide frames (see
 tests/benchmarks/h2o_transfer.py for numbers).
 
-Lifetime: the JVM starts in ``fit`` and lives until :meth:`shutdown`, which ``fit`` calls
-on any error and a finaliser calls when the adapter is garbage-collected or the interpreter
-exits. H2O starts its JVM with ``os.setsid`` (its own session and process group), so a kill
-of the worker's process group alone does not reach it; the harness's process-tree kill
-does (it walks children and remembers them), and :meth:`shutdown` waits until the JVM
-process is gone, killing it if the REST shutdown does not end it.
+Lifetime: the JVM starts in the setup step and lives until :meth:`shutdown`, which the
+setup and ``fit`` call on any error and a finaliser calls when the adapter is
+garbage-collected or the interpreter exits. H2O starts its JVM with ``os.setsid`` (its own
+session and process group), so a kill of the worker's process group alone does not reach
+it; the harness's process-tree kill does (it walks children and remembers them), and
+:meth:`shutdown` waits until the JVM process is gone, killing it if the REST shutdown does
+not end it.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from __future__ import annotations
 import os
 import socket
 import tempfile
+import threading
 import uuid
 import weakref
 
@@ -35,8 +43,19 @@ import numpy as np
 import pandas as pd
 
 from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements, label_column
+from adapters.finish_cost import FinishCost, cpu_share
 
 TARGET = "__target__"
+# measured past max_runtime_secs (tests/benchmarks/budget_adherence.py, 30 s, twelve
+# datasets at loads of 10-16 on 2 cores, core shares 0.2-0.25): 2-10 s, median ~6 s:
+# finishing the model in training (larger with the budget) and reading back the leaderboard,
+# plus the stacked ensembles' metalearner, which grows with rows x classes. CPU seconds,
+# scaled by the job's core share; the rare longer overrun is cut by the deadline cancel.
+FINISH_COST = FinishCost(base_s=1.0, per_budget=0.02, rc_s=0.6, max_share=0.4)
+# a cancel at the deadline takes effect after the JVM's current chunk of work, then the
+# leaderboard and the leader are read back: 5.6 + 1.3 s measured at a core share of 0.2
+# (semeion, 20 s). CPU seconds, scaled the same way
+FETCH_COST = FinishCost(base_s=1.2, rc_s=0.2, max_share=0.25)
 
 
 def free_port_pair(host: str = "127.0.0.1") -> int:
@@ -83,6 +102,52 @@ def _stop_server(server, timeout: float = 3.0) -> None:
     server._process = None
 
 
+class _CancelAt(threading.Thread):
+    """Cancels an H2O AutoML run's job at ``end`` (monotonic clock) if it is still running."""
+
+    def __init__(self, aml, end: float):
+        super().__init__(daemon=True, name="h2o-cancel-at-deadline")
+        self.aml, self.end = aml, end
+        self.fired = False
+        self._halt = threading.Event()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(5)
+
+    def run(self) -> None:
+        import time
+
+        import h2o
+
+        while not self._halt.wait(min(0.2, max(0.0, self.end - time.monotonic()))):
+            if time.monotonic() < self.end:
+                continue
+            job = getattr(self.aml, "_job", None)
+            if job is None:
+                continue
+            self.fired = True  # before the call: the client may see the cancel first
+            try:
+                h2o.api(f"POST /3/Jobs/{job.job_key}/cancel")
+            except Exception:
+                pass
+            return
+
+
+def _wait_job_end(job_key: str, timeout: float = 30.0) -> None:
+    """Wait until an H2O job is no longer running or pending a cancel."""
+    import time
+
+    import h2o
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        jobs = h2o.api(f"GET /3/Jobs/{job_key}").get("jobs") or [{}]
+        if jobs[0].get("status") not in ("RUNNING", "CREATED", "CANCEL_PENDING"):
+            return
+        time.sleep(0.1)
+
+
 def _as_pandas(frame) -> pd.DataFrame:
     """H2OFrame -> pandas without the warning that polars is not installed (small frames)."""
     import warnings
@@ -111,7 +176,7 @@ class H2OAutoML(BaseAdapter):
         exclude_algos=None,
         python_headroom_mb=1024,
         min_heap_mb=512,
-        finish_reserve=0.1,
+        finish_cost=None,
     ):
         super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
         self.sort_metric = sort_metric
@@ -121,7 +186,7 @@ class H2OAutoML(BaseAdapter):
         self.exclude_algos = exclude_algos
         self.python_headroom_mb = python_headroom_mb
         self.min_heap_mb = min_heap_mb
-        self.finish_reserve = finish_reserve
+        self.finish_cost = finish_cost
 
     # -- JVM lifetime -------------------------------------------------------------------
     def heap_mb(self) -> int | None:
@@ -224,13 +289,33 @@ class H2OAutoML(BaseAdapter):
             os.unlink(path)
         return frame
 
-    # -- fit / predict --------------------------------------------------------------------
-    def _fit(self, X, y):
+    # -- setup / fit / predict -------------------------------------------------------------
+    def _setup(self, X, y):
+        """Start the JVM and move the training rows into it (not the search: not charged)."""
         import time
 
-        self._fit_start = time.monotonic()
+        import h2o
+
         try:
             self._start()
+            t0 = time.monotonic()
+            h2o.remove_all()  # a refit on the same JVM starts clean
+            self._columns = list(X.columns)
+            self._train_frame = self._to_h2o(X, y)
+            self.timings_ = {"jvm_start_s": self._start_s, "transfer_s": time.monotonic() - t0,
+                             "cpu_share": cpu_share()}  # fmt: skip
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def finish_seconds(self, rows: int, features: int, classes: int) -> float:
+        """Seconds kept back from ``max_runtime_secs`` for what H2O does after it."""
+        cost = FinishCost(**self.finish_cost) if self.finish_cost else FINISH_COST
+        share = getattr(self, "timings_", {}).get("cpu_share", 1.0)
+        return cost.seconds(float(self.time_limit), rows, features, classes, share)
+
+    def _fit(self, X, y):
+        try:
             self._train(X, y)
         except BaseException:
             self.shutdown()
@@ -242,22 +327,10 @@ class H2OAutoML(BaseAdapter):
         import h2o
         from h2o.automl import H2OAutoML as _AutoML
 
-        t0 = time.monotonic()
-        h2o.remove_all()  # a refit on the same JVM starts clean
-        self._columns = list(X.columns)
-        train = self._to_h2o(X, y)
-        self.timings_ = {"jvm_start_s": self._start_s, "transfer_s": time.monotonic() - t0}
-        # The budget covers the whole fit: JVM start and data transfer come out of it, and a
-        # share is kept back because H2O finishes its last model (and the stacked ensembles)
-        # after max_runtime_secs is reached.
-        # The test rows' transfer at predict time costs about what the training rows' did
-        # (H2O's parse and frame calls scale with the columns), so that is kept back too:
-        # the harness's grace then only has to cover worker start and JVM exit.
-        elapsed = time.monotonic() - self._fit_start
-        predict_allowance = self.timings_["transfer_s"]
-        budget = self.budget_less(self.finish_reserve) - elapsed - predict_allowance
+        reserve = self.finish_seconds(len(X), X.shape[1], len(self.classes_))
+        budget = max(1, int(self.remaining() - reserve))
         kwargs = {
-            "max_runtime_secs": max(1, int(budget)),
+            "max_runtime_secs": budget,
             "seed": int(self.seed),
             "sort_metric": self.sort_metric,
             "nfolds": self.nfolds,
@@ -271,9 +344,28 @@ class H2OAutoML(BaseAdapter):
         if self.exclude_algos:
             kwargs["exclude_algos"] = list(self.exclude_algos)
         aml = _AutoML(**kwargs)
+        # H2O may run on past max_runtime_secs (the model in training, the ensembles): at the
+        # time limit less what reading back the leaderboard takes, the AutoML job is
+        # cancelled and the models it has trained so far are kept
+        fetch = FETCH_COST.seconds(float(self.time_limit), len(X), X.shape[1], len(self.classes_),
+                                   self.timings_.get("cpu_share", 1.0))  # fmt: skip
+        stop = _CancelAt(aml, time.monotonic() + self.remaining() - fetch)
         t1 = time.monotonic()
-        aml.train(x=self._columns, y=self._label_col, training_frame=train)
-        self.timings_["automl_s"] = time.monotonic() - t1
+        stop.start()
+        try:
+            aml.train(x=self._columns, y=self._label_col, training_frame=self._train_frame)
+        except (h2o.exceptions.H2OJobCancelled, AssertionError):
+            # H2O's client raises when it sees the job cancelled, or asserts while the
+            # cancel is still pending: wait for the job's end, then read back what it built
+            stop.stop()
+            if not stop.fired:
+                raise
+            _wait_job_end(aml._job.job_key)
+            aml = h2o.automl.get_automl(kwargs["project_name"])
+        finally:
+            stop.stop()
+        searched = time.monotonic() - t1
+        self.timings_.update(automl_s=searched, finish_reserve_s=reserve, cancelled=stop.fired)
         if aml.leader is None:
             raise AdapterError(
                 f"H2O AutoML trained no model within max_runtime_secs={kwargs['max_runtime_secs']}"
@@ -282,6 +374,13 @@ class H2OAutoML(BaseAdapter):
         board = h2o.automl.get_leaderboard(aml, extra_columns=["training_time_ms"])
         self.leaderboard_ = _as_pandas(board)
         self.models_count_ = len(self.leaderboard_)
+        self.best_model_ = str(self.model_.model_id)
+        self.search_budget_s_ = float(budget)
+        # H2O stops on its own when its plan of models is done (or max_models is reached)
+        if stop.fired:
+            self.stop_reason_ = "deadline"
+        else:
+            self.stop_reason_ = "budget" if searched >= 0.9 * budget else "converged"
 
     def _predict_proba(self, X):
         if getattr(self, "_server", None) is None:

@@ -30,7 +30,7 @@ class LightGBM(BaseAdapter):
     def _fit(self, X, y):
         import lightgbm
 
-        deadline = Deadline(self.time_limit)
+        deadline = Deadline(self.remaining())
         X, self.categories_ = as_category(X)
         self.model_ = lightgbm.LGBMClassifier(
             n_estimators=self.n_estimators,
@@ -41,7 +41,10 @@ class LightGBM(BaseAdapter):
             verbose=-1,
         ).fit(X, y, callbacks=[deadline.lightgbm_callback()])
         self.models_count_ = 1
-        self.rounds_ = self.model_.booster_.current_iteration()
+        self.rounds_ = int(self.model_.booster_.current_iteration())
+        self.best_model_ = f"{type(self.model_).__name__} ({self.rounds_} rounds)"
+        self.search_budget_s_ = deadline.seconds
+        self.stop_reason_ = "deadline" if deadline.hit else "converged"
 
     def _predict_proba(self, X):
         X, _ = as_category(X, self.categories_)

@@ -33,6 +33,8 @@ class RandomForest(BaseAdapter):
         )
         self.model_ = make_pipeline(ordinal_encoder(), forest).fit(X, y)
         self.models_count_ = 1
+        self.best_model_ = f"RandomForestClassifier ({self.n_estimators} trees)"
+        self.stop_reason_ = "converged"  # fits all its trees; it has no time limit of its own
 
     def _predict_proba(self, X):
         return self.model_.predict_proba(X)

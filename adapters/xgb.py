@@ -30,7 +30,7 @@ class XGBoost(BaseAdapter):
     def _fit(self, X, y):
         import xgboost
 
-        deadline = Deadline(self.time_limit)
+        deadline = Deadline(self.remaining())
         X, self.categories_ = as_category(X)
         self.model_ = xgboost.XGBClassifier(
             n_estimators=self.n_estimators,
@@ -44,7 +44,10 @@ class XGBoost(BaseAdapter):
             callbacks=[deadline.xgboost_callback()],
         ).fit(X, y)
         self.models_count_ = 1
-        self.rounds_ = self.model_.get_booster().num_boosted_rounds()
+        self.rounds_ = int(self.model_.get_booster().num_boosted_rounds())
+        self.best_model_ = f"{type(self.model_).__name__} ({self.rounds_} rounds)"
+        self.search_budget_s_ = deadline.seconds
+        self.stop_reason_ = "deadline" if deadline.hit else "converged"
 
     def _predict_proba(self, X):
         X, _ = as_category(X, self.categories_)

@@ -86,9 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--rerun-failed", action="store_true", help="also rerun jobs whose stored status is not ok"
     )
     r.add_argument("--setup-grace", type=float, default=d.setup_s,
-                   help="seconds allowed beyond the budget for worker/JVM start and data load")  # fmt: skip
+                   help="setup allowance: seconds at most for worker start, data load and a "
+                        "backend's setup (H2O's JVM start, data upload), not charged to the "
+                        "budget; setup past it comes out of the budget")  # fmt: skip
     r.add_argument("--grace-margin", type=float, default=d.margin,
                    help="extra fraction of the budget allowed before a job is killed as timeout")  # fmt: skip
+    r.add_argument("--predict-grace", type=float, default=d.predict_s,
+                   help="predict allowance: seconds allowed after the budget for prediction")  # fmt: skip
     r.add_argument("--kill-grace", type=float, default=d.kill_grace_s,
                    help="seconds between SIGTERM and SIGKILL of a job's process tree on timeout")  # fmt: skip
     r.add_argument("--oversubscribe", action="store_true",
@@ -154,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refit the timing model from runs measured on this machine")  # fmt: skip
     e.add_argument("--setup-grace", type=float, default=d.setup_s, help="as for run")
     e.add_argument("--grace-margin", type=float, default=d.margin, help="as for run")
+    e.add_argument("--predict-grace", type=float, default=d.predict_s, help="as for run")
     _data_options(e)
 
     ls = sub.add_parser(
@@ -231,6 +236,7 @@ def cmd_run(args) -> int:
         limits=Limits(
             setup_s=args.setup_grace,
             margin=args.grace_margin,
+            predict_s=args.predict_grace,
             kill_grace_s=args.kill_grace,
             retries=args.retries,
             warm=not args.cold_start,
@@ -346,7 +352,8 @@ def cmd_estimate(args) -> int:
         budget=args.budget,
         folds=args.folds,
         parallel=args.parallel,
-        limits=Limits(setup_s=args.setup_grace, margin=args.grace_margin),
+        limits=Limits(setup_s=args.setup_grace, margin=args.grace_margin,
+                      predict_s=args.predict_grace),
         openml_cache=args.openml_cache,
         openml_server=args.openml_server,
         cache_dir=args.cache_dir,
@@ -417,6 +424,7 @@ def cmd_show(args) -> int:
     with Store(db) as store:
         df = store.frame()
     out.print(render(leaderboard([args.run_dir])[0], f"Leaderboard: {args.run_dir}"))
+    _show_starved(df)
     counts = df["status"].value_counts().to_dict() if not df.empty else {}
     out.print(f"{len(df)} jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     profiles = _run_profiles(args.run_dir)
@@ -425,6 +433,15 @@ def cmd_show(args) -> int:
 
         out.print(table(profiles))
     return 0
+
+
+def _show_starved(df) -> None:
+    """Jobs whose backend could search for less than half its budget, with that flag."""
+    from bench import starvation
+
+    table = starvation.render(df)
+    if table is not None:
+        out.print(table)
 
 
 def _run_profiles(run_dir: Path) -> dict:

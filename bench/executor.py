@@ -2,9 +2,15 @@
 memory, and enforces wall time, memory and cores on the whole process tree.
 
 Limits (recorded per row):
-- wall time: ``budget + grace`` where ``grace = setup_s + margin * budget``. The setup
-  allowance covers worker/JVM start and data loading; the margin covers backends that
-  finish their last step a little late. On breach the tree gets SIGTERM, and SIGKILL
+- wall time: ``setup + budget x (1 + margin) + predict_s``. ``setup`` is the time the job
+  really took before its backend's search could start (worker start, data load, the
+  adapter's setup step such as H2O's JVM start and frame upload), read from the worker's
+  phase marks (``phases.json``), capped by the setup allowance ``setup_s``; until the mark
+  appears the allowance itself counts. The margin covers backends that finish their last
+  step a little late; ``predict_s`` covers prediction. Each part is recorded in the row
+  (``setup_allowance_s``, ``margin_s``, ``predict_allowance_s``; ``grace_s`` is their sum
+  beyond the budget as applied). Setup that runs past its allowance is taken from the
+  budget (the worker tells the adapter). On breach the tree gets SIGTERM, and SIGKILL
   ``kill_grace_s`` later if anything is left: status ``timeout``.
 - memory: the tree's total RSS is sampled every ``poll_s`` seconds; when it exceeds
   ``memory_mb`` the tree's PSS is read (shared pages split between the processes sharing
@@ -59,15 +65,23 @@ REPIN_EVERY_S = 0.25
 
 @dataclass(frozen=True)
 class Limits:
-    setup_s: float = 15.0
+    setup_s: float = 60.0
     margin: float = 0.10
+    predict_s: float = 15.0
     poll_s: float = 0.05
     kill_grace_s: float = 1.0
     retries: int = 2
     warm: bool = True
 
-    def grace(self, budget_s: float) -> float:
-        return self.setup_s + self.margin * budget_s
+    def grace(self, budget_s: float, setup_used: float | None = None) -> float:
+        """Seconds beyond the budget before a job is killed: setup (as used, at most the
+        allowance) + margin x budget + the predict allowance."""
+        setup = self.setup_s if setup_used is None else min(max(setup_used, 0.0), self.setup_s)
+        return setup + self.margin * budget_s + self.predict_s
+
+    def parts(self, budget_s: float) -> dict:
+        return {"setup_allowance_s": self.setup_s, "margin_s": self.margin * budget_s,
+                "predict_allowance_s": self.predict_s}  # fmt: skip
 
 
 @dataclass
@@ -96,6 +110,8 @@ class Outcome:
     error_message: str | None = None
     attempts: int = 1
     infrastructure: bool = False  # a failure of ours or the OS's, not the framework's
+    setup_duration: float | None = None  # seconds before the backend's search could start
+    limits: dict = field(default_factory=dict)  # the parts of the hard limit (Limits.parts)
 
 
 def available_cpus() -> list[int]:
@@ -191,13 +207,18 @@ class _Running:
         self.task, self.attempt, self.cpus, self.limits = task, attempt, cpus, limits
         self.grace = limits.grace(task.budget_s)
         self.deadline_s = task.budget_s + self.grace
+        self.setup_used: float | None = None  # from the worker's phase marks
+        self.next_phase_check = 0.0
         self.key = f"{task.job_id}:{attempt}"
         self.warm = limits.warm and os.path.abspath(task.python) == os.path.abspath(sys.executable)
         spec_path = task.job_dir / "spec.json"
         spec = json.loads(spec_path.read_text())
         spec["cpus"], spec["attempt"] = cpus, attempt
+        spec["setup_allowance_s"] = limits.setup_s
+        spec["launched_monotonic"] = time.monotonic()  # the job's clock starts now
         spec_path.write_text(json.dumps(spec, indent=1))
-        for stale in ("outcome.json", "predictions.parquet", "started.json", "worker.json"):
+        for stale in ("outcome.json", "predictions.parquet", "started.json", "worker.json",
+                      "phases.json"):  # fmt: skip
             (task.job_dir / stale).unlink(missing_ok=True)
         with open(task.job_dir / "worker.log", "ab") as log:
             log.write(f"--- attempt {attempt}: cpus {cpus}\n".encode())
@@ -209,7 +230,7 @@ class _Running:
         self.term_at: float | None = None
         self.peak = 0  # bytes charged to the tree: RSS sum, or PSS sum above the limit
         self.repinned, self.next_repin = 0, 0.0
-        self.start = time.monotonic()
+        self.start = spec["launched_monotonic"]
         self.ended: float | None = None
         env = job_env(task.cores, task.job_dir, token=task.token)
         if not launcher.start(self.key, task.job_dir, task.cores, env,
@@ -246,6 +267,9 @@ class _Running:
         if now >= self.next_repin:  # a thread that widened its affinity is put back
             self.repinned += self.tree.repin(set(self.cpus), table)
             self.next_repin = now + REPIN_EVERY_S
+        if self.setup_used is None and now >= self.next_phase_check:
+            self.read_phases()
+            self.next_phase_check = now + REPIN_EVERY_S
         if self.killed_for is None:
             if now - self.start > self.deadline_s:
                 self.killed_for, self.term_at = "timeout", now
@@ -256,7 +280,21 @@ class _Running:
         elif self.killed_for == "memory" or now - self.term_at > self.limits.kill_grace_s:
             self.tree.signal(signal.SIGKILL, table)
 
+    def read_phases(self) -> None:
+        """Once the worker marks the start of fit, the deadline moves to the real end of
+        setup (at most the allowance) + budget x (1 + margin) + the predict allowance."""
+        try:
+            marks = json.loads((self.task.job_dir / "phases.json").read_text())
+            fit = float(marks["fit"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        self.setup_used = fit - self.start
+        self.grace = self.limits.grace(self.task.budget_s, self.setup_used)
+        self.deadline_s = self.task.budget_s + self.grace
+
     def finish(self) -> Outcome:
+        if self.setup_used is None:
+            self.read_phases()
         ended = self.ended or time.monotonic()
         wall = ended - self.start
         left = 0
@@ -279,6 +317,8 @@ class _Running:
             peak_rss_mb=peak / 2**20,
             exit_signal=sig,
             attempts=self.attempt,
+            setup_duration=self.setup_used,
+            limits=self.limits.parts(self.task.budget_s),
         )
         outcome_file = self.task.job_dir / "outcome.json"
         worker = {}

@@ -35,8 +35,8 @@ UTC_TAG = "automl_bench.utc"
 PARAMS = ("framework", "task", "fold", "budget_s", "cores", "memory_mb", "seed", "constraint",
           "params", "version", "app_version", "id", "type", "metric", "mode")  # fmt: skip
 MEASURES = ("result", "duration", "training_duration", "predict_duration", "cpu_time",
-            "peak_rss_mb", "cost_usd", "models_count", "attempts", "grace_s",
-            "repaired_rows")  # fmt: skip
+            "peak_rss_mb", "cost_usd", "models_count", "attempts", "grace_s", "repaired_rows",
+            "setup_duration", "search_s", "rounds")  # fmt: skip
 ARTIFACTS = ("predictions.parquet", "leaderboard.csv", "worker.log")
 
 

@@ -28,6 +28,7 @@ from bench.precheck import check_optional
 from bench.runlock import run_lock
 from bench.scoring import METRICS, headline, score
 from bench.sources import SourceContext, TaskUnavailable
+from bench.starvation import budget_columns
 from bench.store import Store
 from bench.suite import Constraint, Suite, TaskSpec, load_suite
 
@@ -221,6 +222,7 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
         "attempts": outcome.attempts,
         "job_id": job.id,
         "environment": environment.fingerprint(),
+        **budget_columns(job.budget_s, outcome),
     }
     return row
 

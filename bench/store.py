@@ -25,6 +25,9 @@ OUR_COLUMNS = [
     "status", "error_type", "error_message", "cpu_time", "peak_rss_mb", "budget_s", "cores",
     "memory_mb", "grace_s", "exit_signal", "cost_usd", "attempts", "job_id", "environment",
     "repaired_rows", "cpu_share", "load_at_start",
+    # the budget contract: setup measured apart, the hard limit's parts, what the backend did
+    "setup_duration", "setup_allowance_s", "margin_s", "predict_allowance_s", "search_s",
+    "starved", "best_model", "stop_reason", "rounds",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
 STATUSES = ("ok", "failed", "timeout", "memory", "skipped")

@@ -8,6 +8,14 @@ and ``JOB_DIR/outcome.json`` (durations, models count, or the error).
 Outcome files are written atomically and last, so the driver never reads half a result.
 Metrics are not computed here: the driver scores the saved predictions itself.
 
+Phases: the worker calls the adapter's setup step (``prepare``: e.g. H2O's JVM start and
+frame upload), then ``fit``, then ``predict_proba``, and rewrites ``JOB_DIR/phases.json``
+(atomically) as each phase starts, with the system-wide monotonic clock, so the driver can
+place the job's deadline after the real end of setup (see :mod:`bench.executor`). Setup
+that runs past the driver's setup allowance comes out of the budget: the adapter is told
+its shortened time limit, and a job left with less than half its budget is marked
+``starved`` (see :mod:`bench.starvation`).
+
 ``JOB_DIR/started.json`` is written first: a worker that exits without it could not start
 (an infrastructure failure the executor retries). Usually the worker is not a fresh
 interpreter but a fork of the warm launcher (:mod:`bench.launcher`), which calls
@@ -84,9 +92,16 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     X_test = test.drop(columns=[target])  # its labels stay here: the driver reads them
     del df, train, test
 
+    phases = Phases(job_dir, spec)
+    if hasattr(adapter, "prepare"):
+        adapter.prepare(X_train, y_train)
+    granted = phases.fit_starts(float(spec["budget_s"]))
+    if granted < float(spec["budget_s"]) and "time_limit" in adapter.get_params():
+        adapter.set_params(time_limit=granted)  # setup ran past its allowance
     t0 = time.perf_counter()
     adapter.fit(X_train, y_train)
     t1 = time.perf_counter()
+    phases.mark("predict")
     proba = predictions.raw_proba(adapter, X_test)
     t2 = time.perf_counter()
 
@@ -97,12 +112,59 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     if leaderboard is not None:
         pd.DataFrame(leaderboard).to_csv(job_dir / "leaderboard.csv", index=False)
         info["leaderboard"] = "leaderboard.csv"
+    if getattr(adapter, "timings_", None):  # the adapter's own phases (e.g. H2O's search)
+        info["timings"] = {k: round(float(v), 3) for k, v in adapter.timings_.items()}
     return {
         "status": "ok",
         "training_duration": t1 - t0,
         "predict_duration": t2 - t1,
         "models_count": getattr(adapter, "models_count_", None),
+        **phases.summary(),
+        **backend_report(adapter, granted),
         "info": info,
+    }
+
+
+class Phases:
+    """The job's phase marks in ``phases.json``: monotonic seconds at which setup, fit and
+    predict started. ``launched`` (from the spec) is when the driver started the job."""
+
+    def __init__(self, job_dir: Path, spec: dict):
+        self.path = job_dir / "phases.json"
+        self.launched = float(spec.get("launched_monotonic") or time.monotonic())
+        self.setup_allowance = spec.get("setup_allowance_s")
+        self.marks = {"setup": self.launched}
+        self._write()
+
+    def _write(self) -> None:
+        _write_json(self.path, self.marks)
+
+    def mark(self, phase: str) -> None:
+        self.marks[phase] = time.monotonic()
+        self._write()
+
+    def fit_starts(self, budget: float) -> float:
+        """Mark the start of fit; return the seconds of budget the adapter still has."""
+        self.mark("fit")
+        setup = self.marks["fit"] - self.launched
+        over = 0.0 if self.setup_allowance is None else setup - float(self.setup_allowance)
+        self.granted = budget - max(0.0, over)
+        self.marks["granted_s"] = self.granted
+        self._write()
+        return max(0.0, self.granted)
+
+    def summary(self) -> dict:
+        return {"setup_duration": self.marks["fit"] - self.launched}
+
+
+def backend_report(adapter, granted: float) -> dict:
+    """What the backend did: its best model, why it stopped, the seconds it could search."""
+    search = getattr(adapter, "search_budget_s_", None)
+    return {
+        "best_model": getattr(adapter, "best_model_", None),
+        "stop_reason": getattr(adapter, "stop_reason_", None),
+        "rounds": getattr(adapter, "rounds_", None),
+        "search_s": float(min(search, granted)) if search is not None else float(granted),
     }
 
 

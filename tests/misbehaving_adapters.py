@@ -222,3 +222,21 @@ class Raises(_Recorder):
 
     def _misbehave(self):
         raise RuntimeError("this test adapter always fails")
+
+
+class SlowSetup(_Recorder):
+    """Sleeps ``setup_seconds`` in its setup step (as a slow server start would), then fits
+    the class prior, sleeping ``fit_share`` of the time limit it is left with."""
+
+    def __init__(self, time_limit=60.0, cores=1, memory_mb=None, seed=0, scratch_dir=None,
+                 setup_seconds=5.0, fit_share=0.0):  # fmt: skip
+        super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
+        self.setup_seconds = setup_seconds
+        self.fit_share = fit_share
+
+    def _setup(self, X, y):
+        time.sleep(self.setup_seconds)
+
+    def _misbehave(self):
+        self.search_budget_s_ = float(self.time_limit)
+        time.sleep(self.fit_share * float(self.time_limit))

@@ -55,9 +55,14 @@ def test_dask_run_gets_the_same_rows_as_the_local_executor(smoke_runs):
     # constant and rf (seeded) are deterministic: every score is equal, not just close
     for m in METRICS:
         np.testing.assert_array_equal(dask[m].to_numpy(), local[m].to_numpy(), err_msg=m)
-    # the same enforcement ran on the node: measured tree memory and CPU, grace recorded
+    # the same enforcement ran on the node: measured tree memory and CPU, the same limit
+    # parts, and a grace placed after the setup as it ran there
     assert (dask["peak_rss_mb"] > 50).all() and (dask["cpu_time"] > 0).all()
-    assert (dask["grace_s"] == local["grace_s"]).all()
+    for part in ("setup_allowance_s", "margin_s", "predict_allowance_s"):
+        assert (dask[part] == local[part]).all(), part
+    used = dask["setup_duration"].clip(upper=dask["setup_allowance_s"])
+    expected = used + dask["margin_s"] + dask["predict_allowance_s"]
+    assert ((dask["grace_s"] - expected).abs() < 1e-6).all()
     # predictions came back through the engine into the driver's run dir; node dirs are gone
     for job_id, row in dask.iterrows():
         folder = dask_dir / "jobs" / job_folder(row["framework"], row["task"], row["fold"], job_id)
@@ -199,13 +204,15 @@ def test_wall_time_is_enforced_on_the_node(cluster, tmp_path):
     out = tmp_path / "run"
     proc = run_cli(
         "run", "--no-report", "--suite", "smoke", "--frameworks", "rf_huge", "--folds", 1, "--budget", 1,
-        "--setup-grace", 2, "--grace-margin", 0, "--out", out,
+        "--setup-grace", 2, "--grace-margin", 0, "--predict-grace", 0, "--out", out,
         "--scheduler", cluster.scheduler_address, env={"AUTOML_BENCH_FRAMEWORKS": str(fw)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     df = pd.read_csv(out / "results.csv")
     assert len(df) == 2 and (df["status"] == "timeout").all(), df[["status", "error_message"]]
-    assert (df["error_type"] == "Timeout").all() and (df["grace_s"] == 2).all()
+    # grace = the setup as it ran on the node (at most the 2 s allowance) + 0 + 0
+    assert (df["error_type"] == "Timeout").all() and (df["grace_s"] <= 2).all()
+    assert ((df["grace_s"] - df["setup_duration"].clip(upper=2)).abs() < 1e-6).all()
     assert (df["duration"] < 3 + 5).all()  # killed at budget + grace, plus poll/kill slack
 
 

@@ -43,7 +43,7 @@ tasks:
   - name: small
     generated: {rows: 120, features: 8, informative: 4, classes: 3, seed: 0}
 """
-BUDGET, SETUP_GRACE, KILL_GRACE, MEMORY_MB = 8, 1.0, 1.0, 600
+BUDGET, SETUP_GRACE, PREDICT_GRACE, KILL_GRACE, MEMORY_MB = 8, 1.0, 1.0, 1.0, 600
 MISBEHAVING = {  # framework -> expected status; the sleepers first and last keep the run short
     "sleeps_past_budget": "timeout",
     "constant": "ok",
@@ -130,7 +130,7 @@ def misbehaving(tmp_path_factory):
     out = tmp / "run"
     proc = _cli("run", "--suite", suite, "--out", out, "--folds", 1, "--parallel", 2,
                 "--frameworks", ",".join(MISBEHAVING), "--setup-grace", SETUP_GRACE,
-                "--kill-grace", KILL_GRACE)  # fmt: skip
+                "--predict-grace", PREDICT_GRACE, "--kill-grace", KILL_GRACE)  # fmt: skip
     stdout, stderr = proc.communicate(timeout=240)
     assert proc.returncode == 0, stderr
     left = survivors(out, proc.pid)  # right after the driver exits, before any grace
@@ -157,11 +157,20 @@ def test_no_process_of_any_job_survives(misbehaving):
 
 def test_timeouts_are_killed_within_grace_of_the_limit(misbehaving):
     _, df, _, _ = misbehaving
-    grace = SETUP_GRACE + 0.1 * BUDGET
-    assert (df.loc[["sleeps_past_budget", "ignores_sigterm"], "grace_s"] == grace).all()
+    # limit = setup as used (at most the allowance) + budget x 1.1 + the predict allowance
+    rows = df.loc[["sleeps_past_budget", "ignores_sigterm"]]
+    assert (rows["setup_allowance_s"] == SETUP_GRACE).all()
+    assert (rows["predict_allowance_s"] == PREDICT_GRACE).all()
+    assert (rows["margin_s"] == 0.1 * BUDGET).all()
+    used = rows["setup_duration"]
+    assert ((used > 0) & (used < 5)).all(), used
+    expected = used.clip(upper=SETUP_GRACE) + 0.1 * BUDGET + PREDICT_GRACE
+    assert ((rows["grace_s"] - expected).abs() < 1e-6).all(), (rows["grace_s"], expected)
+    grace = df.loc["sleeps_past_budget", "grace_s"]
     t = df.loc["sleeps_past_budget", "duration"]
     assert BUDGET + grace <= t <= BUDGET + grace + 2, t
     # SIGTERM ignored by it and its child: SIGKILL follows after the kill grace
+    grace = df.loc["ignores_sigterm", "grace_s"]
     t = df.loc["ignores_sigterm", "duration"]
     assert BUDGET + grace + KILL_GRACE <= t <= BUDGET + grace + KILL_GRACE + 2, t
 

@@ -13,6 +13,7 @@ from bench.cost import PriceTable
 from bench.report import aggregate as ag
 from bench.report import contention as rc
 from bench.report import plots, stats, tables
+from bench.report import starved as starved_jobs
 from bench.report.load import Loaded
 from bench.report.tables import Table
 
@@ -99,6 +100,9 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
     metric = _metric_name(loaded)
 
     conclusions = _conclusions(loaded, grid, board, cd, rat)
+    starved = starved_jobs.jobs(df)
+    if starved_jobs.conclusion(starved):
+        conclusions.append(starved_jobs.conclusion(starved))
     sections = []
 
     s = Section("leaderboard", "Leaderboard")
@@ -106,6 +110,8 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         s.p("No framework has results to rank.")
     else:
         s.table(tables.leaderboard(board))
+    if not starved.empty:
+        s.p("Starved: " + starved_jobs.conclusion(starved))
     if grid.excluded:
         s.p("Not compared (no job ran):")
         s.items(f"{k}: {v}" for k, v in sorted(grid.excluded.items()))
@@ -216,6 +222,13 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
     if flag:
         conclusions.append("Contention: " + flag)
 
+    s = Section("starved", "Starved jobs")
+    if starved.empty:
+        s.p("No job was starved: every backend could search for at least half its budget.")
+    else:
+        s.table(starved_jobs.table(starved))
+    sections.append(s)
+
     s = Section("failures", "Failures and imputation")
     s.p(IMPUTATION_RULE)
     n_imp = int(grid.cells["imputed"].sum()) if not grid.cells.empty else 0
@@ -254,6 +267,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         "ratings": _flag(rat.table, "framework", imputed) if rat is not None else pd.DataFrame(),
         "pareto": _flag(par, "framework", imputed),
         "budget": bud,
+        "starved": starved,
         "failures": fails,
         "cost": costs,
         "contention": shares,

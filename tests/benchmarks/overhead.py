@@ -114,19 +114,19 @@ def _children_cpu() -> float:
 
 
 def precision(tmp: Path) -> None:
-    budget, setup, margin, kill = 2.0, 2.0, 0.1, 1.0
+    budget, setup, margin, predict, kill = 2.0, 2.0, 0.1, 1.0, 1.0
     task = "{name: small, generated: {rows: 200, features: 8, informative: 4, classes: 3}}"
     s = suite(tmp, "precision", 2, budget, "sleeps_past_budget", task)
     out = tmp / "precision"
     cli("run", "--suite", s, "--out", out, "--folds", 1, "--parallel", 2, "--frameworks",
         "sleeps_past_budget,ignores_sigterm", "--setup-grace", setup, "--grace-margin", margin,
-        "--kill-grace", kill)  # fmt: skip
+        "--predict-grace", predict, "--kill-grace", kill)  # fmt: skip
     df = pd.read_csv(out / "results.csv").set_index("framework")
-    grace = setup + margin * budget
-    print(f"timeout precision, budget {budget:g} s, grace {grace:g} s (setup {setup:g} + "
-          f"{margin:g} x budget), SIGKILL {kill:g} s after SIGTERM:")  # fmt: skip
+    print(f"timeout precision, budget {budget:g} s, grace = setup as used (at most {setup:g}) + "
+          f"{margin:g} x budget + predict {predict:g} s, SIGKILL {kill:g} s after SIGTERM:")  # fmt: skip
     for fw in ("sleeps_past_budget", "ignores_sigterm"):
         r = df.loc[fw]
+        grace = r["grace_s"]
         print(f"  {fw:18} {r['status']}: died {r['duration'] - budget:.2f} s after the budget, "
               f"{r['duration'] - budget - grace:+.2f} s past the limit (budget + grace); "
               f"target <= grace + 2 = {grace + 2:g} s after the budget")  # fmt: skip
