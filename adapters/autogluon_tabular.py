@@ -98,6 +98,14 @@ class AutoGluon(BaseAdapter):
         self.models_count_ = len(names)
         self.best_model_ = predictor.model_best
 
+    def save_model(self, path: str) -> str:
+        """AutoGluon's predictor folder, as deployed: ``clone_for_deployment`` copies the
+        predictor and keeps only the models the best one needs for prediction."""
+        import os
+
+        self.model_.clone_for_deployment(os.path.join(path, "predictor"))
+        return "autogluon-predictor"
+
     def _predict_proba(self, X):
         raw = self.model_.predict_proba(X, as_multiclass=True)
         proba = np.zeros((len(X), len(self.classes_)))

@@ -112,6 +112,13 @@ class EvalML(BaseAdapter):
         self.leaderboard_ = board[keep].reset_index(drop=True)
         self.models_count_ = int(len(board))
 
+    def save_model(self, path: str) -> str:
+        """The best pipeline in EvalML's own format (``PipelineBase.save``, cloudpickle)."""
+        import os
+
+        self.model_.save(os.path.join(path, "pipeline.pkl"))
+        return "evalml-pipeline"
+
     def _predict_proba(self, X):
         raw = self.model_.predict_proba(self._prepare(X))
         raw = pd.DataFrame(raw)

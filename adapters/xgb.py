@@ -43,6 +43,8 @@ class XGBoost(BaseAdapter):
             objective="multi:softprob" if len(self.classes_) > 2 else "binary:logistic",
             callbacks=[deadline.xgboost_callback()],
         ).fit(X, y)
+        # the deadline callback only matters during fit; without it the model pickles
+        self.model_.set_params(callbacks=None)
         self.models_count_ = 1
         self.rounds_ = self.model_.get_booster().num_boosted_rounds()
 

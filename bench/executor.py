@@ -6,6 +6,8 @@ Limits (recorded per row):
   allowance covers worker/JVM start and data loading; the margin covers backends that
   finish their last step a little late. On breach the tree gets SIGTERM, and SIGKILL
   ``kill_grace_s`` later if anything is left: status ``timeout``.
+  A job that measures its model's deployability (``spec.json``'s ``infer_allowance_s``)
+  gets that allowance on top.
 - memory: the tree's total RSS is sampled every ``poll_s`` seconds; when it exceeds
   ``memory_mb`` the tree's PSS is read (shared pages split between the processes sharing
   them, so a forked pool is not charged n times for its parent's pages) and above
@@ -62,6 +64,7 @@ class Limits:
     margin: float = 0.10
     poll_s: float = 0.05
     kill_grace_s: float = 1.0
+    infer_s: float = 30.0  # deployability measurement after fit, added to the hard limit
     retries: int = 2
     warm: bool = True
 
@@ -191,6 +194,9 @@ class _Running:
         self.warm = limits.warm and os.path.abspath(task.python) == os.path.abspath(sys.executable)
         spec_path = task.job_dir / "spec.json"
         spec = json.loads(spec_path.read_text())
+        # the inference measurement's own allowance comes on top (not the training budget's)
+        self.infer_s = float(spec.get("infer_allowance_s") or 0.0)
+        self.deadline_s += self.infer_s
         spec["cpus"], spec["attempt"] = cpus, attempt
         spec_path.write_text(json.dumps(spec, indent=1))
         for stale in ("outcome.json", "predictions.parquet", "started.json", "worker.json"):
@@ -300,7 +306,8 @@ class _Running:
         elif self.killed_for == "timeout":
             out.status, out.error_type = "timeout", "Timeout"
             out.error_message = (f"killed after {wall:.1f}s: budget {self.task.budget_s:g}s + "
-                                 f"grace {self.grace:.1f}s")  # fmt: skip
+                                 f"grace {self.grace:.1f}s" + (f" + inference {self.infer_s:g}s"
+                                 if self.infer_s else ""))  # fmt: skip
         elif self.killed_for == "memory" or maxrss > limit_b:
             out.status, out.error_type = "memory", "MemoryLimit"
             out.error_message = (f"process tree RSS {out.peak_rss_mb:.0f} MB exceeded "

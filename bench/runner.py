@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import environment, registry, taskcache
+from bench import environment, inference, registry, taskcache
 from bench.cost import job_cost
 from bench.errors import BadInput
 from bench.executor import Limits, LocalExecutor, Outcome, Task, check_fits
@@ -47,6 +47,7 @@ class RunOptions:
     mlflow: bool = False
     mlflow_uri: str | None = None  # None: SQLite store and artifacts inside the run dir
     limits: Limits = field(default_factory=Limits)
+    inference: bool = True  # measure deployability after fit (bench.inference)
     openml_cache: Path | None = None  # the user's OpenML cache (default: openml's config)
     openml_server: str | None = None  # for OpenML tasks that name no server
     cache_dir: Path | None = None  # bench's cross-run task cache (default ~/.cache/automl-bench)
@@ -129,6 +130,9 @@ def prepare(opts: RunOptions) -> Prepared:
     variants = [registry.get(n) for n in names]
     if opts.budget is not None and not opts.budget > 0:
         raise BadInput(f"--budget must be > 0 seconds (got {opts.budget})")
+    if opts.inference and not opts.limits.infer_s > 0:
+        raise BadInput(f"--infer-allowance must be > 0 seconds (got {opts.limits.infer_s}); "
+                       "use --no-inference to skip the measurement")  # fmt: skip
     if opts.folds is not None and opts.folds < 1:
         raise BadInput(f"--folds must be >= 1 (got {opts.folds})")
     constraint = suite.constraint
@@ -201,6 +205,7 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
         "attempts": outcome.attempts,
         "job_id": job.id,
         "environment": environment.fingerprint(),
+        **inference.row_values(w),
     }
     return row
 
@@ -328,7 +333,9 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
         for j in runnable:
             job_dir = run_dir / "jobs" / j.id
             job_dir.mkdir(parents=True, exist_ok=True)
-            (job_dir / "spec.json").write_text(json.dumps(_spec(j, cached[j.task]), indent=1))
+            spec = _spec(j, cached[j.task])
+            spec["infer_allowance_s"] = opts.limits.infer_s if opts.inference else 0.0
+            (job_dir / "spec.json").write_text(json.dumps(spec, indent=1))
             task = Task(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)
             # an adapter with its own environment runs its worker with that env's interpreter
             python = variants[j.framework].adapter_class().requirements.python()

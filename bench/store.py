@@ -24,6 +24,9 @@ AMLB_COLUMNS = [
 OUR_COLUMNS = [
     "status", "error_type", "error_message", "cpu_time", "peak_rss_mb", "budget_s", "cores",
     "memory_mb", "grace_s", "exit_signal", "cost_usd", "attempts", "job_id", "environment",
+    # deployability (bench.inference)
+    "infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",
+    "model_size_mb", "model_format", "infer_duration", "infer_allowance_s", "infer_note",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
 STATUSES = ("ok", "failed", "timeout", "memory", "skipped")

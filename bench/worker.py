@@ -4,6 +4,8 @@ Reads ``JOB_DIR/spec.json`` (adapter, params, budget, data and fold paths), fits
 on the fold's training rows, predicts the test rows, and writes
 ``JOB_DIR/predictions.parquet`` (one probability column per task class, ``predictions``,
 ``truth``, ``row``) and ``JOB_DIR/outcome.json`` (durations, models count, or the error).
+Then, outside the training budget, it measures the fitted model's deployability
+(:mod:`bench.inference`: latency, throughput, memory, size on disk).
 Outcome files are written atomically and last, so the driver never reads half a result.
 Metrics are not computed here: the driver scores the saved predictions itself.
 
@@ -106,12 +108,15 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     if leaderboard is not None:
         pd.DataFrame(leaderboard).to_csv(job_dir / "leaderboard.csv", index=False)
         info["leaderboard"] = "leaderboard.csv"
+    from bench import inference
+
     return {
         "status": "ok",
         "training_duration": t1 - t0,
         "predict_duration": t2 - t1,
         "models_count": getattr(adapter, "models_count_", None),
         "info": info,
+        "inference": inference.run_for_job(adapter, X_test, job_dir, spec),
     }
 
 
