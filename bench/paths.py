@@ -18,3 +18,8 @@ def results_dir() -> Path:
 
 def frameworks_file() -> Path:
     return Path(__file__).resolve().parent.parent / "adapters" / "frameworks.yaml"
+
+
+def shipped_data_dir() -> Path:
+    """Datasets that ship inside the package (``bench/datasets``), e.g. ``hd-real/``."""
+    return Path(__file__).resolve().parent / "datasets"

@@ -23,6 +23,11 @@ class Constraint(Strict):
     budget_s: float = Field(gt=0, description="training time budget per job, seconds")
     cores: int = Field(default=1, ge=1)
     memory_mb: int = Field(default=4096, ge=128)
+    max_infer_1_ms: float | None = Field(
+        default=None, gt=0,
+        description="optional latency budget: median time to predict one row, milliseconds "
+        "(the report says which frameworks fit it)",
+    )  # fmt: skip
 
     @property
     def name(self) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from bench.cost import PriceTable
 from bench.report import aggregate as ag
-from bench.report import plots, stats, tables
+from bench.report import deploy, plots, stats, tables
 from bench.report.load import Loaded
 from bench.report.tables import Table
 
@@ -158,6 +158,11 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
         s.table(tables.pareto(par, score_name))
     sections.append(s)
 
+    named = not par.empty and par["normalised"].notna().any()
+    s, deploy_table = deploy.section(loaded, par if not par.empty else pd.DataFrame(),
+                                     "normalised score" if named else f"mean {metric}")  # fmt: skip
+    sections.append(s)
+
     s = Section("cost", "Cost")
     ref = prices.reference
     s.p(f"Job cost = wall time x cores x ${ref.usd_per_vcpu_hour:.4f} per vCPU-hour "
@@ -206,6 +211,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 200) -> Report:
         "nemenyi_pvalues": cd.pvalues if cd is not None and cd.available else pd.DataFrame(),
         "ratings": rat.table if rat is not None else pd.DataFrame(),
         "pareto": par,
+        "deployability": deploy_table,
         "budget": bud,
         "failures": fails,
         "cost": costs,

@@ -7,7 +7,8 @@ harness makes stratified folds.
 
 Paths: ``$VARS`` and ``~`` are expanded (an unset variable is an error); a relative path
 resolves against the suite file's folder, and when it is not there, against the data root
-``$AUTOML_BENCH_DATA`` if that is set.
+``$AUTOML_BENCH_DATA`` if that is set, then against the datasets shipped inside the package
+(``bench/datasets``, e.g. ``hd-real/cnae-9.parquet``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from bench.errors import BadInput
+from bench.paths import shipped_data_dir
 from bench.sources import TaskData
 
 DATA_ROOT_ENV = "AUTOML_BENCH_DATA"
@@ -44,6 +46,7 @@ def resolve(path: str, base_dir: Path) -> Path:
         candidates = [Path(base_dir) / p]
         if os.environ.get(DATA_ROOT_ENV):
             candidates.append(Path(os.environ[DATA_ROOT_ENV]).expanduser() / p)
+        candidates.append(shipped_data_dir() / p)
     for c in candidates:
         if c.is_file():
             return c.resolve()
