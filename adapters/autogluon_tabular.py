@@ -27,7 +27,8 @@ TARGET = "__target__"
 
 class AutoGluon(BaseAdapter):
     requirements = Requirements(packages=("autogluon.tabular",), environment="autogluon")
-    capabilities = Capabilities(notes=("runs in its own environment",))
+    capabilities = Capabilities(notes=("runs in its own environment",
+                                       "classes too rare to learn get probability 0"))
     distribution = "autogluon.tabular"
 
     def __init__(

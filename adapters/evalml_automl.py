@@ -23,7 +23,8 @@ from adapters.preprocess import as_category
 
 class EvalML(BaseAdapter):
     requirements = Requirements(packages=("evalml",), environment="evalml")
-    capabilities = Capabilities(notes=("runs in its own environment",))
+    capabilities = Capabilities(notes=("runs in its own environment",
+                                       "classes with < 3 training rows get probability 0"))
     distribution = "evalml"
 
     def __init__(

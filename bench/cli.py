@@ -331,6 +331,9 @@ def cmd_list(args) -> int:
                 name, v.adapter, "[green]installed[/]" if ok else f"[red]{reason}[/]", v.description
             )
         out.print(t)
+        from bench.capabilities import table as capability_table
+
+        out.print(capability_table(registry.variants()))
     elif args.what == "tasks":
         from bench.profile import table
         from bench.runner import load_tasks, source_context

@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 
 BATCH_ROWS = 1000
-ONE_ROW_REPEATS = 25
-BATCH_REPEATS = 5
+ONE_ROW_REPEATS = 10
+BATCH_REPEATS = 3
 # share of the allowance the timed repetitions may use; the rest is for saving the model
 TIMING_SHARE = 0.6
 SAMPLE_EVERY_S = 0.01

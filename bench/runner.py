@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import environment, inference, registry, taskcache
+from bench import capabilities, environment, inference, registry, taskcache
 from bench.cost import job_cost
 from bench.errors import BadInput
 from bench.executor import Limits, LocalExecutor, Outcome, Task, check_fits
@@ -316,13 +316,20 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
         todo = [j for j in todo if j.task not in missing]
 
         # Jobs whose backend is not installed are results too: skipped, with the fix.
+        # So are jobs whose task the backend declares it cannot handle.
         runnable = []
+        profiles = {t.name: t.profile for t in prep.tasks}
         for j in todo:
             ok, reason = variants[j.framework].status()
+            error_type = "NotInstalled"
             if ok:
+                reason = capabilities.unsupported(capabilities.of(variants[j.framework]),
+                                                  cached[j.task].task_type, profiles[j.task])  # fmt: skip
+                error_type = "Unsupported"
+            if reason is None:
                 runnable.append(j)
                 continue
-            outcome = Outcome(status="skipped", wall=0.0, grace_s=0.0, error_type="NotInstalled",
+            outcome = Outcome(status="skipped", wall=0.0, grace_s=0.0, error_type=error_type,
                               error_message=reason)  # fmt: skip
             row = build_row(j, cached[j.task], variants[j.framework], outcome, None)
             store.put(row)
