@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from bench import datasets_catalogue
 from bench.cost import PriceTable
 from bench.report import aggregate as ag
 from bench.report import deploy, plots, stats, tables
@@ -315,6 +316,13 @@ def _environment(loaded: Loaded, prices: PriceTable) -> list[Table]:
             ("price table", f"{prices.path} ({prices.reference.name}, {prices.reference.date})"),
         ]  # fmt: skip
         out.append(tables.key_values(pairs, f"Run {run.name}"))
+        data = datasets_catalogue.for_suite(suite)
+        if data:
+            out.append(tables.Table(
+                ["task", "dataset", "source", "licence", "citation"],
+                [[task, d["title"], d["source"], d["licence"], d["citation"]] for task, d in data],
+                f"Data of run {run.name}: datasets shipped with automl-bench",
+            ))  # fmt: skip
     if len(fingerprints) > 1:
         out[-1].caption += (f" — note: results come from {len(fingerprints)} different "
                             "environments (machine or package versions): compare with care")  # fmt: skip
