@@ -65,12 +65,22 @@ CASES = [
 ]
 
 
+SAVE_FORMAT = {"autogluon": "autogluon-predictor", "evalml": "evalml-pipeline"}
+
+
 @pytest.mark.parametrize("env,package,adapter,budget,_,floor", CASES, ids=[c[0] for c in CASES])
 def test_semeion_string_labels(env, package, adapter, budget, _, floor, datasets_dir):
     out = _probe(_env_python(env, package), adapter, datasets_dir / "semeion.parquet", budget)
     _check_common(out, 10)
     assert out["label_type_kept"] == "str"
     assert out["accuracy"] >= floor, out
+    # deployability: latency measured, the model saved in the backend's own format, and that
+    # saved model, loaded back with the backend's own loader, predicts what the adapter did
+    inf = out["inference"]
+    assert inf["infer_1k_ms"] > inf["infer_1_ms"] > 0 and inf["infer_rows_per_s"] > 0, inf
+    assert inf["model_format"] == out["saved_format"] == SAVE_FORMAT[env], inf
+    assert inf["model_size_mb"] > 0 and inf["infer_peak_rss_mb"] >= 0, inf
+    assert out["reloaded_agreement"] == 1.0, out
 
 
 @pytest.mark.parametrize("env,package,adapter,_,budget,__", CASES, ids=[c[0] for c in CASES])
