@@ -35,7 +35,9 @@ UTC_TAG = "automl_bench.utc"
 PARAMS = ("framework", "task", "fold", "budget_s", "cores", "memory_mb", "seed", "constraint",
           "params", "version", "app_version", "id", "type", "metric", "mode")  # fmt: skip
 MEASURES = ("result", "duration", "training_duration", "predict_duration", "cpu_time",
-            "peak_rss_mb", "cost_usd", "models_count", "attempts", "grace_s")  # fmt: skip
+            "peak_rss_mb", "cost_usd", "models_count", "attempts", "grace_s",
+            "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",
+            "model_size_mb")  # fmt: skip
 ARTIFACTS = ("predictions.parquet", "leaderboard.csv", "worker.log")
 
 
