@@ -24,6 +24,7 @@ Whatever could not be measured is left empty and ``infer_note`` says why, never 
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import threading
@@ -162,16 +163,31 @@ def measure(adapter, X_test: pd.DataFrame, work_dir: Path, allowance_s: float,
     return out
 
 
-def run_for_job(adapter, X_test: pd.DataFrame, job_dir: Path, spec: dict) -> dict:
-    """The worker's one call: measure within the job's allowance, or say why not. A failure
-    here never fails the job (its predictions are already written)."""
+def run_for_job(adapter, X_test: pd.DataFrame, job_dir: Path, spec: dict, outcome: dict,
+                write_outcome) -> dict:  # fmt: skip
+    """The worker's one call: measure within the job's allowance, or say why not.
+
+    The job's result never depends on the measurement: before it starts, ``outcome`` (the
+    finished job's) is written to ``JOB_DIR/outcome.json`` with a note, and should a
+    prediction or the save hang past the allowance, the worker exits at once with that
+    outcome, before the executor's hard limit (which includes the allowance) is reached.
+    """
     allowance = float(spec.get("infer_allowance_s") or 0)
     if allowance <= 0:
         return skipped("not measured (--no-inference)")
+    late = skipped(f"not measured: the measurement did not finish within its allowance of "
+                   f"{allowance:g}s")  # fmt: skip
+    write_outcome(Path(job_dir) / "outcome.json", {**outcome, "inference": late})
+    watchdog = threading.Timer(allowance, os._exit, args=(0,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        return measure(adapter, X_test, Path(job_dir) / "scratch", allowance, int(spec.get("seed") or 0))
+        return measure(adapter, X_test, Path(job_dir) / "scratch", allowance,
+                       int(spec.get("seed") or 0))  # fmt: skip
     except Exception as e:
         return skipped(f"not measured: {type(e).__name__}: {e}"[:500])
+    finally:
+        watchdog.cancel()
 
 
 def skipped(reason: str) -> dict:

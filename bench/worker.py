@@ -110,14 +110,16 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
         info["leaderboard"] = "leaderboard.csv"
     from bench import inference
 
-    return {
+    outcome = {
         "status": "ok",
         "training_duration": t1 - t0,
         "predict_duration": t2 - t1,
         "models_count": getattr(adapter, "models_count_", None),
         "info": info,
-        "inference": inference.run_for_job(adapter, X_test, job_dir, spec),
     }
+    outcome["inference"] = inference.run_for_job(adapter, X_test, job_dir, spec, outcome,
+                                                 _write_json)  # fmt: skip
+    return outcome
 
 
 def main(argv=None, warm_cores: int | None = None) -> int:

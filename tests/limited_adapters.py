@@ -31,3 +31,16 @@ class CannotSave(ConstantPredictor):
 
     def save_model(self, path):
         raise NotImplementedError("this backend has no save format")
+
+
+class HangsAfterFirstPredict(ConstantPredictor):
+    """Predicts the test rows, then hangs on every later prediction (a backend that stalls
+    while its model is being measured)."""
+
+    def _predict_proba(self, X):
+        import time
+
+        self._calls = getattr(self, "_calls", 0) + 1
+        if self._calls > 1:
+            time.sleep(3600)
+        return super()._predict_proba(X)

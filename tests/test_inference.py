@@ -79,6 +79,7 @@ def env(tmp_path_factory):
     d = tmp_path_factory.mktemp("infer-env")
     (d / "frameworks.yaml").write_text(
         "cannot_save:\n  adapter: limited_adapters:CannotSave\n  description: TEST ADAPTER\n"
+        "hangs:\n  adapter: limited_adapters:HangsAfterFirstPredict\n  description: TEST ADAPTER\n"
     )
     (d / "suite.yaml").write_text(SUITE)
     pythonpath = os.pathsep.join(p for p in (str(TESTS), str(ROOT), os.environ.get("PYTHONPATH"))
@@ -121,3 +122,18 @@ def test_bad_allowance_is_bad_input(env, tmp_path):
                 "--infer-allowance", 0, env=e)  # fmt: skip
     assert p.returncode == 2 and "--infer-allowance must be > 0" in p.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_a_measurement_that_hangs_never_costs_the_job_its_result(env):
+    d, e = env
+    p = run_cli("run", "--suite", d / "suite.yaml", "--out", d / "run-hangs", "--folds", 1,
+                "--frameworks", "hangs", "--infer-allowance", 3, "--no-report", env=e)  # fmt: skip
+    assert p.returncode == 0, p.stderr[-3000:]
+    r = pd.read_csv(d / "run-hangs" / "results.csv").iloc[0]
+    # the worker gave up at its allowance, before the hard limit: the job is ok and scored
+    assert r["status"] == "ok" and r["acc"] > 0, r[["status", "error_type", "error_message"]]
+    assert r["infer_note"] == (
+        "not measured: the measurement did not finish within its allowance of 3s"
+    )
+    assert pd.isna(r["infer_1_ms"]) and pd.isna(r["model_size_mb"])
+    assert r["duration"] < r["budget_s"] + r["grace_s"] + 3
