@@ -198,6 +198,9 @@ class _Running:
         self.infer_s = float(spec.get("infer_allowance_s") or 0.0)
         self.deadline_s += self.infer_s
         spec["cpus"], spec["attempt"] = cpus, attempt
+        # the hard limit on this machine's monotonic clock: the worker ends its inference
+        # measurement before it (a little early: the job starts after this line)
+        spec["hard_limit_monotonic"] = time.monotonic() + self.deadline_s
         spec_path.write_text(json.dumps(spec, indent=1))
         for stale in ("outcome.json", "predictions.parquet", "started.json", "worker.json"):
             (task.job_dir / stale).unlink(missing_ok=True)

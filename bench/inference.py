@@ -35,11 +35,13 @@ import numpy as np
 import pandas as pd
 
 BATCH_ROWS = 1000
-ONE_ROW_REPEATS = 10
+ONE_ROW_REPEATS = 7
 BATCH_REPEATS = 3
 # share of the allowance the timed repetitions may use; the rest is for saving the model
-TIMING_SHARE = 0.6
+TIMING_SHARE = 0.4
 SAMPLE_EVERY_S = 0.01
+EXIT_MARGIN_S = 1.5  # the worker ends the measurement this long before the hard limit
+MIN_WINDOW_S = 1.0  # less time than this left: not measured
 DEFAULT_ALLOWANCE_S = 30.0
 
 COLUMNS = (
@@ -141,8 +143,8 @@ def measure(adapter, X_test: pd.DataFrame, work_dir: Path, allowance_s: float,
         out["infer_peak_rss_mb"] = mem.extra_mb
         out["infer_repeats"] = {"1": len(ones), str(BATCH_ROWS): len(batches)}
         if len(ones) < ONE_ROW_REPEATS or len(batches) < BATCH_REPEATS:
-            notes.append(f"allowance {allowance_s:g}s: {len(ones)} one-row and {len(batches)} "
-                         f"batch repetitions")  # fmt: skip
+            notes.append(f"{allowance_s:.3g}s to measure: {len(ones)} one-row and "
+                         f"{len(batches)} batch repetitions")  # fmt: skip
     except Exception as e:  # a backend that cannot predict again says why
         notes.append(f"latency not measured: {type(e).__name__}: {e}"[:500])
     model_dir = Path(work_dir) / "model"
@@ -175,15 +177,31 @@ def run_for_job(adapter, X_test: pd.DataFrame, job_dir: Path, spec: dict, outcom
     allowance = float(spec.get("infer_allowance_s") or 0)
     if allowance <= 0:
         return skipped("not measured (--no-inference)")
-    late = skipped(f"not measured: the measurement did not finish within its allowance of "
-                   f"{allowance:g}s")  # fmt: skip
+    # a fit that ran late leaves less: never measure past the executor's hard limit
+    window = allowance
+    if spec.get("hard_limit_monotonic") is not None:
+        window = min(allowance, float(spec["hard_limit_monotonic"]) - time.monotonic()
+                     - EXIT_MARGIN_S)  # fmt: skip
+    if window < MIN_WINDOW_S:
+        out = skipped("not measured: fit and prediction left no time before the job's hard "
+                      "limit")  # fmt: skip
+        out["infer_allowance_s"] = allowance
+        return out
+    late = skipped(f"not measured: the measurement did not finish within the {window:.3g}s "
+                   f"it had (allowance {allowance:g}s)")  # fmt: skip
+    late["infer_allowance_s"] = allowance
     write_outcome(Path(job_dir) / "outcome.json", {**outcome, "inference": late})
-    watchdog = threading.Timer(allowance, os._exit, args=(0,))
+    watchdog = threading.Timer(window, os._exit, args=(0,))
     watchdog.daemon = True
     watchdog.start()
     try:
-        return measure(adapter, X_test, Path(job_dir) / "scratch", allowance,
-                       int(spec.get("seed") or 0))  # fmt: skip
+        out = measure(adapter, X_test, Path(job_dir) / "scratch", window,
+                      int(spec.get("seed") or 0))  # fmt: skip
+        out["infer_allowance_s"] = allowance
+        if window < allowance:
+            short = f"{window:.3g}s left of the {allowance:g}s allowance (the fit ran late)"
+            out["infer_note"] = "; ".join(filter(None, [short, out["infer_note"]]))
+        return out
     except Exception as e:
         return skipped(f"not measured: {type(e).__name__}: {e}"[:500])
     finally:

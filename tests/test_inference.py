@@ -59,7 +59,7 @@ def test_repetitions_keep_to_the_allowance(load_dataset, tmp_path):
     out = inference.measure(model, X, tmp_path, allowance_s=0.01)
     # at least one timing of each is always taken; the shortfall is stated
     assert out["infer_1_ms"] > 0 and out["infer_1k_ms"] > 0
-    assert "allowance 0.01s" in out["infer_note"] and "repetitions" in out["infer_note"]
+    assert "0.01s to measure: 1 one-row and 1 batch repetitions" in out["infer_note"]
 
 
 SUITE = """
@@ -133,7 +133,34 @@ def test_a_measurement_that_hangs_never_costs_the_job_its_result(env):
     # the worker gave up at its allowance, before the hard limit: the job is ok and scored
     assert r["status"] == "ok" and r["acc"] > 0, r[["status", "error_type", "error_message"]]
     assert r["infer_note"] == (
-        "not measured: the measurement did not finish within its allowance of 3s"
+        "not measured: the measurement did not finish within the 3s it had (allowance 3s)"
     )
     assert pd.isna(r["infer_1_ms"]) and pd.isna(r["model_size_mb"])
     assert r["duration"] < r["budget_s"] + r["grace_s"] + 3
+
+
+def test_a_late_fit_shortens_the_measurement_to_the_hard_limit(load_dataset, tmp_path):
+    import json
+    import time
+
+    X, y = load_dataset("cnae-9")
+    model = LightGBM(time_limit=30, n_estimators=20).fit(X, y)
+    (tmp_path / "scratch").mkdir()
+
+    def write(path, obj):
+        path.write_text(json.dumps(obj, default=str))
+
+    spec = {"infer_allowance_s": 30, "hard_limit_monotonic": time.monotonic() + 6}
+    out = inference.run_for_job(model, X, tmp_path, spec, {"status": "ok"}, write)
+    assert out["infer_1_ms"] > 0 and out["infer_allowance_s"] == 30
+    assert "s left of the 30s allowance (the fit ran late)" in out["infer_note"]
+    assert out["infer_duration"] < 6
+    # the finished job's outcome was on disk before the measurement began
+    assert json.loads((tmp_path / "outcome.json").read_text())["status"] == "ok"
+
+    spec["hard_limit_monotonic"] = time.monotonic() + 2  # 0.5 s after the exit margin
+    out = inference.run_for_job(model, X, tmp_path, spec, {"status": "ok"}, write)
+    assert out["infer_1_ms"] is None and out["infer_allowance_s"] == 30
+    assert out["infer_note"] == (
+        "not measured: fit and prediction left no time before the job's hard limit"
+    )
