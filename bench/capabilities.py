@@ -21,9 +21,12 @@ def of(variant) -> Capabilities | None:
         return None
 
 
-def unsupported(caps: Capabilities, task_type: str, profile: dict) -> str | None:
-    """Why a backend with ``caps`` cannot run a task (None: it can). ``profile`` is the task's
-    profile (bench.profile): ``missing_ratio`` and ``categorical`` are read."""
+def unsupported(caps: Capabilities | None, task_type: str, profile: dict) -> str | None:
+    """Why a backend with ``caps`` cannot run a task (None: it can, or it declares nothing).
+    ``profile`` is the task's profile (bench.profile): ``missing_ratio`` and ``categorical``
+    are read."""
+    if caps is None:
+        return None
     why = []
     if task_type not in caps.task_types:
         why.append(f"{task_type} tasks are not supported (supports {', '.join(caps.task_types)})")

@@ -324,7 +324,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             error_type = "NotInstalled"
             if ok:
                 reason = capabilities.unsupported(capabilities.of(variants[j.framework]),
-                                                  cached[j.task].task_type, profiles[j.task])  # fmt: skip
+                                                  cached[j.task].task_type, profiles.get(j.task, {}))  # fmt: skip
                 error_type = "Unsupported"
             if reason is None:
                 runnable.append(j)
