@@ -37,8 +37,7 @@ def per_framework(loaded: Loaded, scores: pd.DataFrame) -> pd.DataFrame:
             row[f"{m}_n"] = int(len(vals))
         fmts = g["model_format"].dropna().unique() if "model_format" in g else []
         row["model_format"] = ", ".join(sorted(map(str, fmts)))
-        notes = g["infer_note"].dropna().unique() if "infer_note" in g else []
-        row["notes"] = "; ".join(sorted(set(map(str, notes))))
+        row["notes"] = summarise_notes(g["infer_note"].dropna() if "infer_note" in g else [])
         rows.append(row)
     t = pd.DataFrame(rows)
     if t.empty:
@@ -48,6 +47,24 @@ def per_framework(loaded: Loaded, scores: pd.DataFrame) -> pd.DataFrame:
     t["front_latency"] = pareto(t, "infer_1_ms", "score")
     t["front_size"] = pareto(t, "model_size_mb", "score")
     return t
+
+
+# the measurement's notes that carry per-job numbers, told once per framework with a count
+_KINDS = (
+    ("left of the", "the fit ran late, less time to measure"),
+    ("to measure:", "fewer repetitions in the time there was"),
+    ("did not finish within", "not measured in the time there was"),
+)
+
+
+def summarise_notes(notes) -> str:
+    """Each distinct note of a framework's jobs once, with the number of jobs it concerns."""
+    counts: dict[str, int] = {}
+    for note in notes:
+        for part in {p.strip() for p in str(note).split("; ") if p.strip()}:
+            text = next((label for key, label in _KINDS if key in part), part)
+            counts[text] = counts.get(text, 0) + 1
+    return "; ".join(f"{t} ({n} job{'s' if n > 1 else ''})" for t, n in sorted(counts.items()))
 
 
 def latency_budget(loaded: Loaded) -> float | None:
@@ -64,7 +81,7 @@ def _table(t: pd.DataFrame, score_name: str) -> Table:
     out = Table(
         ["framework", score_name, "1 row ms", f"{BATCH_ROWS:,} rows ms", "rows/s",
          "first call ms", "prediction memory MB", "model MB", "format", "front (latency)",
-         "front (size)", "not measured"],
+         "front (size)", "notes (jobs)"],
         caption=(f"Medians over each framework's ok jobs. Latency: predict_proba on 1 row and on "
                  f"a batch of {BATCH_ROWS:,} rows (the fold's test rows, resampled to "
                  f"{BATCH_ROWS:,}), repeated warm after fit; first call timed apart. rows/s = "
