@@ -7,7 +7,8 @@ Limits (recorded per row):
   finish their last step a little late. On breach the tree gets SIGTERM, and SIGKILL
   ``kill_grace_s`` later if anything is left: status ``timeout``.
   A job that measures its model's deployability (``spec.json``'s ``infer_allowance_s``)
-  gets that allowance on top.
+  gets that allowance on top once its fit and predictions are done (the worker writes the
+  job's outcome before it starts measuring); a fit that overruns is killed as before.
 - memory: the tree's total RSS is sampled every ``poll_s`` seconds; when it exceeds
   ``memory_mb`` the tree's PSS is read (shared pages split between the processes sharing
   them, so a forked pool is not charged n times for its parent's pages) and above
@@ -196,11 +197,11 @@ class _Running:
         spec = json.loads(spec_path.read_text())
         # the inference measurement's own allowance comes on top (not the training budget's)
         self.infer_s = float(spec.get("infer_allowance_s") or 0.0)
-        self.deadline_s += self.infer_s
+        self.measuring = False  # the worker has started its inference measurement
         spec["cpus"], spec["attempt"] = cpus, attempt
-        # the hard limit on this machine's monotonic clock: the worker ends its inference
-        # measurement before it (a little early: the job starts after this line)
-        spec["hard_limit_monotonic"] = time.monotonic() + self.deadline_s
+        # the hard limit once the measurement has begun, on this machine's monotonic clock:
+        # the worker ends its measurement before it (a little early: the job starts later)
+        spec["hard_limit_monotonic"] = time.monotonic() + self.deadline_s + self.infer_s
         spec_path.write_text(json.dumps(spec, indent=1))
         for stale in ("outcome.json", "predictions.parquet", "started.json", "worker.json"):
             (task.job_dir / stale).unlink(missing_ok=True)
@@ -251,6 +252,10 @@ class _Running:
         if now >= self.next_repin:  # a thread that widened its affinity is put back
             self.repinned += self.tree.repin(set(self.cpus), table)
             self.next_repin = now + REPIN_EVERY_S
+        if self.infer_s and not self.measuring and (self.task.job_dir / "outcome.json").exists():
+            # fit and predictions are done (the worker wrote the job's outcome before measuring
+            # its model): the measurement's allowance comes on top of budget and grace
+            self.measuring, self.deadline_s = True, self.deadline_s + self.infer_s
         if self.killed_for is None:
             if now - self.start > self.deadline_s:
                 self.killed_for, self.term_at = "timeout", now
@@ -310,7 +315,7 @@ class _Running:
             out.status, out.error_type = "timeout", "Timeout"
             out.error_message = (f"killed after {wall:.1f}s: budget {self.task.budget_s:g}s + "
                                  f"grace {self.grace:.1f}s" + (f" + inference {self.infer_s:g}s"
-                                 if self.infer_s else ""))  # fmt: skip
+                                 if self.measuring else ""))  # fmt: skip
         elif self.killed_for == "memory" or maxrss > limit_b:
             out.status, out.error_type = "memory", "MemoryLimit"
             out.error_message = (f"process tree RSS {out.peak_rss_mb:.0f} MB exceeded "

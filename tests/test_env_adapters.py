@@ -77,7 +77,10 @@ def test_semeion_string_labels(env, package, adapter, budget, _, floor, datasets
     # deployability: latency measured, the model saved in the backend's own format, and that
     # saved model, loaded back with the backend's own loader, predicts what the adapter did
     inf = out["inference"]
-    assert inf["infer_1k_ms"] > inf["infer_1_ms"] > 0 and inf["infer_rows_per_s"] > 0, inf
+    # both > 0 (a fixed per-call overhead, e.g. EvalML's woodwork typing, can make a single
+    # row no faster than 1,000 on a busy machine: the 1 vs 1,000 ordering is tested on
+    # LightGBM in test_inference.py)
+    assert inf["infer_1k_ms"] > 0 and inf["infer_1_ms"] > 0 and inf["infer_rows_per_s"] > 0, inf
     assert inf["model_format"] == out["saved_format"] == SAVE_FORMAT[env], inf
     assert inf["model_size_mb"] > 0 and inf["infer_peak_rss_mb"] >= 0, inf
     assert out["reloaded_agreement"] == 1.0, out
