@@ -1,9 +1,9 @@
 # Two commands take a fresh machine to a result (see README):
-#   make bench   installs what is needed, then runs the offline default suite
+#   make bench   installs what is needed, then runs the offline default suite (hd-real: real data)
 #   make test    installs what is needed, then runs the tests
 # Both are idempotent: the virtual environment is rebuilt only when pyproject.toml changes.
 PYTHON ?= python3
-# parallel job slots for `make bench` (the default suite is sized for 2 on 2 cores)
+# parallel job slots for `make bench` (the hd-real suite is sized for 2 on 2 cores)
 PARALLEL ?= 2
 VENV   := .venv
 STAMP  := $(VENV)/.installed
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 bench: $(STAMP)
-	$(VENV)/bin/automl-bench run --suite default --parallel $(PARALLEL) $(ARGS)
+	$(VENV)/bin/automl-bench run --suite hd-real --parallel $(PARALLEL) $(ARGS)
 
 # The report test opens the HTML report in headless Chromium (Debian's package, without its
 # recommended packages). Installing it needs root: CI (CI=true, root on Debian) installs it

@@ -39,7 +39,8 @@ FINISH_COST = FinishCost(base_s=1.5, per_budget=0.02, rc_s=2.5, max_share=0.35)
 
 class AutoGluon(BaseAdapter):
     requirements = Requirements(packages=("autogluon.tabular",), environment="autogluon")
-    capabilities = Capabilities(notes=("runs in its own environment",))
+    capabilities = Capabilities(notes=("runs in its own environment",
+                                       "classes too rare to learn get probability 0"))
     distribution = "autogluon.tabular"
 
     def __init__(
@@ -134,6 +135,14 @@ class AutoGluon(BaseAdapter):
         self.timings_["end_s"] = self.elapsed()
         # AutoGluon ends early when every model of its preset is fit
         self.stop_reason_ = "budget" if self.elapsed() >= 0.9 * limit else "converged"
+
+    def save_model(self, path: str) -> str:
+        """AutoGluon's predictor folder, as deployed: ``clone_for_deployment`` copies the
+        predictor and keeps only the models the best one needs for prediction."""
+        import os
+
+        self.model_.clone_for_deployment(os.path.join(path, "predictor"))
+        return "autogluon-predictor"
 
     def _predict_proba(self, X):
         raw = self.model_.predict_proba(X, as_multiclass=True)

@@ -7,7 +7,8 @@ DataFrame (numeric and categorical columns, possibly missing values) and a Serie
 ``predict_proba(X)``. Adapters do not time themselves, save files or compute metrics: the
 harness does that once, for all of them.
 
-Subclasses implement ``_fit(X, y_encoded)`` and ``_predict_proba(X)``; this base class owns
+Subclasses implement ``_fit(X, y_encoded)`` and ``_predict_proba(X)``, and may override
+``save_model(path)`` when the backend has a save format of its own; this base class owns
 label encoding so every adapter returns one probability column per class in ``classes_``
 order, whatever the labels' type (strings, integers, floats).
 
@@ -200,6 +201,22 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def save_model(self, path: str) -> str:
+        """Save the fitted model into the existing directory ``path`` in the backend's own
+        format; return that format's name. The harness calls it (to measure the model's size
+        on disk), never the adapter itself.
+
+        Default: the fitted adapter, a scikit-learn estimator, as one joblib file (what
+        scikit-learn recommends for its estimators). Backends with a format of their own
+        (H2O's MOJO, AutoGluon's predictor folder, EvalML's pipeline file) override this.
+        """
+        import os
+
+        import joblib
+
+        joblib.dump(self, os.path.join(path, "model.joblib"))
+        return "joblib"
 
     # -- helpers ------------------------------------------------------------------------
     def elapsed(self) -> float:

@@ -35,7 +35,8 @@ from adapters.preprocess import as_category
 
 class EvalML(BaseAdapter):
     requirements = Requirements(packages=("evalml",), environment="evalml")
-    capabilities = Capabilities(notes=("runs in its own environment",))
+    capabilities = Capabilities(notes=("runs in its own environment",
+                                       "classes with < 3 training rows get probability 0"))
     distribution = "evalml"
 
     def __init__(
@@ -164,6 +165,13 @@ class EvalML(BaseAdapter):
         self.leaderboard_ = board[keep].reset_index(drop=True)
         self.models_count_ = int(len(board))
         self.best_model_ = str(best.name)
+
+    def save_model(self, path: str) -> str:
+        """The best pipeline in EvalML's own format (``PipelineBase.save``, cloudpickle)."""
+        import os
+
+        self.model_.save(os.path.join(path, "pipeline.pkl"))
+        return "evalml-pipeline"
 
     def _predict_proba(self, X):
         raw = self.model_.predict_proba(self._prepare(X))

@@ -382,6 +382,23 @@ class H2OAutoML(BaseAdapter):
         else:
             self.stop_reason_ = "budget" if searched >= 0.9 * budget else "converged"
 
+    def save_model(self, path: str) -> str:
+        """The leader as a MOJO (H2O's deployable format, scored without a cluster), or as
+        H2O's binary model when the leader's algorithm has no MOJO."""
+        if getattr(self, "_server", None) is None:
+            raise AdapterError("the H2O JVM was shut down: the model can no longer be saved")
+        import h2o
+
+        try:
+            self.model_.download_mojo(path=path)
+            return "mojo"
+        except Exception as e:  # e.g. an algorithm without MOJO support
+            for f in os.listdir(path):
+                os.unlink(os.path.join(path, f))
+            self.save_note_ = f"no MOJO for this model, saved H2O's binary model ({e})"[:300]
+        h2o.save_model(self.model_, path=path, force=True)
+        return "h2o-binary"
+
     def _predict_proba(self, X):
         if getattr(self, "_server", None) is None:
             raise AdapterError("the H2O JVM was shut down: fit again before predicting")

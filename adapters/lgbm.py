@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from adapters.base import BaseAdapter, Requirements
+from adapters.base import BaseAdapter, Capabilities, Requirements
 from adapters.deadline import Deadline
 from adapters.preprocess import as_category
 
 
 class LightGBM(BaseAdapter):
     requirements = Requirements(packages=("lightgbm",))
+    capabilities = Capabilities(notes=("native categoricals and missing values",))
     distribution = "lightgbm"
 
     def __init__(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import make_pipeline
 
-from adapters.base import BaseAdapter
+from adapters.base import BaseAdapter, Capabilities
 from adapters.preprocess import ordinal_encoder
 
 
 class RandomForest(BaseAdapter):
+    capabilities = Capabilities(notes=("categoricals ordinal-encoded",))
+
     def __init__(
         self,
         time_limit=60.0,

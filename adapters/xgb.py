@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from adapters.base import BaseAdapter, Requirements
+from adapters.base import BaseAdapter, Capabilities, Requirements
 from adapters.deadline import Deadline
 from adapters.preprocess import as_category
 
 
 class XGBoost(BaseAdapter):
     requirements = Requirements(packages=("xgboost",))
+    capabilities = Capabilities(notes=("native categoricals and missing values",))
     distribution = "xgboost"
 
     def __init__(
@@ -43,6 +44,8 @@ class XGBoost(BaseAdapter):
             objective="multi:softprob" if len(self.classes_) > 2 else "binary:logistic",
             callbacks=[deadline.xgboost_callback()],
         ).fit(X, y)
+        # the deadline callback only matters during fit; without it the model pickles
+        self.model_.set_params(callbacks=None)
         self.models_count_ = 1
         self.rounds_ = int(self.model_.get_booster().num_boosted_rounds())
         self.best_model_ = f"{type(self.model_).__name__} ({self.rounds_} rounds)"

@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --exclusive: longest wait per job before it runs anyway")  # fmt: skip
     r.add_argument("--cold-start", action="store_true",
                    help="start each worker as a fresh interpreter instead of forking a warm one")  # fmt: skip
+    r.add_argument("--no-inference", action="store_true",
+                   help="skip the deployability measurement after fit (latency of 1 and 1,000 "
+                        "rows, memory, model size on disk)")  # fmt: skip
+    r.add_argument("--infer-allowance", type=float, default=d.infer_s,
+                   help="seconds a job may spend on the deployability measurement, on top of "
+                        "its budget and grace")  # fmt: skip
     _data_options(r)
     r.add_argument("--no-report", action="store_true",
                    help="do not build the comparison report (RUN_DIR/report) at the end")  # fmt: skip
@@ -240,7 +246,9 @@ def cmd_run(args) -> int:
             kill_grace_s=args.kill_grace,
             retries=args.retries,
             warm=not args.cold_start,
+            infer_s=args.infer_allowance,
         ),  # fmt: skip
+        inference=not args.no_inference,
         openml_cache=args.openml_cache,
         openml_server=args.openml_server,
         cache_dir=args.cache_dir,
@@ -383,6 +391,9 @@ def cmd_list(args) -> int:
             t.add_row(name, v.adapter, Text("installed", "green") if ok else Text(reason, "red"),
                       Text(v.description))  # fmt: skip
         out.print(t)
+        from bench.capabilities import table as capability_table
+
+        out.print(capability_table(registry.variants()))
     elif args.what == "tasks":
         from bench.profile import table
         from bench.runner import load_tasks, source_context

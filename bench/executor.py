@@ -12,6 +12,9 @@ Limits (recorded per row):
   beyond the budget as applied). Setup that runs past its allowance is taken from the
   budget (the worker tells the adapter). On breach the tree gets SIGTERM, and SIGKILL
   ``kill_grace_s`` later if anything is left: status ``timeout``.
+  A job that measures its model's deployability (``spec.json``'s ``infer_allowance_s``)
+  gets that allowance on top once its fit and predictions are done (the worker writes the
+  job's outcome before it starts measuring); a fit that overruns is killed as before.
 - memory: the tree's total RSS is sampled every ``poll_s`` seconds; when it exceeds
   ``memory_mb`` the tree's PSS is read (shared pages split between the processes sharing
   them, so a forked pool is not charged n times for its parent's pages) and above
@@ -70,6 +73,7 @@ class Limits:
     predict_s: float = 15.0
     poll_s: float = 0.05
     kill_grace_s: float = 1.0
+    infer_s: float = 30.0  # deployability measurement after fit, added to the hard limit
     retries: int = 2
     warm: bool = True
 
@@ -213,9 +217,16 @@ class _Running:
         self.warm = limits.warm and os.path.abspath(task.python) == os.path.abspath(sys.executable)
         spec_path = task.job_dir / "spec.json"
         spec = json.loads(spec_path.read_text())
+        # the inference measurement's own allowance comes on top (not the training budget's)
+        self.infer_s = float(spec.get("infer_allowance_s") or 0.0)
+        self.measuring = False  # the worker has started its inference measurement
         spec["cpus"], spec["attempt"] = cpus, attempt
         spec["setup_allowance_s"] = limits.setup_s
         spec["launched_monotonic"] = time.monotonic()  # the job's clock starts now
+        spec["margin"], spec["predict_allowance_s"] = limits.margin, limits.predict_s
+        # the hard limit once the measurement has begun, on this machine's monotonic clock,
+        # before the real setup is known (the worker tightens it once its fit starts)
+        spec["hard_limit_monotonic"] = spec["launched_monotonic"] + self.deadline_s + self.infer_s
         spec_path.write_text(json.dumps(spec, indent=1))
         for stale in ("outcome.json", "predictions.parquet", "started.json", "worker.json",
                       "phases.json"):  # fmt: skip
@@ -270,6 +281,10 @@ class _Running:
         if self.setup_used is None and now >= self.next_phase_check:
             self.read_phases()
             self.next_phase_check = now + REPIN_EVERY_S
+        if self.infer_s and not self.measuring and (self.task.job_dir / "outcome.json").exists():
+            # fit and predictions are done (the worker wrote the job's outcome before measuring
+            # its model): the measurement's allowance comes on top of budget and grace
+            self.measuring, self.deadline_s = True, self.deadline_s + self.infer_s
         if self.killed_for is None:
             if now - self.start > self.deadline_s:
                 self.killed_for, self.term_at = "timeout", now
@@ -290,7 +305,7 @@ class _Running:
             return
         self.setup_used = fit - self.start
         self.grace = self.limits.grace(self.task.budget_s, self.setup_used)
-        self.deadline_s = self.task.budget_s + self.grace
+        self.deadline_s = self.task.budget_s + self.grace + (self.infer_s if self.measuring else 0)
 
     def finish(self) -> Outcome:
         if self.setup_used is None:
@@ -344,7 +359,8 @@ class _Running:
         elif self.killed_for == "timeout":
             out.status, out.error_type = "timeout", "Timeout"
             out.error_message = (f"killed after {wall:.1f}s: budget {self.task.budget_s:g}s + "
-                                 f"grace {self.grace:.1f}s")  # fmt: skip
+                                 f"grace {self.grace:.1f}s" + (f" + inference {self.infer_s:g}s"
+                                 if self.measuring else ""))  # fmt: skip
         elif self.killed_for == "memory" or maxrss > limit_b:
             out.status, out.error_type = "memory", "MemoryLimit"
             out.error_message = (f"process tree RSS {out.peak_rss_mb:.0f} MB exceeded "

@@ -36,7 +36,8 @@ PARAMS = ("framework", "task", "fold", "budget_s", "cores", "memory_mb", "seed",
           "params", "version", "app_version", "id", "type", "metric", "mode")  # fmt: skip
 MEASURES = ("result", "duration", "training_duration", "predict_duration", "cpu_time",
             "peak_rss_mb", "cost_usd", "models_count", "attempts", "grace_s", "repaired_rows",
-            "setup_duration", "search_s", "rounds")  # fmt: skip
+            "setup_duration", "search_s", "rounds", "infer_1_ms", "infer_1k_ms",
+            "infer_rows_per_s", "infer_peak_rss_mb", "model_size_mb")  # fmt: skip
 ARTIFACTS = ("predictions.parquet", "leaderboard.csv", "worker.log")
 
 

@@ -35,3 +35,8 @@ def reports_dir() -> Path:
 
 def frameworks_file() -> Path:
     return PROJECT_ROOT / "adapters" / "frameworks.yaml"
+
+
+def shipped_data_dir() -> Path:
+    """Datasets that ship inside the package (``bench/datasets``), e.g. ``hd-real/``."""
+    return PACKAGE_DIR / "datasets"

@@ -18,7 +18,16 @@ from pathlib import Path
 import pandas as pd
 from rich.text import Text
 
-from bench import contention, environment, predictions, registry, rundir, taskcache
+from bench import (
+    capabilities,
+    contention,
+    environment,
+    inference,
+    predictions,
+    registry,
+    rundir,
+    taskcache,
+)
 from bench.cost import job_cost
 from bench.errors import BadInput
 from bench.executor import Limits, LocalExecutor, Outcome, Task, check_fits
@@ -51,6 +60,7 @@ class RunOptions:
     mlflow: bool = False
     mlflow_uri: str | None = None  # None: SQLite store and artifacts inside the run dir
     limits: Limits = field(default_factory=Limits)
+    inference: bool = True  # measure deployability after fit (bench.inference)
     openml_cache: Path | None = None  # the user's OpenML cache (default: openml's config)
     openml_server: str | None = None  # for OpenML tasks that name no server
     cache_dir: Path | None = None  # bench's cross-run task cache (default ~/.cache/automl-bench)
@@ -146,6 +156,9 @@ def prepare(opts: RunOptions) -> Prepared:
     variants = [registry.get(n) for n in names]
     if opts.budget is not None and not opts.budget > 0:
         raise BadInput(f"--budget must be > 0 seconds (got {opts.budget})")
+    if opts.inference and not opts.limits.infer_s > 0:
+        raise BadInput(f"--infer-allowance must be > 0 seconds (got {opts.limits.infer_s}); "
+                       "use --no-inference to skip the measurement")  # fmt: skip
     if opts.folds is not None and opts.folds < 1:
         raise BadInput(f"--folds must be >= 1 (got {opts.folds})")
     constraint = suite.constraint
@@ -223,6 +236,7 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
         "job_id": job.id,
         "environment": environment.fingerprint(),
         **budget_columns(job.budget_s, outcome),
+        **inference.row_values(w),
     }
     return row
 
@@ -357,15 +371,22 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
         todo = [j for j in todo if j.task not in missing]
 
         # Jobs whose backend is not installed are results too: skipped, with the fix.
+        # So are jobs whose task the backend declares it cannot handle.
         runnable = []
+        profiles = {t.name: t.profile for t in prep.tasks}
         for j in todo:
             ok, reason = variants[j.framework].status()
+            error_type = "NotInstalled"
             if ok:
+                reason = capabilities.unsupported(capabilities.of(variants[j.framework]),
+                                                  cached[j.task].task_type, profiles.get(j.task, {}))  # fmt: skip
+                error_type = "Unsupported"
+            if reason is None:
                 runnable.append(j)
                 continue
             if j.id in superseded:  # a result from when it was installed: kept, not replaced
                 continue
-            outcome = Outcome(status="skipped", wall=0.0, grace_s=0.0, error_type="NotInstalled",
+            outcome = Outcome(status="skipped", wall=0.0, grace_s=0.0, error_type=error_type,
                               error_message=reason)  # fmt: skip
             row = build_row(j, cached[j.task], variants[j.framework], outcome, None)
             store.put(row)
@@ -376,7 +397,9 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
         for j in runnable:
             job_dir = run_dir / "jobs" / job_folder(j.framework, j.task, j.fold, j.id)
             job_dir.mkdir(parents=True, exist_ok=True)
-            (job_dir / "spec.json").write_text(json.dumps(_spec(j, cached[j.task]), indent=1))
+            spec = _spec(j, cached[j.task])
+            spec["infer_allowance_s"] = opts.limits.infer_s if opts.inference else 0.0
+            (job_dir / "spec.json").write_text(json.dumps(spec, indent=1))
             task = Task(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)
             task.token = prep.identity.token if prep.identity else None
             # an adapter with its own environment runs its worker with that env's interpreter

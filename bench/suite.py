@@ -28,6 +28,11 @@ class Constraint(Strict):
                             description="training time budget per job, seconds")  # fmt: skip
     cores: int = Field(default=1, ge=1, le=4096)
     memory_mb: int = Field(default=4096, ge=128, le=2**30)
+    max_infer_1_ms: float | None = Field(
+        default=None, gt=0, le=3.6e6,
+        description="optional latency budget: median time to predict one row, milliseconds "
+        "(the report says which frameworks fit it)",
+    )  # fmt: skip
 
     @property
     def name(self) -> str:

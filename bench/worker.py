@@ -5,6 +5,8 @@ on the fold's training rows, predicts the test rows, and writes
 ``JOB_DIR/predictions.parquet`` (the adapter's probabilities as returned and the test row
 ids, see :mod:`bench.predictions`; no labels: the driver takes those from the task files)
 and ``JOB_DIR/outcome.json`` (durations, models count, or the error).
+Then, outside the training budget, it measures the fitted model's deployability
+(:mod:`bench.inference`: latency, throughput, memory, size on disk).
 Outcome files are written atomically and last, so the driver never reads half a result.
 Metrics are not computed here: the driver scores the saved predictions itself.
 
@@ -96,6 +98,7 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     if hasattr(adapter, "prepare"):
         adapter.prepare(X_train, y_train)
     granted = phases.fit_starts(float(spec["budget_s"]))
+    spec["hard_limit_monotonic"] = phases.hard_limit(spec)  # setup is known now
     if granted < float(spec["budget_s"]) and "time_limit" in adapter.get_params():
         adapter.set_params(time_limit=granted)  # setup ran past its allowance
     t0 = time.perf_counter()
@@ -114,7 +117,9 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
         info["leaderboard"] = "leaderboard.csv"
     if getattr(adapter, "timings_", None):  # the adapter's own phases (e.g. H2O's search)
         info["timings"] = {k: round(float(v), 3) for k, v in adapter.timings_.items()}
-    return {
+    from bench import inference
+
+    outcome = {
         "status": "ok",
         "training_duration": t1 - t0,
         "predict_duration": t2 - t1,
@@ -123,6 +128,9 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
         **backend_report(adapter, granted),
         "info": info,
     }
+    outcome["inference"] = inference.run_for_job(adapter, X_test, job_dir, spec, outcome,
+                                                 _write_json)  # fmt: skip
+    return outcome
 
 
 class Phases:
@@ -155,6 +163,17 @@ class Phases:
 
     def summary(self) -> dict:
         return {"setup_duration": self.marks["fit"] - self.launched}
+
+    def hard_limit(self, spec: dict) -> float | None:
+        """When the executor kills this job (monotonic clock), once fit has started: launch +
+        setup (at most its allowance) + budget x (1 + margin) + the predict and inference
+        allowances. The executor's own clock starts a little later, so this errs early."""
+        if self.setup_allowance is None or spec.get("margin") is None:
+            return spec.get("hard_limit_monotonic")
+        setup = min(self.marks["fit"] - self.launched, float(self.setup_allowance))
+        return (self.launched + setup + float(spec["budget_s"]) * (1 + float(spec["margin"]))
+                + float(spec.get("predict_allowance_s") or 0)
+                + float(spec.get("infer_allowance_s") or 0))  # fmt: skip
 
 
 def backend_report(adapter, granted: float) -> dict:

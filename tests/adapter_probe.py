@@ -43,6 +43,16 @@ def probe(adapter: str, data: str, budget: float, numeric: bool, params: dict, c
         fit_s = time.perf_counter() - t0
         proba = model.predict_proba(Xte)
         pred = model.predict(Xte)
+        from pathlib import Path
+
+        from bench.inference import measure
+
+        inference = measure(model, Xte, Path(scratch) / "inference", allowance_s=30)
+        saved = Path(scratch) / "saved"
+        saved.mkdir()
+        fmt = model.save_model(str(saved))
+        reloaded = _reload_codes(fmt, saved, model, Xte)
+        codes = model._label_encoder.transform(pred)
     board = getattr(model, "leaderboard_", None)
     expected = sorted(y.unique())
     return {
@@ -59,7 +69,30 @@ def probe(adapter: str, data: str, budget: float, numeric: bool, params: dict, c
         "accuracy": float(accuracy_score(yte, pred)),
         "models_count": getattr(model, "models_count_", None),
         "leaderboard_rows": 0 if board is None else len(board),
+        "inference": inference,
+        "saved_format": fmt,
+        "reloaded_agreement": None if reloaded is None else float((reloaded == codes).mean()),
     }
+
+
+def _reload_codes(fmt: str, path, model, X):
+    """Class codes predicted by the saved model, loaded back with the backend's own loader
+    (None for formats this probe does not reload)."""
+    if fmt == "autogluon-predictor":
+        from autogluon.tabular import TabularPredictor
+
+        return TabularPredictor.load(str(path / "predictor")).predict(X).to_numpy().astype(int)
+    if fmt == "evalml-pipeline":
+        from evalml.pipelines import PipelineBase
+
+        pipeline = PipelineBase.load(str(path / "pipeline.pkl"))
+        return np.asarray(pipeline.predict(model._prepare(X))).astype(int)
+    if fmt == "joblib":
+        import joblib
+
+        loaded = joblib.load(path / "model.joblib")
+        return model._label_encoder.transform(loaded.predict(X))
+    return None
 
 
 def main(argv=None) -> int:

@@ -100,6 +100,31 @@ def test_anneal_numeric_labels_on_the_same_jvm(model, load_dataset):
     assert accuracy_score(yte, pred) > majority, (model.timings_, model.leaderboard_)
 
 
+def test_deployability_in_h2o_own_format(model, load_dataset, tmp_path):
+    """The model fitted on anneal above: latency through the adapter, size from H2O's own
+    format (a MOJO, or H2O's binary model where this H2O build exports no MOJO), and the saved
+    file loads back into H2O and predicts what the leader predicts."""
+    import h2o
+
+    from bench.inference import measure
+
+    X, _ = load_dataset("anneal")
+    out = measure(model, X.iloc[:300], tmp_path / "m", allowance_s=30)
+    assert out["infer_1k_ms"] > 0 and out["infer_1_ms"] > 0, out  # per call: CSV to the JVM
+    assert out["model_format"] in ("mojo", "h2o-binary") and out["model_size_mb"] > 0, out
+    if out["model_format"] == "h2o-binary":
+        assert "no MOJO" in out["infer_note"]  # the reason is recorded
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    fmt = model.save_model(str(saved))
+    (path,) = list(saved.iterdir())
+    loaded = h2o.import_mojo(str(path)) if fmt == "mojo" else h2o.load_model(str(path))
+    frame = model._to_h2o(X.iloc[:50][model._columns])
+    ours = model.model_.predict(frame).as_data_frame()["predict"]
+    theirs = loaded.predict(frame).as_data_frame()["predict"]
+    assert (ours == theirs).all()
+
+
 def test_failed_fit_shuts_the_jvm_down_and_no_java_is_left(model, load_dataset):
     X, y = load_dataset("anneal")
     pid = model.jvm_pid_

@@ -38,7 +38,7 @@ MAIN_SUITE = """
 name: report-main
 folds: 2
 seed: 0
-constraint: {budget_s: 10, cores: 1, memory_mb: 2048}
+constraint: {budget_s: 10, cores: 1, memory_mb: 2048, max_infer_1_ms: 1000}
 frameworks: [constant, rf_small, xgboost, lightgbm, rf_broken]
 tasks:
   - name: iris
@@ -92,9 +92,10 @@ def test_run_builds_the_report_by_default(main_run):
     assert (report / "index.html").stat().st_size > 20_000
     assert (report / "report.md").exists()
     for name in ("leaderboard", "per_task", "win_rates", "ratings", "pareto", "budget",
-                 "failures", "cost", "scores_imputed", "nemenyi_pvalues"):  # fmt: skip
+                 "failures", "cost", "scores_imputed", "nemenyi_pvalues", "deployability"):  # fmt: skip
         assert (report / "tables" / f"{name}.csv").exists(), name
-    for png in ("cd_diagram", "win_rates", "ratings", "pareto_time", "pareto_cost", "budget"):
+    for png in ("cd_diagram", "win_rates", "ratings", "pareto_time", "pareto_cost", "budget",
+                "pareto_latency", "pareto_size"):  # fmt: skip
         assert (report / "img" / f"{png}.png").read_bytes().startswith(b"\x89PNG"), png
 
 
@@ -161,8 +162,18 @@ def test_report_opens_in_headless_chromium(script_report):
     shot = ROOT / "reports" / "browser-test" / "report.png"
     page = inspect_page(report.joinpath("index.html").resolve().as_uri(), shot)
     assert page["errors"] == []
-    assert len(page["images"]) == 6
+    assert len(page["images"]) == 8
     assert all(i["complete"] and i["width"] > 100 and i["height"] > 100 for i in page["images"])
+    alts = {i["alt"] for i in page["images"]}
+    assert {"Pareto front: score vs 1-row latency", "Pareto front: score vs model size"} <= alts
+    # the deployability section as the reader sees it: its table with batch sizes, the suite's
+    # latency budget line, and a measured latency for the frameworks that finished ok
+    text = page["text"]
+    deploy = text.split("Deployability")[-1].split("Cost")[0]
+    assert "1,000 rows ms" in deploy and "model MB" in deploy and "joblib" in deploy
+    assert "Fits your latency budget (1000 ms to predict 1 row, median): " in deploy
+    fits = deploy.split("Fits your latency budget")[1].split("; over it")[0]
+    assert "rf_small (" in fits.split(". Best score")[0]
     assert page["scripts"] == 0  # the markup stayed text: no script element exists
     assert f"iris{SCRIPT}" in page["text"]  # ...and the reader sees it as written
     assert shot.stat().st_size > 50_000

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from bench import datasets_catalogue
 from bench.cost import PriceTable
 from bench.report import aggregate as ag
 from bench.report import contention as rc
-from bench.report import plots, stats, tables
+from bench.report import deploy, plots, stats, tables
 from bench.report import starved as starved_jobs
 from bench.report.load import Loaded
 from bench.report.tables import Table
@@ -189,6 +190,11 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         s.table(tables.pareto(par, score_name, imputed))
     sections.append(s)
 
+    named = not par.empty and par["normalised"].notna().any()
+    s, deploy_table = deploy.section(loaded, par if not par.empty else pd.DataFrame(),
+                                     "normalised score" if named else f"mean {metric}")  # fmt: skip
+    sections.append(s)
+
     s = Section("cost", "Cost")
     ref = prices.reference
     s.p(f"Job cost = wall time x cores x ${ref.usd_per_vcpu_hour:.4f} per vCPU-hour "
@@ -266,6 +272,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         "nemenyi_pvalues": cd.pvalues if cd is not None and cd.available else pd.DataFrame(),
         "ratings": _flag(rat.table, "framework", imputed) if rat is not None else pd.DataFrame(),
         "pareto": _flag(par, "framework", imputed),
+        "deployability": deploy_table,
         "budget": bud,
         "starved": starved,
         "failures": fails,
@@ -415,6 +422,13 @@ def _environment(loaded: Loaded, prices: PriceTable) -> list[Table]:
             ("price table", f"{prices.path} ({prices.reference.name}, {prices.reference.date})"),
         ]  # fmt: skip
         out.append(tables.key_values(pairs, f"Run {run.name}"))
+        data = datasets_catalogue.for_suite(suite)
+        if data:
+            out.append(tables.Table(
+                ["task", "dataset", "source", "licence", "citation"],
+                [[task, d["title"], d["source"], d["licence"], d["citation"]] for task, d in data],
+                f"Data of run {run.name}: datasets shipped with automl-bench",
+            ))  # fmt: skip
     if len(fingerprints) > 1:
         out[-1].caption += (f" — note: results come from {len(fingerprints)} different "
                             "environments (machine or package versions): compare with care")  # fmt: skip

@@ -24,6 +24,8 @@ NUMERIC = (
     "fold", "result", "acc", "balacc", "logloss", "f1_macro", "auc_ovr", "duration",
     "training_duration", "predict_duration", "models_count", "cpu_time", "peak_rss_mb",
     "budget_s", "cores", "memory_mb", "grace_s", "cost_usd", "repaired_rows",
+    "infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",
+    "model_size_mb", "infer_duration", "infer_allowance_s",
 )  # fmt: skip
 
 

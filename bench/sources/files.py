@@ -7,7 +7,8 @@ harness makes stratified folds.
 
 Paths: ``$VARS`` and ``~`` are expanded (an unset variable is an error); a relative path
 resolves against the suite file's folder, and when it is not there, against the data root
-``$AUTOML_BENCH_DATA`` if that is set.
+``$AUTOML_BENCH_DATA`` if that is set, then against the datasets shipped inside the package
+(``bench/datasets``, e.g. ``hd-real/cnae-9.parquet``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from bench.errors import BadInput
+from bench.paths import shipped_data_dir
 from bench.sources import TaskData
 
 DATA_ROOT_ENV = "AUTOML_BENCH_DATA"
@@ -72,6 +74,7 @@ def resolve(path: str, base_dir: Path) -> Path:
         candidates = [Path(base_dir) / p]
         if os.environ.get(DATA_ROOT_ENV):
             candidates.append(Path(os.environ[DATA_ROOT_ENV]).expanduser() / p)
+        candidates.append(shipped_data_dir() / p)
     problems = []
     for c in candidates:
         problem = path_problem(c)
@@ -82,8 +85,10 @@ def resolve(path: str, base_dir: Path) -> Path:
     # a home directory) are never echoed
     if expanded != path or not p.is_absolute() and len(candidates) > 1:
         where = "relative to the suite's folder" if not p.is_absolute() else "after expansion"
-        if len(candidates) > 1:
+        if not p.is_absolute() and os.environ.get(DATA_ROOT_ENV):
             where += f" or ${DATA_ROOT_ENV}"
+        if not p.is_absolute():
+            where += " or the shipped datasets"
         raise BadInput(f"data file {path!r} ({where}) {problems[0]}")
     raise BadInput(f"data file {candidates[0]} {problems[0]} (from path {path!r})")
 
