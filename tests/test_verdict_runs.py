@@ -184,3 +184,40 @@ def test_skipped_jobs_run_once_installed_and_an_upgrade_reruns(tmp_path, dataset
     assert p.returncode == 0, p.stdout + p.stderr
     rows = _rows(tmp_path / "run")
     assert sorted(rows["status"]) == ["ok", "ok"] and set(rows["version"]) == {"2.0"}
+
+
+def _memcg_writable() -> bool:
+    from verdict_adapters import MEMCG_ROOT
+
+    return os.path.isdir(MEMCG_ROOT) and os.access(MEMCG_ROOT, os.W_OK)
+
+
+def test_a_kernel_oom_kill_is_memory_not_a_retried_failure(tmp_path, datasets_dir):
+    """A job the kernel's OOM killer ends (here: in a memory cgroup of its own) is stored
+    `memory` / OutOfMemory after one attempt, not retried as an infrastructure failure."""
+    import sys
+
+    sys.path.insert(0, str(TESTS))
+    if not _memcg_writable():
+        pytest.skip("needs root and a writable cgroup-v1 memory controller "
+                    "(/sys/fs/cgroup/memory) to let the kernel's OOM killer end a job")  # fmt: skip
+    suite = _suite(tmp_path / "suite.yaml", "oom", ["segment"],
+                   ["killed_by_kernel_oom", "constant"], datasets_dir, folds=2)  # fmt: skip
+    try:
+        p = run_cli("run", "--suite", suite, "--out", tmp_path / "run", "--folds", "1",
+                    "--no-report", env=_env())  # fmt: skip
+        assert p.returncode == 0, p.stdout + p.stderr
+        rows = _rows(tmp_path / "run").set_index("framework")
+        oom = rows.loc["killed_by_kernel_oom"]
+        assert (oom["status"], oom["error_type"]) == ("memory", "OutOfMemory"), oom.to_dict()
+        assert oom["attempts"] == 1
+        assert rows.loc["constant", "status"] == "ok"
+    finally:
+        from verdict_adapters import MEMCG_ROOT
+
+        for d in os.listdir(MEMCG_ROOT):
+            if d.startswith("automl-bench-oom-"):
+                try:
+                    os.rmdir(os.path.join(MEMCG_ROOT, d))
+                except OSError:
+                    pass

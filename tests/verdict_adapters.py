@@ -73,3 +73,33 @@ class NeedsOptionalBackend(_Prior):
 
     requirements = Requirements(packages=("verdict_optional_backend",))
     distribution = "verdict-optional-backend"
+
+
+MEMCG_ROOT = "/sys/fs/cgroup/memory"
+
+
+class KilledByKernelOom(_Prior):
+    """Moves its own process into a new memory cgroup (cgroup v1) limited to ``limit_mb``,
+    then allocates past it: the kernel's OOM killer SIGKILLs it, as it would a job on a
+    machine out of memory. The cgroup is named ``automl-bench-oom-<pid>`` (the test removes
+    it). Needs root and a writable memory controller."""
+
+    def __init__(self, time_limit=10, cores=1, memory_mb=2048, seed=0, scratch_dir=None,
+                 limit_mb: int = 64, allocate_mb: int = 1024):
+        super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
+        self.limit_mb = limit_mb
+        self.allocate_mb = allocate_mb
+
+    def _fit(self, X, y):
+        import os
+
+        group = os.path.join(MEMCG_ROOT, f"automl-bench-oom-{os.getpid()}")
+        os.makedirs(group, exist_ok=True)
+        with open(os.path.join(group, "memory.limit_in_bytes"), "w") as f:
+            f.write(str(self.limit_mb * 1024 * 1024))
+        with open(os.path.join(group, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+        chunks = []
+        for _ in range(self.allocate_mb // 16):  # touched pages: charged to the cgroup
+            chunks.append(bytearray(16 * 1024 * 1024))
+        raise RuntimeError("the kernel did not stop the allocation")
