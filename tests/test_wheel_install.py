@@ -116,6 +116,13 @@ def test_built_wheel_runs_the_smoke_suite_from_any_directory(tmp_path):
     rows = pd.read_csv(work / "results" / "pkg-data" / "results.csv")
     assert len(rows) == 2 and (rows["status"] == "ok").all()
 
+    # the real-data suite `make bench` runs finds its datasets inside the installed package
+    real = cli("run", "--suite", "hd-real", "--frameworks", "constant", "--folds", "1",
+               "--no-report", "--no-inference")  # fmt: skip
+    assert real.returncode == 0, real.stdout + real.stderr
+    rows = pd.read_csv(work / "results" / "hd-real" / "results.csv")
+    assert len(rows) == 5 and (rows["status"] == "ok").all(), rows[["task", "error_message"]]
+
     # nothing was written into the installation or the checkout
     assert not (site / "results").exists() and not (site / "bench" / "results").exists()
     assert sorted(p.name for p in work.iterdir()) == ["results"]
