@@ -79,3 +79,11 @@ def run_cli(*args, cwd=None, env=None, timeout=600) -> subprocess.CompletedProce
         text=True,
         timeout=timeout,
     )
+
+
+def adapter_env(frameworks_file, *extra_paths) -> dict:
+    """Environment for a run that uses TEST ADAPTERS: the framework file naming them, and
+    tests/ (where their modules live), the checkout and ``extra_paths`` on PYTHONPATH."""
+    parts = [str(ROOT / "tests"), str(ROOT), *map(str, extra_paths), os.environ.get("PYTHONPATH")]
+    return {"AUTOML_BENCH_FRAMEWORKS": str(frameworks_file),
+            "PYTHONPATH": os.pathsep.join(p for p in parts if p)}  # fmt: skip

@@ -3,11 +3,9 @@ skipped with the reason before it starts, and `list frameworks` shows the table.
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, adapter_env, run_cli
 
 TESTS = ROOT / "tests"
 SUITE = """
@@ -34,10 +32,7 @@ def env(tmp_path_factory):
         "  description: TEST ADAPTER\n"
     )
     (d / "suite.yaml").write_text(SUITE)
-    pythonpath = os.pathsep.join(p for p in (str(TESTS), str(ROOT), os.environ.get("PYTHONPATH"))
-                                 if p)  # fmt: skip
-    return d, {"AUTOML_BENCH_FRAMEWORKS": str(d / "frameworks.yaml"), "PYTHONPATH": pythonpath,
-               "AUTOML_BENCH_CACHE": str(d / "cache")}  # fmt: skip
+    return d, {**adapter_env(d / "frameworks.yaml"), "AUTOML_BENCH_CACHE": str(d / "cache")}
 
 
 def test_unsupported_jobs_are_skipped_with_the_reason(env):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, adapter_env, run_cli
 
 from bench.errors import BadInput
 from bench.executor import (
@@ -32,12 +32,7 @@ from bench.plan import job_folder
 from bench.runlock import run_lock
 
 TESTS = Path(__file__).resolve().parent
-ENV = {
-    "AUTOML_BENCH_FRAMEWORKS": str(TESTS / "misbehaving_frameworks.yaml"),
-    "PYTHONPATH": os.pathsep.join(
-        p for p in (str(TESTS), str(ROOT), os.environ.get("PYTHONPATH")) if p
-    ),
-}
+ENV = adapter_env(TESTS / "misbehaving_frameworks.yaml")
 TASK = """
 tasks:
   - name: small

@@ -93,7 +93,7 @@ def test_make_bench_runs_hd_real():
 def constant_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("hd-real") / "run"
     p = run_cli("run", "--suite", "hd-real", "--frameworks", "constant", "--folds", 1,
-                "--out", out, env={"AUTOML_BENCH_CACHE": str(out.parent / "cache")})  # fmt: skip
+                "--wait-report", "--out", out, env={"AUTOML_BENCH_CACHE": str(out.parent / "cache")})  # fmt: skip
     assert p.returncode == 0, p.stderr[-3000:]
     return out
 

@@ -16,18 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
+from conftest import adapter_env, run_cli
 from inprocess import main as cli
 
 from bench import plan
 
 TESTS = Path(__file__).resolve().parent
-FW_ENV = {
-    "AUTOML_BENCH_FRAMEWORKS": str(TESTS / "hostile_frameworks.yaml"),
-    "PYTHONPATH": os.pathsep.join(
-        p for p in (str(TESTS), str(ROOT), os.environ.get("PYTHONPATH")) if p
-    ),
-}
+FW_ENV = adapter_env(TESTS / "hostile_frameworks.yaml")
 
 SUITE = """name: {name}
 folds: 2

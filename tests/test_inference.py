@@ -4,11 +4,9 @@ stores (or skips with --no-inference)."""
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, adapter_env, run_cli
 from limited_adapters import CannotSave
 
 from adapters.lgbm import LightGBM
@@ -82,9 +80,7 @@ def env(tmp_path_factory):
         "hangs:\n  adapter: limited_adapters:HangsAfterFirstPredict\n  description: TEST ADAPTER\n"
     )
     (d / "suite.yaml").write_text(SUITE)
-    pythonpath = os.pathsep.join(p for p in (str(TESTS), str(ROOT), os.environ.get("PYTHONPATH"))
-                                 if p)  # fmt: skip
-    return d, {"AUTOML_BENCH_FRAMEWORKS": str(d / "frameworks.yaml"), "PYTHONPATH": pythonpath}
+    return d, adapter_env(d / "frameworks.yaml")
 
 
 def test_a_run_stores_the_inference_columns(env):

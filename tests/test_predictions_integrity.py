@@ -5,22 +5,17 @@ feature name is legal data. Real data from ../shared/datasets, real runs through
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, adapter_env, run_cli
 
 from bench import plan, predictions
 
 TESTS = ROOT / "tests"
-ENV = {
-    "AUTOML_BENCH_FRAMEWORKS": str(TESTS / "verdict_frameworks.yaml"),
-    "PYTHONPATH": os.pathsep.join(p for p in (str(TESTS), str(ROOT),
-                                              os.environ.get("PYTHONPATH")) if p),  # fmt: skip
-}
+ENV = adapter_env(TESTS / "verdict_frameworks.yaml")
 
 
 def _rows(run_dir) -> pd.DataFrame:

@@ -12,16 +12,13 @@ import sqlite3
 
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, adapter_env, run_cli
 
 TESTS = ROOT / "tests"
 
 
 def _env(extra_path=None) -> dict:
-    parts = [str(TESTS), str(ROOT), *( [str(extra_path)] if extra_path else []),
-             os.environ.get("PYTHONPATH")]  # fmt: skip
-    return {"AUTOML_BENCH_FRAMEWORKS": str(TESTS / "verdict_frameworks.yaml"),
-            "PYTHONPATH": os.pathsep.join(p for p in parts if p)}  # fmt: skip
+    return adapter_env(TESTS / "verdict_frameworks.yaml", *([extra_path] if extra_path else []))
 
 
 def _suite(path, name, tasks, frameworks, datasets_dir, folds=2):
@@ -57,7 +54,8 @@ def failing_run(tmp_path_factory, datasets_dir):
     d = tmp_path_factory.mktemp("two-failures")
     suite = _suite(d / "suite.yaml", "two-failures", ["segment", "mfeat-factors"],
                    ["constant", "rf", "fails_on_wide"], datasets_dir)  # fmt: skip
-    p = run_cli("run", "--suite", suite, "--out", d / "run", "--parallel", "2", env=_env())
+    p = run_cli("run", "--suite", suite, "--out", d / "run", "--parallel", "2", "--wait-report",
+                env=_env())
     assert p.returncode == 0, p.stdout + p.stderr
     return d / "run", p
 
@@ -125,7 +123,7 @@ def test_summary_names_every_framework_of_a_three_way_tie(tmp_path, datasets_dir
     suite = _suite(tmp_path / "suite.yaml", "tie", ["segment", "semeion"],
                    ["prior_a", "prior_b", "prior_c"], datasets_dir)  # fmt: skip
     p = run_cli("run", "--suite", suite, "--out", tmp_path / "run", "--parallel", "2",
-                env={"AUTOML_BENCH_FRAMEWORKS": str(fw)})  # fmt: skip
+                "--wait-report", env={"AUTOML_BENCH_FRAMEWORKS": str(fw)})  # fmt: skip
     assert p.returncode == 0, p.stdout + p.stderr
     md = (tmp_path / "run" / "report" / "report.md").read_text()
     assert "prior\\_a, prior\\_b and prior\\_c share the best mean rank (2.00 over 2 tasks)" in md
