@@ -83,14 +83,16 @@ def resolve(path: str, base_dir: Path) -> Path:
         problems.append(problem)
     # a path built from environment variables is named as written: their values (a token,
     # a home directory) are never echoed
-    if expanded != path or not p.is_absolute() and len(candidates) > 1:
-        where = "relative to the suite's folder" if not p.is_absolute() else "after expansion"
-        if not p.is_absolute() and os.environ.get(DATA_ROOT_ENV):
-            where += f" or ${DATA_ROOT_ENV}"
-        if not p.is_absolute():
-            where += " or the shipped datasets"
+    if expanded != path:
+        where = "after expansion" if p.is_absolute() else "relative to the suite's folder"
         raise BadInput(f"data file {path!r} ({where}) {problems[0]}")
-    raise BadInput(f"data file {candidates[0]} {problems[0]} (from path {path!r})")
+    also = []
+    if not p.is_absolute() and os.environ.get(DATA_ROOT_ENV):
+        also.append(f"${DATA_ROOT_ENV}")
+    if not p.is_absolute():
+        also.append("the shipped datasets")
+    looked = f"; also looked in {' and '.join(also)}" if also else ""
+    raise BadInput(f"data file {candidates[0]} {problems[0]} (from path {path!r}{looked})")
 
 
 def file_format(p: Path) -> str:
