@@ -52,7 +52,7 @@ import psutil
 
 from bench.errors import BadInput
 from bench.launcher import Launcher, LauncherError
-from bench.ownership import TOKEN_VARIABLE, sweep_owned
+from bench.ownership import TOKEN_VARIABLE, sweep_job, sweep_owned
 from bench.proctree import ProcessTree, proc_table
 
 THREAD_VARIABLES = (
@@ -320,6 +320,8 @@ class _Running:
             if left:  # e.g. a server the backend left behind: the job is over, so is it
                 self.tree.kill_now()
         ev = self.exit or {}
+        if ev.get("event") == "lost":  # its launcher died: a process not yet seen is found
+            left += sweep_job(self.task.job_dir, self.task.token)  # by its environment
         code = ev.get("code")
         sig = signal.Signals(-code).name if isinstance(code, int) and code < 0 else None
         maxrss = (ev.get("maxrss_kb") or 0) * 1024

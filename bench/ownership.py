@@ -74,3 +74,22 @@ def sweep_owned(pid: int, start: float, job_dir: Path, token: str | None) -> int
     if owned:
         signal_pids(owned, signal.SIGKILL, table)
     return len(owned)
+
+
+def sweep_job(job_dir: Path, token: str | None) -> int:
+    """Kill every live process whose environment carries this job's directory (and the run's
+    token, when there is one): what a job left running when its launcher died before the
+    driver saw it (e.g. a grandchild that left the worker's session at once). Used only for
+    a job this driver launched itself. Returns how many were killed."""
+    table = proc_table()
+    want = str(Path(job_dir))
+    owned = {}
+    for pid, proc in table.items():
+        if pid <= 1 or pid == os.getpid():
+            continue
+        env = _environ(pid)
+        if env.get(JOB_VARIABLE) == want and (token is None or env.get(TOKEN_VARIABLE) == token):
+            owned[pid] = proc.start
+    if owned:
+        signal_pids(owned, signal.SIGKILL, table)
+    return len(owned)
