@@ -36,6 +36,7 @@ def check_run_inputs(opts) -> int:
     :class:`bench.runner.RunOptions`); return the cores one job of the run asks for."""
     from bench import registry
     from bench.cost import load_prices
+    from bench.options import check_run_options
     from bench.paths import results_dir
     from bench.suite import load_suite
 
@@ -43,10 +44,7 @@ def check_run_inputs(opts) -> int:
     suite, _ = load_suite(opts.suite)
     for name in opts.frameworks or suite.frameworks:
         registry.get(name)
-    if opts.budget is not None and not opts.budget > 0:
-        raise BadInput(f"--budget must be > 0 seconds (got {opts.budget})")
-    if opts.folds is not None and opts.folds < 1:
-        raise BadInput(f"--folds must be >= 1 (got {opts.folds})")
+    check_run_options(opts)  # the same numeric checks prepare() makes, before anything loads
     check_run_dir(Path(opts.out) if opts.out else results_dir() / suite.name)
     load_prices()  # a bad $AUTOML_BENCH_PRICES file fails here, before anything is written
     return suite.constraint.cores

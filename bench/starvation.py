@@ -71,11 +71,7 @@ def describe(row) -> str:
     """One line per starved job: who, where, how many seconds of the budget it got."""
 
     def num(v, fmt):
-        try:
-            v = float(v)
-        except (TypeError, ValueError):
-            return "?"
-        return "?" if math.isnan(v) else format(v, fmt)
+        return _fmt(v, fmt, missing="?")
 
     return (
         f"{row['framework']} on {row['task']} fold {row['fold']}: searched at most "
@@ -113,9 +109,9 @@ def render(results: pd.DataFrame):
     return t
 
 
-def _fmt(v, fmt: str) -> str:
+def _fmt(v, fmt: str, missing: str = "-") -> str:
     try:
         v = float(v)
     except (TypeError, ValueError):
-        return "-"
-    return "-" if math.isnan(v) else format(v, fmt)
+        return missing
+    return missing if math.isnan(v) else format(v, fmt)
