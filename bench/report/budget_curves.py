@@ -73,8 +73,9 @@ def focus(loaded: Loaded) -> tuple[Loaded, str | None]:
     other = ", ".join(fmt(b) for b in axis[:-1])
     note = (f"The runs hold results at {len(axis)} budgets ({other} and {fmt(top)}): the "
             f"leaderboard and every comparison in this report are at the largest budget, "
-            f"{fmt(top)}, except Budget curves, which compares the budgets, and Cost, which "
-            "counts every job.")  # fmt: skip
+            f"{fmt(top)}, except Budget curves, which compares the budgets, and the sections "
+            "about jobs (cost, budget adherence, CPU contention, starved jobs), which count "
+            "every job.")  # fmt: skip
     return at_budget(loaded, top), note
 
 
@@ -242,7 +243,7 @@ def _plateaus(points, norm_cells: dict, tasks: list[str], n_boot: int) -> pd.Dat
             "framework": label, "budgets": len(own), "plateau_s": plateau,
             "still_improving": plateau == own[-1],
             "last_gain": m, "last_gain_lo": lo, "last_gain_hi": hi,
-            "last_step": f"{fmt(last[0])} -> {fmt(last[1])}",
+            "last_step": f"{fmt(last[0])} to {fmt(last[1])}",
         })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -304,9 +305,9 @@ def sentences(c: Curves) -> list[str]:
     """One line per budget (who leads, how clearly) and one per framework's plateau."""
     out = []
     for _, r in c.best.iterrows():
-        line = f"At {fmt(r['budget_s'])}: {r['leader']} leads"
+        line = f"At {fmt(r['budget_s'])}, {r['leader']} leads"
         if r["runner_up"] is not None:
-            line += f", ahead of {r['runner_up']} ({_verdict(r)})"
+            line += f" ahead of {r['runner_up']}; the margin: {_verdict(r)}"
         out.append(line + ".")
     for _, r in c.plateaus.iterrows():
         if r["still_improving"]:
@@ -343,4 +344,4 @@ def section(loaded: Loaded, prices, impute_missing: bool = False, n_boot: int = 
                 "each budget"))  # fmt: skip
     s.table(points_table(c))
     csvs = {"budget_curves": c.points, "budget_best": c.best, "budget_plateaus": c.plateaus}
-    return s, csvs, ["Budgets: " + " ".join(sentences(c))]
+    return s, csvs, ["Budget curves: " + " ".join(sentences(c))]
