@@ -350,6 +350,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
         ]  # fmt: skip
         already = len(jobs) - len(todo)
         if reporter:
+            reporter.budgets = sorted({j.budget_s for j in jobs})  # each line names its own
             reporter.planned(len(jobs), already, len(todo), run_dir)
 
         # Tasks whose data could not be loaded: every job is a failed row naming the cause

@@ -69,6 +69,9 @@ def test_a_new_budget_runs_only_its_own_jobs(runs):
     assert _executed(runs["first"].stdout).startswith("executed 12 of 12 jobs")
     assert _executed(runs["extend"].stdout).startswith("executed 12 of 24 jobs")
     assert _executed(runs["resume"].stdout).startswith("executed 0 of 24 jobs")
+    progress = " ".join(runs["extend"].stderr.split())
+    assert "24 jobs planned at 2 budgets (2, 4 s): 12 done, 12 to run" in progress
+    assert "iris fold 1 budget 4s" in progress and "budget 2s" not in progress
     rows = _rows(runs["out"])
     assert len(rows) == 24
     assert rows.groupby("budget_s").size().to_dict() == {2.0: 12, 4.0: 12}
