@@ -227,3 +227,46 @@ def test_budget_curves_in_headless_chromium(runs):
     assert "Best at each budget" in section and "stops improving" in section
     for f in FRAMEWORKS:
         assert f in section
+
+
+FIVE_TASKS = """
+name: budget-five
+folds: 2
+seed: 0
+constraint: {budgets: [2, 3], cores: 1, memory_mb: 2048}
+frameworks: [constant, lightgbm]
+tasks:
+""" + "".join(
+    f"  - name: gen-{i}\n"
+    f"    generated: {{rows: 150, features: 20, informative: 6, classes: 3, seed: {i}, "
+    "class_sep: 2.0}\n"
+    for i in range(1, 6)
+)
+
+
+def test_five_tasks_give_intervals_a_significant_margin_and_a_plateau(tmp_path):
+    """With 5 tasks the curves have intervals from resampling tasks: LightGBM's margin over the
+    constant predictor is significant at both budgets, and its plateau follows the interval
+    rule (a learner of fixed size gains nothing from 3 s over 2 s)."""
+    (tmp_path / "suite.yaml").write_text(FIVE_TASKS)
+    out = tmp_path / "run"
+    p = run_cli("run", "--suite", tmp_path / "suite.yaml", "--out", out, "--folds", "1",
+                "--parallel", "2", "--no-report")  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert _executed(p.stdout).startswith("executed 20 of 20 jobs")
+    p = run_cli("report", out)
+    assert p.returncode == 0, p.stderr
+    tables = out / "report" / "tables"
+    points = pd.read_csv(tables / "budget_curves.csv").set_index(["framework", "budget_s"])
+    assert (points["tasks"] == 5).all()
+    lgbm = points.loc["lightgbm"]
+    assert lgbm["lo"].notna().all() and (lgbm["lo"] <= lgbm["normalised"]).all()
+    assert (lgbm["normalised"] <= lgbm["hi"]).all()
+    best = pd.read_csv(tables / "budget_best.csv")
+    assert list(best["leader"]) == ["lightgbm", "lightgbm"]
+    assert best["significant"].tolist() == [True, True] and (best["lo"] > 0).all()
+    plateaus = pd.read_csv(tables / "budget_plateaus.csv").set_index("framework")
+    assert plateaus.loc["lightgbm", "plateau_s"] == 2.0
+    assert plateaus.loc["lightgbm", "last_gain_lo"] <= 0  # the rule: no significant gain
+    html = (out / "report" / "index.html").read_text()
+    assert "At 2 s, lightgbm leads ahead of constant; the margin: significant." in html
