@@ -2,11 +2,13 @@
 
 ``run`` writes only into a new or empty directory, or into one that holds a run made by this
 tool: its marker file (``MARKER``) records the suite's content digest, every task's data
-digest, the constraint (budget, cores, memory) and the token that every job process of the
-run carries in its environment. A run into a directory whose marker says otherwise is
-refused, naming what changed, so two budgets, two suites or two versions of a dataset never
-mix in one results table. A directory holding anything else (the user's own files, ``/``) is
-refused before anything is written.
+digest, the constraint (budget or budgets, cores, memory) and the token that every job
+process of the run carries in its environment. A run into a directory whose marker says
+otherwise is refused, naming what changed, so two suites, two versions of a dataset or two
+machine shapes never mix in one results table. Budgets are an axis of the results (every row
+carries its own): a run may add budgets to the ones it has, never drop one
+(:func:`bench.planning.budgets.change`). A directory holding anything else (the user's own
+files, ``/``) is refused before anything is written.
 
 The store is checked too: a ``results.sqlite`` that is not an intact SQLite database (a file
 truncated to 0 bytes or cut in half) is reported as damaged, never rebuilt silently over a
