@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--budget", type=float, help="training budget per job in seconds (overrides the suite)"
     )
+    r.add_argument("--budgets", metavar="S1,S2,...",
+                   help="several training budgets in seconds, e.g. 30,60,120: every job runs at "
+                        "each and the report draws budget curves (overrides the suite)")  # fmt: skip
     r.add_argument("--folds", type=_positive_int, help="run only the first N folds of each task")
     r.add_argument(
         "--seed", type=int, help="seed for fold assignment and backends (default: the suite's)"
@@ -157,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--suite", default="default", help="suite name or YAML path")
     e.add_argument("--frameworks", help="comma-separated framework variants (default: the suite's)")
     e.add_argument("--budget", type=float, help="training budget per job in seconds")
+    e.add_argument("--budgets", metavar="S1,S2,...", help="several budgets, as for run")
     e.add_argument("--folds", type=_positive_int, help="only the first N folds of each task")
     e.add_argument("--parallel", type=_positive_int, default=1, help="parallel job slots")
     e.add_argument("--prices", type=Path, help="price table YAML")
@@ -219,6 +223,12 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _budgets(text):
+    from bench.planning.budgets import parse
+
+    return None if text is None else parse(text)
+
+
 def _split(text):
     return [f.strip() for f in text.split(",") if f.strip()] if text else None
 
@@ -233,6 +243,7 @@ def cmd_run(args) -> int:
         suite=args.suite,
         frameworks=_split(args.frameworks),
         budget=args.budget,
+        budgets=_budgets(args.budgets),
         folds=args.folds,
         seed=args.seed,
         out=args.out,
@@ -358,6 +369,7 @@ def cmd_estimate(args) -> int:
         suite=args.suite,
         frameworks=_split(args.frameworks),
         budget=args.budget,
+        budgets=_budgets(args.budgets),
         folds=args.folds,
         parallel=args.parallel,
         limits=Limits(setup_s=args.setup_grace, margin=args.grace_margin,

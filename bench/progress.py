@@ -30,9 +30,15 @@ class Reporter:
             transient=False,
         )
         self.bar = None
+        self.budgets: list[float] = []  # the run's budgets: with several, each line names its
+
+    def _at(self) -> str:
+        if len(self.budgets) < 2:
+            return ""
+        return f" at {len(self.budgets)} budgets ({', '.join(f'{b:g}' for b in self.budgets)} s)"
 
     def planned(self, total: int, done: int, todo: int, run_dir) -> None:
-        self.console.print(Text(f"{total} jobs planned: {done} done, {todo} to run  ")
+        self.console.print(Text(f"{total} jobs planned{self._at()}: {done} done, {todo} to run  ")
                            + Text(f"({run_dir})", "dim"))  # fmt: skip
         if not todo:  # a bar of 0/0 with no ETA says nothing: say what happened instead
             self.console.print("nothing to run: every planned job has a stored result "
@@ -52,7 +58,8 @@ class Reporter:
             else (f"{row.get('error_type')}: {str(row.get('error_message'))[:120]}")
         )
         line = Text(f"{s:7}", STYLE.get(s, ""))  # data-derived text is never markup
-        line.append(f" {row['framework']:>12} {row['task']} fold {row['fold']}  {score}"
+        budget = f" budget {row['budget_s']:g}s" if len(self.budgets) > 1 else ""
+        line.append(f" {row['framework']:>12} {row['task']} fold {row['fold']}{budget}  {score}"
                     f"  ({row['duration']:.1f}s)")  # fmt: skip
         self.progress.console.print(line, highlight=False)
         if self.bar is not None:

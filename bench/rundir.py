@@ -2,11 +2,13 @@
 
 ``run`` writes only into a new or empty directory, or into one that holds a run made by this
 tool: its marker file (``MARKER``) records the suite's content digest, every task's data
-digest, the constraint (budget, cores, memory) and the token that every job process of the
-run carries in its environment. A run into a directory whose marker says otherwise is
-refused, naming what changed, so two budgets, two suites or two versions of a dataset never
-mix in one results table. A directory holding anything else (the user's own files, ``/``) is
-refused before anything is written.
+digest, the constraint (budget or budgets, cores, memory) and the token that every job
+process of the run carries in its environment. A run into a directory whose marker says
+otherwise is refused, naming what changed, so two suites, two versions of a dataset or two
+machine shapes never mix in one results table. Budgets are an axis of the results (every row
+carries its own): a run may add budgets to the ones it has, never drop one
+(:func:`bench.planning.budgets.change`). A directory holding anything else (the user's own
+files, ``/``) is refused before anything is written.
 
 The store is checked too: a ``results.sqlite`` that is not an intact SQLite database (a file
 truncated to 0 bytes or cut in half) is reported as damaged, never rebuilt silently over a
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.errors import BadInput
+from bench.planning import budgets
 
 MARKER = ".automl-bench-run.json"
 FORMAT = 1
@@ -37,7 +40,7 @@ OWN_NAMES = {
     "environment.json", "tasks", "jobs", "report", "report.log", "mlflow.db",
     "mlflow-artifacts",
 }  # fmt: skip
-CONSTRAINT_FIELDS = ("budget_s", "cores", "memory_mb")
+CONSTRAINT_FIELDS = ("budget_s", "cores", "memory_mb")  # and budgets, when there are several
 
 
 @dataclass
@@ -47,14 +50,16 @@ class RunIdentity:
     suite_name: str
     suite_digest: str
     data: dict[str, str]  # task name -> content digest of its data and folds
-    constraint: dict  # budget_s, cores, memory_mb
+    constraint: dict  # budget_s, cores, memory_mb (and budgets, when there are several)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
+    content_digest: str = ""  # the suite's digest without its budgets (compared on their own)
+    suite: object = field(default=None, repr=False)  # the Suite (to read older markers)
 
     def to_json(self) -> dict:
         return {
             "tool": "automl-bench", "format": FORMAT, "suite": self.suite_name,
-            "suite_digest": self.suite_digest, "data": self.data,
-            "constraint": self.constraint, "token": self.token,
+            "suite_digest": self.suite_digest, "suite_content": self.content_digest,
+            "data": self.data, "constraint": self.constraint, "token": self.token,
         }  # fmt: skip
 
 
@@ -62,6 +67,16 @@ def suite_digest(suite) -> str:
     """Digest of what a suite's results depend on (not its frameworks or description: adding
     a framework to a suite and resuming is allowed)."""
     body = suite.model_dump(mode="json", exclude={"frameworks", "description"})
+    body["constraint"].pop("budgets", None)  # a single-budget suite digests as it always did
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def content_digest(suite) -> str:
+    """Digest of the suite without its budgets: a run may add budgets (see
+    bench.planning.budgets.change), so they are compared on their own."""
+    body = suite.model_dump(mode="json", exclude={"frameworks", "description"})
+    body["constraint"].pop("budgets", None)
+    body["constraint"].pop("budget_s", None)
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -69,7 +84,10 @@ def identity(suite, constraint, tasks, unavailable=()) -> RunIdentity:
     data = {t.name: t.digest for t in tasks}
     data.update({u.name: "unavailable" for u in unavailable})
     c = {k: getattr(constraint, k) for k in CONSTRAINT_FIELDS}
-    return RunIdentity(suite.name, suite_digest(suite), data, c)
+    if len(budgets.of(constraint)) > 1:
+        c["budgets"] = budgets.of(constraint)
+    return RunIdentity(suite.name, suite_digest(suite), data, c,
+                       content_digest=content_digest(suite), suite=suite)  # fmt: skip
 
 
 def read_marker(run_dir: Path) -> dict | None:
@@ -196,7 +214,9 @@ def _legacy_marker(run_dir: Path) -> dict | None:
     try:
         plan = json.loads((Path(run_dir) / "plan.json").read_text())
         job = plan[0]
-        return {"constraint": {k: job[k] for k in CONSTRAINT_FIELDS},
+        axis = sorted({float(j["budget_s"]) for j in plan})
+        return {"constraint": {**{k: job[k] for k in CONSTRAINT_FIELDS},
+                               **({"budgets": axis} if len(axis) > 1 else {})},
                 "data": {j["task"]: j["task_digest"] for j in plan}}  # fmt: skip
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return None
@@ -206,10 +226,14 @@ def _compare(run_dir: Path, marker: dict, ident: RunIdentity) -> None:
     changes = []
     if marker.get("suite") != ident.suite_name:
         changes.append(f"suite {marker.get('suite')!r} -> {ident.suite_name!r}")
-    elif marker.get("suite_digest") != ident.suite_digest:
+    elif not _same_content(marker, ident):
         changes.append(f"suite {ident.suite_name!r} content (tasks, folds or seed)")
     old_c = marker.get("constraint") or {}
-    for k in CONSTRAINT_FIELDS:
+    budget_change = budgets.change(budgets.from_marker(old_c),
+                                   budgets.from_marker(ident.constraint))  # fmt: skip
+    if budget_change:
+        changes.append(budget_change)
+    for k in CONSTRAINT_FIELDS[1:]:  # cores, memory_mb
         if k in old_c and float(old_c[k]) != float(ident.constraint[k]):
             changes.append(f"{k} {old_c[k]:g} -> {ident.constraint[k]:g}")
     old_data = marker.get("data") or {}
@@ -223,6 +247,22 @@ def _compare(run_dir: Path, marker: dict, ident: RunIdentity) -> None:
             f"--out {run_dir} holds a run with other inputs ({'; '.join(changes)}); its results "
             "would mix with this run's: use another --out to keep both"
         )
+
+
+def _same_content(marker: dict, ident: RunIdentity) -> bool:
+    """Same suite content, budgets apart. A marker written before budgets were an axis has
+    only the digest with its single budget in it: compared with this suite at that budget."""
+    if marker.get("suite_content"):
+        return marker["suite_content"] == ident.content_digest
+    old = marker.get("suite_digest")
+    if old == ident.suite_digest:
+        return True
+    budget = (marker.get("constraint") or {}).get("budget_s")
+    if ident.suite is None or budget is None:
+        return False
+    s = ident.suite
+    at_old = s.model_copy(update={"constraint": budgets.single(s.constraint, float(budget))})
+    return old == suite_digest(at_old)
 
 
 def claim(run_dir: Path, ident: RunIdentity) -> None:

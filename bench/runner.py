@@ -26,7 +26,7 @@ from bench.execution import contention, environment, inference
 from bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, check_fits
 from bench.execution.runlock import run_lock
 from bench.options import check_run_options
-from bench.planning import capabilities, registry
+from bench.planning import budgets, capabilities, registry
 from bench.planning.plan import Job, job_folder, plan_jobs
 from bench.planning.suite import Constraint, Suite, TaskSpec, load_suite
 from bench.precheck import check_optional
@@ -44,6 +44,7 @@ class RunOptions:
     suite: str = "default"
     frameworks: list[str] | None = None
     budget: float | None = None
+    budgets: list[float] | None = None  # several budgets: every job is planned at each
     folds: int | None = None
     seed: int | None = None
     out: Path | None = None
@@ -156,9 +157,7 @@ def prepare(opts: RunOptions) -> Prepared:
                        "use --no-inference to skip the measurement")  # fmt: skip
     if opts.folds is not None and opts.folds < 1:
         raise BadInput(f"--folds must be >= 1 (got {opts.folds})")
-    constraint = suite.constraint
-    if opts.budget is not None:
-        constraint = constraint.model_copy(update={"budget_s": float(opts.budget)})
+    constraint = budgets.override(suite.constraint, opts.budget, opts.budgets)
     seed = suite.seed if opts.seed is None else opts.seed
     if seed != suite.seed:
         suite = suite.model_copy(update={"seed": seed})
@@ -351,6 +350,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
         ]  # fmt: skip
         already = len(jobs) - len(todo)
         if reporter:
+            reporter.budgets = sorted({j.budget_s for j in jobs})  # each line names its own
             reporter.planned(len(jobs), already, len(todo), run_dir)
 
         # Tasks whose data could not be loaded: every job is a failed row naming the cause

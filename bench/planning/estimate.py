@@ -294,6 +294,10 @@ def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = N
         cached.append(CachedTask(t.name, Path("."), t.source_id, t.classes, len(t.splits),
                                  t.digest, t.task_type))  # fmt: skip
     plan = plan_jobs(prep.variants, cached, prep.constraint, prep.seed, opts.folds)
+    axis = sorted({j.budget_s for j in plan})
+    if len(axis) > 1:
+        notes.append(f"{len(axis)} budgets ({', '.join(f'{b:g}' for b in axis)} s): "
+                     f"{len(plan) // len(axis)} jobs each, all counted above")  # fmt: skip
     limits: Limits = opts.limits
     models = {v.name: model_for(timings, v.name, v.adapter) for v in prep.variants}
     n_cpus = len(available_cpus())

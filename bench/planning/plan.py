@@ -55,6 +55,13 @@ def plan_jobs(
     seed: int,
     max_folds: int | None = None,
 ) -> list[Job]:
+    """Every (variant, task, fold) at each of the constraint's budgets, smallest budget first."""
+    from bench.planning import budgets
+
+    if len(budgets.of(constraint)) > 1:
+        return [job for b in budgets.of(constraint)
+                for job in plan_jobs(variants, tasks, budgets.single(constraint, b), seed,
+                                     max_folds)]  # fmt: skip
     jobs = []
     versions = {v.name: _version(v) for v in variants}
     for task in tasks:

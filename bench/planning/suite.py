@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -24,8 +24,16 @@ class Strict(BaseModel):
 
 
 class Constraint(Strict):
-    budget_s: float = Field(gt=0, le=MAX_BUDGET_S,
-                            description="training time budget per job, seconds")  # fmt: skip
+    """One budget (``budget_s``) or several (``budgets``: every job is planned at each; the
+    largest is then ``budget_s``, the budget the report's comparisons are at)."""
+
+    budget_s: float | None = Field(default=None, gt=0, le=MAX_BUDGET_S,
+                                   description="training time budget per job, seconds")  # fmt: skip
+    budgets: list[Annotated[float, Field(gt=0, le=MAX_BUDGET_S)]] | None = Field(
+        default=None, min_length=1, max_length=50,
+        description="several training budgets (seconds), instead of budget_s: every job is "
+        "planned at each (budget curves)",
+    )  # fmt: skip
     cores: int = Field(default=1, ge=1, le=4096)
     memory_mb: int = Field(default=4096, ge=128, le=2**30)
     max_infer_1_ms: float | None = Field(
@@ -34,9 +42,31 @@ class Constraint(Strict):
         "(the report says which frameworks fit it)",
     )  # fmt: skip
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_budget_rule(cls, data):
+        if isinstance(data, dict) and data.get("budgets") is not None and "budget_s" in data:
+            raise ValueError("give either budget_s (one budget) or budgets (several), not both")
+        return data
+
+    @model_validator(mode="after")
+    def _budget_axis(self):
+        if self.budgets is None:
+            if self.budget_s is None:
+                raise ValueError("give budget_s (one budget, seconds) or budgets (a list of "
+                                 "budgets)")  # fmt: skip
+            return self
+        from bench.planning.budgets import check
+
+        self.budgets = check(self.budgets, "budgets")  # sorted; no budget twice
+        self.budget_s = self.budgets[-1]
+        return self
+
     @property
     def name(self) -> str:
-        return f"{self.budget_s:g}s{self.cores}c{self.memory_mb}M"
+        many = self.budgets and len(self.budgets) > 1
+        budget = "/".join(f"{b:g}" for b in self.budgets) if many else f"{self.budget_s:g}"
+        return f"{budget}s{self.cores}c{self.memory_mb}M"
 
 
 class SklearnSource(Strict):

@@ -11,8 +11,8 @@ import pandas as pd
 
 from bench.data import catalogue
 from bench.report import aggregate as ag
+from bench.report import budget_curves, deploy, plots, stats, tables
 from bench.report import contention as rc
-from bench.report import deploy, plots, stats, tables
 from bench.report import starved as starved_jobs
 from bench.report.load import Loaded
 from bench.report.tables import Table
@@ -81,7 +81,9 @@ def _metric_name(loaded: Loaded) -> str:
 
 def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
           impute_missing: bool = False) -> Report:  # fmt: skip
-    df = loaded.results
+    full = loaded  # every budget; the comparisons are at one budget (the largest)
+    loaded, at_one_budget = budget_curves.focus(full)
+    df = full.results
     grid = ag.build_grid(loaded, impute_missing)
     board = ag.leaderboard(loaded, grid, prices)
     matrix = ag.task_matrix(grid)
@@ -95,18 +97,23 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
     rat = stats.bradley_terry(matrix, anchor, n_boot=n_boot) if len(grid.frameworks) >= 2 else None
     pt = ag.per_task(loaded, grid)
     par = ag.pareto_table(loaded, board, prices)
-    bud = ag.budget_table(loaded)
+    bud = ag.budget_table(full)
     fails = ag.failures(loaded, grid)
-    costs = ag.cost_table(loaded, prices)
+    costs = ag.cost_table(full, prices)
     metric = _metric_name(loaded)
 
     conclusions = _conclusions(loaded, grid, board, cd, rat)
+    curves = budget_curves.section(full, prices, impute_missing) if at_one_budget else None
+    if curves:
+        conclusions[1:1] = [at_one_budget, *curves[2]]
     starved = starved_jobs.jobs(df)
     if starved_jobs.conclusion(starved):
         conclusions.append(starved_jobs.conclusion(starved))
     sections = []
 
     s = Section("leaderboard", "Leaderboard")
+    if at_one_budget:
+        s.p(at_one_budget)
     if board.empty:
         s.p("No framework has results to rank.")
     else:
@@ -119,6 +126,8 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
     if not pw.empty:
         s.table(tables.pairwise(pw, metric))
     sections.append(s)
+    if curves:
+        sections.append(curves[0])
 
     if len(loaded.runs) > 1 or grid.dropped:
         s = Section("coverage", "Coverage")
@@ -210,7 +219,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
     if bud.empty:
         s.p("No job ran.")
     else:
-        r = ag.ratios(loaded)
+        r = ag.ratios(full)
         if r["fit_ratio"].notna().any() or r["status"].isin(["timeout", "memory"]).any():
             s.img(Image("budget", plots.budget(r), "Fit time over budget per framework"))
         s.table(tables.budget(bud))
@@ -253,7 +262,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
     sections.append(s)
 
     s = Section("environment", "Environment")
-    for block in _environment(loaded, prices):
+    for block in _environment(full, prices):
         s.table(block)
     sections.append(s)
 
@@ -279,6 +288,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         "cost": costs,
         "contention": shares,
         "results": df.assign(cost_usd=ag.job_costs(df, prices)) if not df.empty else df,
+        **(curves[1] if curves else {}),
     }
     title = "AutoML benchmark report: " + ", ".join(r.name for r in loaded.runs)
     generated = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -17,14 +17,18 @@ def leaderboard(run_dirs, impute_missing: bool = False):
     """(the report's leaderboard Table, the board DataFrame) for one or several runs: the
     same numbers as the report's, bootstrap draws and seed included."""
     from bench.report import aggregate as ag
-    from bench.report import tables
+    from bench.report import budget_curves, tables
     from bench.report.load import load_runs
     from bench.results.cost import load_prices
 
-    loaded = load_runs([Path(r) for r in run_dirs])
+    full = load_runs([Path(r) for r in run_dirs])
+    loaded, at_one_budget = budget_curves.focus(full)  # several budgets: the largest
     grid = ag.build_grid(loaded, impute_missing)
     board = ag.leaderboard(loaded, grid, load_prices())
-    return tables.leaderboard(board), board
+    table = tables.leaderboard(board)
+    if at_one_budget:
+        table.caption = budget_curves.caption(full) + " " + table.caption
+    return table, board
 
 
 def render(table, title: str = "Leaderboard") -> Table:

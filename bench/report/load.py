@@ -182,7 +182,9 @@ def _label(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     if df.empty:
         return df, notes
     for name, g in df.groupby("framework"):
-        configs = g[["constraint", "params"]].fillna("").drop_duplicates()
+        # budgets are an axis (bench.report.budget_curves), not a configuration
+        configs = pd.DataFrame({"setting": _without_budget(g), "params": g["params"]})
+        configs = configs.fillna("").drop_duplicates()
         if len(configs) < 2:
             continue
         by_constraint = g["constraint"].nunique() > 1
@@ -195,12 +197,21 @@ def _label(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return df, notes
 
 
+def _without_budget(g: pd.DataFrame) -> list[str]:
+    """Each row's constraint name without its budget ("1c4096M" for "30s1c4096M")."""
+    out = []
+    for c, b in zip(g["constraint"].fillna("").astype(str), g["budget_s"], strict=True):
+        head = f"{b:g}s" if pd.notna(b) else None
+        out.append(c[len(head):] if head and c.startswith(head) else c)
+    return out
+
+
 def _dedupe(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Several runs holding the same (framework, task, fold): keep the most recent row."""
+    """Several runs holding the same (framework, task, fold, budget): keep the most recent row."""
     if df.empty:
         return df, []
     df = df.sort_values("utc", kind="stable", na_position="first")
-    dup = df.duplicated(["label", "task", "fold"], keep="last")
+    dup = df.duplicated(["label", "task", "fold", "budget_s"], keep="last")
     notes = []
     if dup.any():
         notes.append(
