@@ -195,11 +195,16 @@ def block_scores(rows: pd.DataFrame, constant: dict) -> pd.DataFrame:
                           aggfunc="first", dropna=False)  # fmt: skip
 
 
-def racing_frameworks(rows: pd.DataFrame) -> list[str]:
-    """Frameworks with at least one job that could run (all-skipped ones, e.g. not installed,
-    are not in the race, as the report leaves them out)."""
-    ran = rows.groupby("framework")["status"].apply(lambda s: (s != "skipped").any())
-    return sorted(f for f, ok in ran.items() if ok)
+def racing_frameworks(rows: pd.DataFrame, plan: pd.DataFrame) -> list[str]:
+    """The planned frameworks, less those every one of whose jobs is stored as skipped (e.g.
+    not installed: the report leaves them out too). One with jobs still to run races."""
+    out = []
+    for f, jobs in plan.groupby("framework"):
+        mine = rows[rows["framework"] == f] if not rows.empty else rows
+        if len(mine) >= len(jobs) and len(mine) and (mine["status"] == "skipped").all():
+            continue
+        out.append(str(f))
+    return sorted(out)
 
 
 def trace(rows: pd.DataFrame, plan: pd.DataFrame, constant: dict, rule: Rule) -> Trace:
@@ -210,9 +215,7 @@ def trace(rows: pd.DataFrame, plan: pd.DataFrame, constant: dict, rule: Rule) ->
     rows = rows.assign(budget_s=rows["budget_s"].astype(float), fold=rows["fold"].astype(int))
     budgets = sorted(plan["budget_s"].unique())
     rounds = {b: sorted(plan.loc[plan["budget_s"] == b, "fold"].unique()) for b in budgets}
-    racing = racing_frameworks(rows) if not rows.empty else []
-    planned_fw = set(plan["framework"])
-    frameworks = [f for f in racing if f in planned_fw]
+    frameworks = racing_frameworks(rows, plan)
     out = Trace(rule, [float(b) for b in budgets], {float(b): [int(f) for f in v]
                                                     for b, v in rounds.items()}, frameworks)  # fmt: skip
     for b in budgets:

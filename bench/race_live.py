@@ -69,11 +69,8 @@ class LiveRace:
         """Recompute the race from the stored rows; the drops decided since the last call."""
         rows = self.store.frame()
         before = set(self.trace.drops) if self.trace else set()
-        if rows.empty:
-            self.trace = race.trace(rows.assign(budget_s=[]), self.plan, {}, self.rule)
-        else:
-            const = race.constant_results(rows, self.run_dir, self.constant_names)
-            self.trace = race.trace(rows, self.plan, const, self.rule)
+        const = race.constant_results(rows, self.run_dir, self.constant_names)
+        self.trace = race.trace(rows, self.plan, const, self.rule)
         now = time.time()
         for d in self.trace.decisions:
             self.times.setdefault(f"{d.budget_s:g}/{d.round}", now)
@@ -108,3 +105,14 @@ def read_rule(run_dir: Path) -> race.Rule | None:
         return race.Rule(float(r["alpha"]), int(r["min_blocks"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def admit(live: LiveRace, job, start, raced_out) -> bool:
+    """Called as ``job``'s slot is given: ``start()`` (write its job directory) and True while
+    its framework races at its budget; else ``raced_out(drop)`` (store its row) and False."""
+    drop = live.dropped(job)
+    if drop is None:
+        start()
+        return True
+    raced_out(drop)
+    return False

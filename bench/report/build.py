@@ -15,6 +15,7 @@ from bench.report import contention as rc
 from bench.report import deploy, plots, stats, tables
 from bench.report import starved as starved_jobs
 from bench.report.load import Loaded
+from bench.report.race import section as race_section
 from bench.report.tables import Table
 from bench.results.cost import PriceTable
 
@@ -119,6 +120,10 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
     if not pw.empty:
         s.table(tables.pairwise(pw, metric))
     sections.append(s)
+
+    raced, race_drops = race_section(loaded, Section)  # runs made with run --race
+    if raced is not None:
+        sections.append(raced)
 
     if len(loaded.runs) > 1 or grid.dropped:
         s = Section("coverage", "Coverage")
@@ -278,6 +283,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         "failures": fails,
         "cost": costs,
         "contention": shares,
+        **({"race": race_drops} if raced is not None else {}),
         "results": df.assign(cost_usd=ag.job_costs(df, prices)) if not df.empty else df,
     }
     title = "AutoML benchmark report: " + ", ".join(r.name for r in loaded.runs)
