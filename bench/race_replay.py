@@ -123,6 +123,12 @@ def render(rp: Replay) -> list[str]:
         lines.append(f"  full run's best never dropped: {'yes' if best_kept else 'NO'}; same "
                      f"best: {'yes' if rp.race_best[b] == v.best else 'no'}; same set of "
                      f"frameworks not significantly worse: {'yes' if same_set else 'no'}")  # fmt: skip
+        if not same_set:
+            last = rp.trace.last(b)
+            lines.append(f"  (the race tests {last.blocks if last else 0} task x fold blocks "
+                         "pairwise against its leader; the report's verdict tests the task "
+                         "means with Friedman + Nemenyi over all pairs, so the two can differ "
+                         "in power)")  # fmt: skip
     share = rp.used / rp.total if rp.total > 0 else float("nan")
     lines.append("")
     lines.append(f"Compute (wall x cores): the race would have used {rp.used / 3600:.3g} of "
