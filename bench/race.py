@@ -182,12 +182,16 @@ def decide(scores: pd.DataFrame, rule: Rule) -> tuple[float | None, str | None, 
 
 def block_scores(rows: pd.DataFrame, constant: dict) -> pd.DataFrame:
     """Rows of one budget -> (task, fold) x framework scores, failures imputed with the constant
-    predictor's result (``constant``: (task, fold) -> result); raced-out rows are left out."""
+    predictor's result (``constant``: (task, fold) -> result); raced-out rows are left out.
+    A skipped job (its framework cannot run the task) leaves its block out, as the report
+    leaves out tasks a framework never ran."""
     df = rows[rows["status"] != RACED_OUT]
     vals = []
     for r in df.itertuples(index=False):
         v = r.result if r.status == "ok" else None
-        if v is None or (isinstance(v, float) and math.isnan(v)):
+        if r.status == "skipped":
+            v = math.nan
+        elif v is None or (isinstance(v, float) and math.isnan(v)):
             v = constant.get((r.task, int(r.fold)), math.nan)
         vals.append(float(v))
     df = df.assign(score=vals, fold=df["fold"].astype(int))

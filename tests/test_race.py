@@ -202,3 +202,19 @@ def test_holm_is_monotone_and_capped():
     out = race._holm({"x": 0.01, "y": 0.04, "z": 0.03})
     assert out == {"x": 0.03, "z": 0.06, "y": 0.06}
     assert race._holm({"x": 0.9, "y": 0.8}) == {"y": 1.0, "x": 1.0}
+
+
+def test_failures_take_the_constant_result_and_skipped_jobs_leave_their_block_out():
+    rows = pd.DataFrame([
+        {"framework": "a", "task": "t", "fold": 0, "status": "ok", "result": -0.5},
+        {"framework": "b", "task": "t", "fold": 0, "status": "timeout", "result": None},
+        {"framework": "a", "task": "u", "fold": 0, "status": "ok", "result": -0.4},
+        {"framework": "b", "task": "u", "fold": 0, "status": "skipped", "result": None},
+        {"framework": "a", "task": "v", "fold": 0, "status": "ok", "result": -0.4},
+        {"framework": "b", "task": "v", "fold": 0, "status": "raced_out", "result": None},
+    ])  # fmt: skip
+    m = race.block_scores(rows, {("t", 0): -2.0, ("u", 0): -2.5, ("v", 0): -2.2})
+    assert m.loc[("t", 0), "b"] == -2.0
+    assert np.isnan(m.loc[("u", 0), "b"])
+    assert ("v", 0) not in m.dropna().index
+    assert list(m.dropna().index) == [("t", 0)]
