@@ -218,3 +218,27 @@ def test_failures_take_the_constant_result_and_skipped_jobs_leave_their_block_ou
     assert np.isnan(m.loc[("u", 0), "b"])
     assert ("v", 0) not in m.dropna().index
     assert list(m.dropna().index) == [("t", 0)]
+
+
+def test_each_budget_races_on_its_own():
+    """c is worse than a and b at 10 s on every block, as good as them at 30 s: it is dropped
+    at 10 s only, and the 30 s race does not see the 10 s evidence."""
+    rows = []
+    for budget, gap in ((10.0, 1.0), (30.0, 0.0)):
+        for t in range(4):
+            for fold in range(2):
+                for f, shift in (("a", 0.0), ("b", 0.0), ("c", -gap)):
+                    rows.append({"framework": f, "task": f"t{t}", "fold": fold,
+                                 "budget_s": budget, "status": "ok",
+                                 "result": -1.0 - 0.1 * t + shift})  # fmt: skip
+    df = pd.DataFrame(rows)
+    tr = race.trace(df, df, {}, race.Rule(0.05, 5))
+    assert tr.budgets == [10.0, 30.0] and tr.rounds[10.0] == [0, 1]
+    d = tr.dropped("c", 10.0)
+    assert d is not None and d.round == 2 and d.blocks == 8
+    assert tr.dropped("c", 30.0) is None
+    assert tr.survivors(30.0) == ["a", "b", "c"]
+    # a round not finished is not decided: remove one 30 s job of round 2
+    part = df.drop(df[(df["budget_s"] == 30.0) & (df["fold"] == 1)].index[:1])
+    tr2 = race.trace(part, df, {}, race.Rule(0.05, 5))
+    assert tr2.decided(30.0) == 1 and tr2.decided(10.0) == 2
