@@ -102,7 +102,7 @@ def test_report_draws_the_race_and_never_imputes_raced_out_jobs(raced):
     assert p.returncode == 0, p.stderr[-3000:]
     md = (d / "report" / "report.md").read_text()
     assert "## Race" in md and "dropped (p = " in md and "after round 2 (of 4)" in md
-    assert "the race used" in md
+    assert "the race used" in md and "- Race (run): constant dropped after round 2" in md
     drops = pd.read_csv(d / "report" / "tables" / "race.csv")
     assert list(drops["framework"]) == ["constant"] and list(drops["round"]) == [2]
     cells = pd.read_csv(d / "report" / "tables" / "scores_imputed.csv")

@@ -121,9 +121,10 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         s.table(tables.pairwise(pw, metric))
     sections.append(s)
 
-    raced, race_drops = race_section(loaded, Section)  # runs made with run --race
+    raced, race_drops, race_notes = race_section(loaded, Section)  # runs made with run --race
     if raced is not None:
         sections.append(raced)
+        conclusions.extend(race_notes)
 
     if len(loaded.runs) > 1 or grid.dropped:
         s = Section("coverage", "Coverage")

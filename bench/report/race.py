@@ -118,12 +118,12 @@ def run_trace(run_path: Path, rows: pd.DataFrame, constant_names, rule: race.Rul
     return race.trace(rows, plan, const, rule)
 
 
-def section(loaded, section_cls) -> tuple[object | None, pd.DataFrame]:
+def section(loaded, section_cls) -> tuple[object | None, pd.DataFrame, list[str]]:
     """The race section for the raced runs among ``loaded.runs`` (None when none was raced),
-    and a table of the drops for the report's CSV files."""
+    a table of the drops for the report's CSV files, and one conclusion per raced run."""
     from bench.race_live import read_rule
 
-    s, drops = None, []
+    s, drops, notes = None, [], []
     for run in loaded.runs:
         rule = read_rule(run.path)
         if rule is None:
@@ -143,6 +143,11 @@ def section(loaded, section_cls) -> tuple[object | None, pd.DataFrame]:
         for b in tr.budgets:
             s.table(rounds_table(tr, b))
         comp = compute(rows)
+        dropped = sorted(tr.drops.values(), key=lambda d: (d.budget_s, d.round, d.framework))
+        notes.append(f"Race ({run.name}): " + ("; ".join(
+            f"{d.framework} dropped after round {d.round} at {d.budget_s:g} s (Holm p = "
+            f"{d.pvalue:.3g})" for d in dropped) or "no framework dropped")
+            + f"; it used {comp.share:.0%} of the full grid's estimated compute.")  # fmt: skip
         s.p(f"{run.name}: the race ran {num(comp.used / 3600, 3)} core-hours; the full grid is "
             f"estimated at {num(comp.full / 3600, 3)} core-hours ({comp.raced_out} raced-out "
             "jobs, each estimated from the same framework's finished jobs on the same task at "
@@ -152,4 +157,4 @@ def section(loaded, section_cls) -> tuple[object | None, pd.DataFrame]:
             drops.append({"run": run.name, "framework": d.framework, "budget_s": d.budget_s,
                           "round": d.round, "blocks": d.blocks, "leader": d.leader,
                           "pvalue_holm": d.pvalue, "mean_rank": d.mean_rank, "test": race.TEST})  # fmt: skip
-    return s, pd.DataFrame(drops)
+    return s, pd.DataFrame(drops), notes
