@@ -65,7 +65,8 @@ def replay(run_dir: Path, rule: race.Rule | None = None) -> Replay:
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise BadInput(f"{run_dir}: no such run directory")
+        raise BadInput(f"{run_dir}: " + ("not a run directory (a file)" if run_dir.exists()
+                                         else "no such run directory"))  # fmt: skip
     loaded = load_runs([run_dir])  # BadInput when it holds no results
     rows = loaded.results
     if rows.empty:

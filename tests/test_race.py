@@ -139,6 +139,12 @@ def test_replay_of_a_bad_run_directory_exits_2(tmp_path):
     p = run_cli("race", "--replay", tmp_path)
     assert p.returncode == 2 and "not a run directory" in p.stderr
     assert list(tmp_path.iterdir()) == []
+    (tmp_path / "results.csv").write_text("not,a,results,file\n")
+    p = run_cli("race", "--replay", tmp_path / "results.csv")
+    assert p.returncode == 2 and "not a run directory (a file)" in p.stderr
+    p = run_cli("race", "--replay", tmp_path)
+    assert p.returncode == 2 and "not a results file" in p.stderr
+    assert (tmp_path / "results.csv").read_text() == "not,a,results,file\n"
     p = run_cli("race", "--replay", tmp_path, "--race-min-blocks", "1")
     assert p.returncode == 2 and "--race-min-blocks" in p.stderr
 

@@ -138,7 +138,6 @@ def section(loaded, section_cls) -> tuple[object | None, pd.DataFrame, list[str]
                 "not run its remaining jobs there: they are listed as raced out, never imputed, "
                 "and the framework is compared on the folds it ran.")  # fmt: skip
             s.p(ERROR_RATE)
-        rows = rows.assign(framework=rows["framework"])
         tr = run_trace(run.path, rows, loaded.constant_labels | {"constant"}, rule)
         for b in tr.budgets:
             s.table(rounds_table(tr, b))
