@@ -1,4 +1,4 @@
-"""Command line: ``automl-bench run|list|show|env`` (also ``python -m bench``).
+"""Command line: ``automl-bench run|list|show|env|race`` (also ``python -m bench``).
 
 Exit codes: 0 success (failed jobs are results, not errors), 2 bad input (the message names
 the file, field or value), 1 internal error.
@@ -132,6 +132,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--mlflow", nargs="?", const="", default=None, metavar="TRACKING_URI",
                    help="log every job as an MLflow run; without a URI the store is SQLite "
                         "inside the run directory")  # fmt: skip
+    r.add_argument("--race", action="store_true",
+                   help="race: run fold 0 of every task first, then fold 1, ...; after each "
+                        "round drop the frameworks significantly worse than the leader (their "
+                        "remaining jobs are stored as raced_out and never run)")  # fmt: skip
+    _race_rule_options(r)
+
+    ra = sub.add_parser(
+        "race",
+        help="replay the racing rule on a finished run: when each framework would have been "
+             "dropped and the compute the race would have used",
+        description=("Replay the racing rule of `run --race` on a finished run's results, "
+                     "without running anything, and compare its verdict with the full run's."),
+    )  # fmt: skip
+    ra.add_argument("--replay", type=Path, required=True, metavar="RUN_DIR",
+                    help="run directory to replay (it is only read)")  # fmt: skip
+    _race_rule_options(ra, "default: the run's own race rule if it was raced, else ")
 
     rp = sub.add_parser(
         "report",
@@ -233,12 +249,46 @@ def _split(text):
     return [f.strip() for f in text.split(",") if f.strip()] if text else None
 
 
+def _race_rule_options(p, prefix: str = "default: ") -> None:
+    from bench import race
+
+    p.add_argument("--race-alpha", type=float, default=None,
+                   help=f"significance level of each race decision ({prefix}{race.ALPHA})")  # fmt: skip
+    p.add_argument("--race-min-blocks", type=int, default=None,
+                   help=f"task x fold blocks needed before the race drops anything "
+                        f"({prefix}{race.MIN_BLOCKS})")  # fmt: skip
+
+
+def _race_rule(args, default):
+    from bench import race
+
+    if args.race_alpha is None and args.race_min_blocks is None:
+        return default
+    try:
+        return race.check_rule(race.ALPHA if args.race_alpha is None else args.race_alpha,
+                               race.MIN_BLOCKS if args.race_min_blocks is None
+                               else args.race_min_blocks)  # fmt: skip
+    except ValueError as e:
+        raise BadInput(str(e)) from None
+
+
+def cmd_race(args) -> int:
+    from bench.race_replay import render, replay
+
+    rp = replay(args.replay, _race_rule(args, None))
+    for line in render(rp):
+        out.print(Text(line), highlight=False)
+    return 0
+
+
 def cmd_run(args) -> int:
     from types import SimpleNamespace
 
     from bench.execution.executor import Limits, close_prestarted, prestart_launcher
     from bench.precheck import check_run_inputs
 
+    if not args.race and (args.race_alpha is not None or args.race_min_blocks is not None):
+        raise BadInput("--race-alpha and --race-min-blocks set the racing rule: give --race too")
     fields = dict(
         suite=args.suite,
         frameworks=_split(args.frameworks),
@@ -269,6 +319,8 @@ def cmd_run(args) -> int:
         mlflow_uri=args.mlflow or None,
         exclusive=args.exclusive,
         exclusive_wait=args.exclusive_wait,
+        race=args.race,
+        race_rule=_race_rule(args, None),
     )
     # the warm launcher starts first: its imports overlap with everything below
     warm_local = not args.cold_start and fields["executor"] == "local"
@@ -545,7 +597,7 @@ def main(argv=None) -> int:
     _setup_logging()
     try:
         commands = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "report": cmd_report,
-                    "estimate": cmd_estimate, "env": cmd_env}  # fmt: skip
+                    "estimate": cmd_estimate, "env": cmd_env, "race": cmd_race}  # fmt: skip
         return commands[args.command](args)
     except BadInput as e:
         err.print(Text("error: ", "red") + Text(str(e)), highlight=False)

@@ -13,7 +13,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-STYLE = {"ok": "green", "failed": "red", "timeout": "yellow", "memory": "magenta", "skipped": "dim"}
+STYLE = {"ok": "green", "failed": "red", "timeout": "yellow", "memory": "magenta", "skipped": "dim",
+         "raced_out": "dim"}
 
 
 class Reporter:

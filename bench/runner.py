@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from rich.text import Text
 
-from bench import rundir
+from bench import race, race_live, rundir
 from bench.data import taskcache
 from bench.data.sources import SourceContext, TaskUnavailable
 from bench.errors import BadInput
@@ -30,11 +30,14 @@ from bench.planning import budgets, capabilities, registry
 from bench.planning.plan import Job, job_folder, plan_jobs
 from bench.planning.suite import Constraint, Suite, TaskSpec, load_suite
 from bench.precheck import check_optional
+from bench.race import RACED_OUT
 from bench.results import predictions
 from bench.results.cost import job_cost
 from bench.results.scoring import METRICS, headline, score
 from bench.results.starvation import budget_columns
 from bench.results.store import Store
+
+CONSTANT = "adapters.constant:ConstantPredictor"
 
 log = logging.getLogger("bench.runner")
 
@@ -63,6 +66,8 @@ class RunOptions:
     check_run_dir: bool = True  # refuse a --out that is not ours or holds another run (rundir)
     exclusive: bool = False  # wait before each job until the machine is quiet
     exclusive_wait: float = 600.0  # at most this long per job, then run and say so
+    race: bool = False  # run --race: rounds, frameworks dropped when significantly worse
+    race_rule: object = None  # bench.race.Rule (None: its defaults)
 
 
 @dataclass
@@ -286,6 +291,9 @@ def _check_optional(opts: RunOptions) -> None:
     if opts.exclusive and opts.executor != "local":
         raise BadInput("--exclusive waits for this machine to be quiet: it works with the local "
                        "executor only")  # fmt: skip
+    if opts.race and opts.executor != "local":
+        raise BadInput("--race decides which jobs start as results come in: it works with the "
+                       "local executor only")  # fmt: skip
 
 
 def _executor(prep: Prepared, opts: RunOptions):
@@ -346,7 +354,8 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             if j.task in missing
             or j.id not in done
             or (done[j.id] == "skipped" and installed[j.framework])  # installed since
-            or (opts.rerun_failed and done[j.id] not in ("ok", "skipped"))
+            or (opts.rerun_failed and done[j.id] not in ("ok", "skipped", RACED_OUT))
+            or (done[j.id] == RACED_OUT and not opts.race)  # a run without --race runs them
         ]  # fmt: skip
         already = len(jobs) - len(todo)
         if reporter:
@@ -388,13 +397,23 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             if reporter:
                 reporter.done(row)
 
-        tasks = []
-        for j in runnable:
-            job_dir = run_dir / "jobs" / job_folder(j.framework, j.task, j.fold, j.id)
+        def write_spec(j: Job, job_dir: Path) -> None:
             job_dir.mkdir(parents=True, exist_ok=True)
             spec = _spec(j, cached[j.task])
             spec["infer_allowance_s"] = opts.limits.infer_s if opts.inference else 0.0
             (job_dir / "spec.json").write_text(json.dumps(spec, indent=1))
+
+        live = None
+        if opts.race:  # rounds; a job's directory is written only once it may start
+            live = race_live.LiveRace(run_dir, store, jobs, opts.race_rule or race.Rule(),
+                                      [v.name for v in prep.variants if v.adapter == CONSTANT])
+            runnable = race_live.ordered(runnable, [v.name for v in prep.variants],
+                                         [t.name for t in prep.tasks])  # fmt: skip
+        tasks = []
+        for j in runnable:
+            job_dir = run_dir / "jobs" / job_folder(j.framework, j.task, j.fold, j.id)
+            if live is None:
+                write_spec(j, job_dir)
             task = WorkItem(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)
             task.token = prep.identity.token if prep.identity else None
             # an adapter with its own environment runs its worker with that env's interpreter
@@ -423,10 +442,26 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             row["repaired_rows"] = repaired
             row["load_at_start"] = loads.get(task.job_id)
             store.put(row, replaces=superseded.get(job.id, ()))
+            if live is not None:
+                live.refresh()  # a round complete: the decision is taken now
             if tracker:
                 tracker.log_job(row, task.job_dir)
             if reporter:
                 reporter.done(row)
+
+        def raced_out(j: Job, drop) -> None:
+            outcome = Outcome(status=RACED_OUT, wall=0.0, grace_s=0.0, error_type="RacedOut",
+                              error_message=drop.message())  # fmt: skip
+            row = {**build_row(j, cached[j.task], variants[j.framework], outcome, None),
+                   **drop.columns()}  # fmt: skip
+            store.put(row, replaces=superseded.get(j.id, ()))
+            if reporter:
+                reporter.done(row)
+
+        if live is not None:
+            executor.admit = lambda item: race_live.admit(
+                live, by_id[item.job_id], lambda: write_spec(by_id[item.job_id], item.job_dir),
+                lambda drop: raced_out(by_id[item.job_id], drop))  # fmt: skip
 
         if tasks and reporter and hasattr(executor, "plan"):
             for note in executor.plan(tasks).notes:

@@ -447,6 +447,7 @@ class LocalExecutor:
         self.oversubscribe = oversubscribe
         self.launcher_info: dict = {}
         self.gate = None  # called before each job starts; False: not yet (run --exclusive)
+        self.admit = None  # called as a job's slot is given: False drops the job (run --race)
         self.pool = pool  # bench.execution.launcher_pool.LauncherPool: launchers kept across runs
 
     def plan(self, items: list[WorkItem]) -> SlotPlan:
@@ -516,6 +517,9 @@ class LocalExecutor:
                         len(free_cpus) >= need and free_mem >= item.memory_mb)  # fmt: skip
                     if not fits or (self.gate is not None and not self.gate(len(running))):
                         break
+                    if attempt == 1 and self.admit is not None and not self.admit(item):
+                        pending.popleft()  # never starts (its framework left the race)
+                        continue
                     if plan.oversubscribe:
                         cpus = [plan.cpus[(rr + i) % len(plan.cpus)] for i in range(need)]
                         rr += need

@@ -9,6 +9,10 @@ not installed) is left out of comparisons and listed instead. Tasks that some co
 framework never ran (several runs with different task sets) are left out of the comparison
 and listed (``Grid.dropped``), unless imputing them is asked for.
 
+Raced-out jobs (``run --race`` dropped their framework before they started) are never
+imputed: a framework the race dropped is compared on the folds it ran (see
+:mod:`bench.report.race`), and raced-out jobs count neither as failures nor as jobs that ran.
+
 This is the only aggregation: ``run`` and ``show`` print the leaderboard computed here.
 """
 
@@ -26,6 +30,12 @@ from bench.results.cost import PriceTable
 
 SCORES = ("result", "acc", "balacc", "logloss")
 FAILED = ("failed", "timeout", "memory")
+RACED_OUT = "raced_out"
+NOT_RUN = ("skipped", RACED_OUT)  # jobs that never started
+
+
+def _ran_rows(df: pd.DataFrame) -> pd.DataFrame:
+    return df[~df["status"].isin(NOT_RUN)]
 
 
 @dataclass
@@ -95,7 +105,12 @@ def coverage(loaded: Loaded) -> pd.DataFrame:
     df = loaded.results
     if df.empty:
         return pd.DataFrame()
-    jobs = df.pivot_table(index="task", columns="label", values="fold", aggfunc="count")
+    jobs = (df[df["status"] != RACED_OUT]
+            .pivot_table(index="task", columns="label", values="fold", aggfunc="count")
+            .reindex(index=sorted(df["task"].unique()), columns=sorted(df["label"].unique())))
+    raced = (df[df["status"] == RACED_OUT]
+             .pivot_table(index="task", columns="label", values="fold", aggfunc="count")
+             .reindex_like(jobs))  # fmt: skip
     ok = (df[df["status"] == "ok"]
           .pivot_table(index="task", columns="label", values="fold", aggfunc="count")
           .reindex_like(jobs))  # fmt: skip
@@ -104,7 +119,10 @@ def coverage(loaded: Loaded) -> pd.DataFrame:
     for t in jobs.index:
         for f in jobs.columns:
             if r.loc[t, f]:
-                out.loc[t, f] = f"{int(ok.loc[t, f]) if pd.notna(ok.loc[t, f]) else 0} / {int(jobs.loc[t, f])}"
+                n = int(jobs.loc[t, f]) if pd.notna(jobs.loc[t, f]) else 0
+                out.loc[t, f] = f"{int(ok.loc[t, f]) if pd.notna(ok.loc[t, f]) else 0} / {n}"
+                if pd.notna(raced.loc[t, f]):
+                    out.loc[t, f] += f" (+{int(raced.loc[t, f])} raced out)"
             elif pd.notna(jobs.loc[t, f]):
                 out.loc[t, f] = "skipped"
     return out
@@ -141,6 +159,8 @@ def build_grid(loaded: Loaded, impute_missing: bool = False) -> Grid:
             key = (label, task, fold)
             row = by_key.loc[key] if key in by_key.index else None
             status = row["status"] if row is not None else "missing"
+            if status == RACED_OUT:  # never imputed: compared on the folds it ran
+                continue
             if status == "ok" and pd.notna(row["result"]):
                 vals, imputed = {k: row[k] for k in SCORES}, False
             else:
@@ -219,7 +239,7 @@ def leaderboard(loaded: Loaded, grid: Grid, prices: PriceTable,
     rows = []
     for label in grid.frameworks:
         cells = grid.cells[grid.cells["label"] == label]
-        jobs = df[df["label"] == label]
+        jobs = _ran_rows(df[df["label"] == label])
         row = {"framework": label, "tasks": len(tasks)}
         for metric in ("acc", "balacc", "logloss"):
             m, lo, hi = iv.task_bootstrap(_fold_matrix(cells, metric, tasks), n_boot=n_boot)
@@ -306,7 +326,7 @@ def pareto(points: pd.DataFrame, x: str, y: str) -> pd.Series:
 def pareto_table(loaded: Loaded, board: pd.DataFrame, prices: PriceTable) -> pd.DataFrame:
     if board.empty:
         return pd.DataFrame()
-    df = loaded.results[loaded.results["status"] != "skipped"]
+    df = _ran_rows(loaded.results)
     fit = df["training_duration"].fillna(df["duration"])
     per = pd.DataFrame({"label": df["label"], "fit": fit})
     t = board[["framework", "normalised", "mean_rank", "cost_usd"]].copy()
@@ -322,7 +342,7 @@ def pareto_table(loaded: Loaded, board: pd.DataFrame, prices: PriceTable) -> pd.
 
 
 def budget_table(loaded: Loaded) -> pd.DataFrame:
-    df = loaded.results[loaded.results["status"] != "skipped"].copy()
+    df = _ran_rows(loaded.results).copy()
     if df.empty:
         return pd.DataFrame()
     df["fit_ratio"] = df["training_duration"] / df["budget_s"]
@@ -348,7 +368,7 @@ def budget_table(loaded: Loaded) -> pd.DataFrame:
 
 def ratios(loaded: Loaded) -> pd.DataFrame:
     """Per job: fit time / budget and wall time / budget (for the distribution plot)."""
-    df = loaded.results[loaded.results["status"] != "skipped"]
+    df = _ran_rows(loaded.results)
     return pd.DataFrame({
         "framework": df["label"],
         "fit_ratio": df["training_duration"] / df["budget_s"],
@@ -359,7 +379,7 @@ def ratios(loaded: Loaded) -> pd.DataFrame:
 
 
 def failures(loaded: Loaded, grid: Grid) -> pd.DataFrame:
-    df = loaded.results[loaded.results["status"] != "ok"]
+    df = loaded.results[~loaded.results["status"].isin(("ok", RACED_OUT))]
     cols = ["run", "label", "task", "fold", "status", "error_type", "error_message"]
     out = df[cols].rename(columns={"label": "framework"}).copy()
     compared = set(grid.frameworks)
@@ -371,7 +391,8 @@ def failures(loaded: Loaded, grid: Grid) -> pd.DataFrame:
 
 
 def cost_table(loaded: Loaded, prices: PriceTable) -> pd.DataFrame:
-    df = loaded.results.assign(cost_usd=job_costs(loaded.results, prices))
+    df = loaded.results[loaded.results["status"] != RACED_OUT]
+    df = df.assign(cost_usd=job_costs(df, prices))
     if df.empty:
         return pd.DataFrame()
     df["wall_h"] = df["duration"].fillna(0) / 3600.0

@@ -15,6 +15,7 @@ from bench.report import budget_curves, deploy, plots, stats, tables
 from bench.report import contention as rc
 from bench.report import starved as starved_jobs
 from bench.report.load import Loaded
+from bench.report.race import section as race_section
 from bench.report.tables import Table
 from bench.results.cost import PriceTable
 
@@ -128,6 +129,11 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
     sections.append(s)
     if curves:
         sections.append(curves[0])
+
+    raced, race_drops, race_notes = race_section(loaded, Section)  # runs made with run --race
+    if raced is not None:
+        sections.append(raced)
+        conclusions.extend(race_notes)
 
     if len(loaded.runs) > 1 or grid.dropped:
         s = Section("coverage", "Coverage")
@@ -287,6 +293,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         "failures": fails,
         "cost": costs,
         "contention": shares,
+        **({"race": race_drops} if raced is not None else {}),
         "results": df.assign(cost_usd=ag.job_costs(df, prices)) if not df.empty else df,
         **(curves[1] if curves else {}),
     }

@@ -31,9 +31,12 @@ OUR_COLUMNS = [
     # deployability (bench.execution.inference)
     "infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",
     "model_size_mb", "model_format", "infer_duration", "infer_allowance_s", "infer_note",
+    # racing (run --race): a raced-out job's evidence (bench.race)
+    "race_round", "race_test", "race_pvalue", "race_mean_rank", "race_leader",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
-STATUSES = ("ok", "failed", "timeout", "memory", "skipped")
+# raced_out: a job run --race did not start, its framework dropped (never imputed)
+STATUSES = ("ok", "failed", "timeout", "memory", "skipped", "raced_out")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
