@@ -21,7 +21,7 @@ from adapters.random_forest import RandomForest
 
 
 def test_the_constant_predictor_loads_without_scikit_learn_or_scipy():
-    code = ("import sys, adapters.constant, bench.worker; "
+    code = ("import sys, adapters.constant, bench.execution.worker; "
             "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out
