@@ -142,20 +142,22 @@ def our_run(suite: Path, out: Path, env, cwd, extra) -> dict:
     deadline = time.time() + 300
     while "--no-report" not in extra and not html.exists() and time.time() < deadline:
         time.sleep(0.05)
-    m = marks(trace, proc.pid)
+    nan = (float("nan"), float("nan"))  # a source tree older than the marks has none
+    m = marks(trace, proc.pid) if trace.exists() else {"job done": [nan]}
+    checked, loaded, ready = m.get("checked", nan), m.get("loaded", nan), m.get("launcher ready", nan)
     last_end = max(e for _, e in jobs)
     last_done_cpu = max(c for _, c in m["job done"])
     wall, jobs_cpu = t_exit - t0, float(df["cpu_time"].sum())
     return {
         "wall": wall,
         "cpu": cpu,
-        "checked": m["checked"][0] - t0,
-        "checked_cpu": m["checked"][1],
-        "loaded": m["loaded"][0] - t0,
-        "loaded_cpu": m["loaded"][1] - m["checked"][1],
-        "launcher": m["launcher ready"][0] - t0,
-        "launcher_cpu": m["launcher ready"][1],
-        "preloaded": m.get("launcher preloaded", m["launcher ready"])[0] - t0,
+        "checked": checked[0] - t0,
+        "checked_cpu": checked[1],
+        "loaded": loaded[0] - t0,
+        "loaded_cpu": loaded[1] - checked[1],
+        "launcher": ready[0] - t0,
+        "launcher_cpu": ready[1],
+        "preloaded": m.get("launcher preloaded", ready)[0] - t0,
         "first_worker": min(s for s, _ in jobs) - t0,
         "per_job": statistics.median(df["duration"] - df["training_duration"]
                                      - df["predict_duration"]),  # fmt: skip
@@ -164,7 +166,7 @@ def our_run(suite: Path, out: Path, env, cwd, extra) -> dict:
         "jobs_cpu": jobs_cpu,
         "results_final": (out / "results.csv").stat().st_mtime - last_end,
         "exit_after_last_job": t_exit - last_end,
-        "tail_cpu": m["exit"][1] - last_done_cpu,
+        "tail_cpu": m.get("exit", nan)[1] - last_done_cpu,
         "report_after_exit": html.stat().st_mtime - t_exit if html.exists() else float("nan"),
         "outside": wall - union(jobs),
         "outside_cpu": cpu - jobs_cpu,
