@@ -7,9 +7,10 @@ and talks to it with JSON lines: ``start`` requests on stdin; ``ready``, ``start
 driver shares, so a job's end is when it was reaped, not when the driver got to it).
 
 Why a separate process:
-- Speed. The launcher imports numpy, pandas, pyarrow, scikit-learn and the run's adapter
-  modules once; each job is a ``fork()`` of it, so a job does not pay ~1.5 s of interpreter
-  start and imports. Jobs whose interpreter is not this one (``WorkItem.python``, e.g. an
+- Speed. The launcher imports numpy, pandas, pyarrow, the run's adapter modules and what
+  their jobs import (their ``warm_imports``: scikit-learn for most, nothing more for the
+  constant predictor) once; each job is a ``fork()`` of it, so a job does not pay ~1.5 s of
+  interpreter start and imports. Jobs whose interpreter is not this one (``WorkItem.python``, e.g. an
   adapter's own virtual environment) are forked the same way and then ``exec`` that
   interpreter with ``-m bench.execution.worker JOB_DIR`` (the cold path: files in, files out).
 - No orphans, by operating-system mechanisms rather than best effort:
