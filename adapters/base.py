@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
+
+from adapters.estimator import ClassifierEstimator
 
 
 def _find_spec(name: str):
@@ -111,16 +111,42 @@ class Capabilities:
 STOP_REASONS = ("converged", "budget", "deadline")
 
 
+def encode_labels(y: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(classes, codes): the sorted distinct labels and each row's index among them, exactly
+    as scikit-learn's ``LabelEncoder`` gives them (same classes, dtype and element types:
+    nullable and Arrow numbers become float64, strings and categories object arrays)."""
+    dtype = y.dtype
+    if (isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "iufb"
+            and not isinstance(dtype, pd.CategoricalDtype)):  # fmt: skip
+        values = y.to_numpy(dtype=np.float64)
+    else:
+        values = np.asarray(y)
+    if values.dtype == object:  # strings, categories, mixed Python objects
+        classes = np.array(sorted(set(values)), dtype=object)
+        index = {v: i for i, v in enumerate(classes)}
+        return classes, np.array([index[v] for v in values], dtype=np.int64)
+    classes, codes = np.unique(values, return_inverse=True)
+    return classes, codes.astype(np.int64, copy=False)
+
+
 class AdapterError(RuntimeError):
     """A backend ran but could not produce a model (a framework failure, not a crash)."""
 
 
-class BaseAdapter(ClassifierMixin, BaseEstimator):
-    """Common budget arguments and label handling. Subclasses add their own parameters."""
+class BaseAdapter(ClassifierEstimator):
+    """Common budget arguments and label handling. Subclasses add their own parameters.
+
+    A scikit-learn estimator (``get_params``, ``set_params``, ``clone``, pipelines) that does
+    not import scikit-learn itself (:mod:`adapters.estimator`): an adapter whose backend
+    needs it imports it, and lists the modules its jobs load in ``warm_imports``."""
 
     requirements: Requirements = Requirements()
     capabilities: Capabilities = Capabilities()
     distribution: str = "scikit-learn"  # the PyPI distribution whose version a row records
+    # modules every job of this adapter imports: the warm launcher loads them once, before it
+    # forks the run's workers, instead of each job loading them (most adapters use these)
+    warm_imports: tuple[str, ...] = ("sklearn.base", "sklearn.preprocessing", "sklearn.pipeline",
+                                     "sklearn.compose", "sklearn.utils")  # fmt: skip
 
     def __init__(self, time_limit=60.0, cores=1, memory_mb=None, seed=0, scratch_dir=None):
         self.time_limit = time_limit
@@ -171,11 +197,10 @@ class BaseAdapter(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
         if y.isna().any():
             raise ValueError("y contains missing labels")
-        self._label_encoder = LabelEncoder().fit(y)
-        self.classes_ = self._label_encoder.classes_
+        self.classes_, codes = encode_labels(y)
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        return X, self._label_encoder.transform(y)
+        return X, codes
 
     def predict_proba_unchecked(self, X) -> np.ndarray:
         """Probabilities as the backend computed them (shape checked, nothing repaired): what

@@ -9,6 +9,7 @@ from adapters.base import BaseAdapter, Capabilities
 
 class ConstantPredictor(BaseAdapter):
     capabilities = Capabilities(notes=("ignores features",))
+    warm_imports = ()  # numpy only: its jobs need no scikit-learn
 
     def _fit(self, X, y):
         counts = np.bincount(y, minlength=len(self.classes_))

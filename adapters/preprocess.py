@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-from sklearn.compose import ColumnTransformer, make_column_selector
-from sklearn.preprocessing import OrdinalEncoder
 
 
 def categorical_columns(X: pd.DataFrame) -> list[str]:
@@ -34,8 +32,12 @@ def as_category(X: pd.DataFrame, categories: dict[str, pd.Index] | None = None):
     return X, cats
 
 
-def ordinal_encoder() -> ColumnTransformer:
-    """Numeric passthrough, categoricals as ordinal codes; missing values stay NaN."""
+def ordinal_encoder():
+    """A ColumnTransformer: numeric passthrough, categoricals as ordinal codes; missing values
+    stay NaN."""
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.preprocessing import OrdinalEncoder
+
     return ColumnTransformer(
         [
             (

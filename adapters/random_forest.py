@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.pipeline import make_pipeline
-
 from adapters.base import BaseAdapter, Capabilities
 from adapters.preprocess import ordinal_encoder
 
 
 class RandomForest(BaseAdapter):
     capabilities = Capabilities(notes=("categoricals ordinal-encoded",))
+    warm_imports = (*BaseAdapter.warm_imports, "sklearn.ensemble")
 
     def __init__(
         self,
@@ -27,6 +25,9 @@ class RandomForest(BaseAdapter):
         self.max_features = max_features
 
     def _fit(self, X, y):
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.pipeline import make_pipeline
+
         forest = RandomForestClassifier(
             n_estimators=self.n_estimators,
             max_features=self.max_features,

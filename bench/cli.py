@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from bench import timeline
 from bench.errors import BadInput
 
 
@@ -332,19 +333,22 @@ def cmd_run(args) -> int:
     except BadInput:
         close_prestarted()
         raise
-    if warm_local and cores != early:
-        prestart_launcher(cores=cores)
+    timeline.mark("checked")
+    if warm_local:  # the run's adapters are known: the launcher loads what their jobs import
+        prestart_launcher(cores=cores, adapters=_run_adapters(args.suite, fields["frameworks"]))
     from bench.progress import Reporter
     from bench.report.leaderboard import leaderboard, render
     from bench.runner import RunOptions, execute, prepare
 
     opts = RunOptions(**fields)
     prep = prepare(opts)  # all input checks happen here, before anything is written
+    timeline.mark("loaded")
     reporter = Reporter(err)
     try:
         summary = execute(prep, opts, reporter)
     finally:
         reporter.close()
+    timeline.mark("stored")
     # the store and results.csv are final here: the report is built from them
     out.print(render(leaderboard([summary.run_dir])[0], f"Leaderboard: {prep.suite.name}"))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
@@ -378,6 +382,15 @@ def _peek_cores(suite: str) -> int | None:
     except Exception:
         return None
     return cores if isinstance(cores, int) and cores >= 1 else None
+
+
+def _run_adapters(suite: str, frameworks: list[str] | None) -> list[str]:
+    """The adapters (``module:Class``) of a run whose inputs were checked."""
+    from bench.planning import registry
+    from bench.planning.suite import load_suite
+
+    names = frameworks or load_suite(suite)[0].frameworks  # parsed once: cached
+    return sorted({registry.get(n).adapter for n in names})
 
 
 def _report_after_run(run_dir: Path) -> int:
@@ -619,6 +632,7 @@ def entry() -> None:
     import threading
 
     code = main()
+    timeline.mark("exit")
     if threading.active_count() > 1:
         sys.exit(code)
     atexit._run_exitfuncs()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from rich.text import Text
 
-from bench import race, race_live, rundir
+from bench import race, race_live, rundir, timeline
 from bench.data import taskcache
 from bench.data.sources import SourceContext, TaskUnavailable
 from bench.errors import BadInput
@@ -423,6 +423,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             tasks.append(task)
 
         def on_done(task: WorkItem, outcome: Outcome) -> None:
+            timeline.mark("job done")
             job = by_id[task.job_id]
             ct = cached[job.task]
             scores, repaired = None, None

@@ -52,7 +52,7 @@ def probe(adapter: str, data: str, budget: float, numeric: bool, params: dict, c
         saved.mkdir()
         fmt = model.save_model(str(saved))
         reloaded = _reload_codes(fmt, saved, model, Xte)
-        codes = model._label_encoder.transform(pred)
+        codes = _codes(model, pred)
     board = getattr(model, "leaderboard_", None)
     expected = sorted(y.unique())
     return {
@@ -75,6 +75,12 @@ def probe(adapter: str, data: str, budget: float, numeric: bool, params: dict, c
     }
 
 
+def _codes(model, labels) -> np.ndarray:
+    """Each label's index among the model's classes."""
+    index = {c: i for i, c in enumerate(model.classes_)}
+    return np.array([index[v] for v in labels])
+
+
 def _reload_codes(fmt: str, path, model, X):
     """Class codes predicted by the saved model, loaded back with the backend's own loader
     (None for formats this probe does not reload)."""
@@ -91,7 +97,7 @@ def _reload_codes(fmt: str, path, model, X):
         import joblib
 
         loaded = joblib.load(path / "model.joblib")
-        return model._label_encoder.transform(loaded.predict(X))
+        return _codes(model, loaded.predict(X))
     return None
 
 

@@ -93,6 +93,7 @@ def test_rerun_executes_nothing_then_exactly_the_deleted_job(run):
     third = run_cli("run", "--suite", suite, "--out", out, "--folds", 2)
     assert third.returncode == 0, third.stderr
     assert "7 done, 1 to run" in third.stderr
+    assert "1/1" in third.stderr and "0/0" not in third.stderr  # the bar counts what runs now
     after = pd.read_csv(out / "results.csv")
     assert len(after) == 8 and victim in set(after["job_id"])
 

@@ -47,3 +47,47 @@ def test_single_class_in_test_gives_nan_auc_not_a_crash():
     classes = ["a", "b"]
     s = score(*_preds([[0.8, 0.2], [0.6, 0.4]], ["a", "a"], classes))
     assert math.isnan(s["auc_ovr"]) and s["acc"] == 1.0
+
+
+def _cases():
+    """Random predictions of every awkward kind: ties (rounded probabilities), classes absent
+    from the test rows, predicted classes absent from the truth, two classes, one row each."""
+    rng = np.random.default_rng(7)
+    for i in range(300):
+        k = int(rng.choice([2, 3, 5, 10, 20]))
+        n = int(rng.choice([2, 3, 7, 40, 333]))
+        proba = rng.dirichlet(np.ones(k) * rng.choice([0.2, 1.0, 5.0]), size=n)
+        if i % 3 == 0:
+            proba = np.round(proba, 1)  # many ties
+        if i % 5 == 0:
+            proba[:, rng.integers(k)] = 0.0  # a class never predicted
+        present = rng.choice(k, size=max(1, min(k, int(rng.integers(1, k + 1)))), replace=False)
+        truth = rng.choice(present, size=n)
+        yield proba, truth
+
+
+def test_metrics_are_scikit_learn_s_to_the_last_bit():
+    from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
+
+    checked = 0
+    for proba, truth in _cases():
+        s = score(proba, truth)
+        pred = proba.argmax(axis=1)
+        assert s["balacc"] == balanced_accuracy_score(truth, pred)
+        assert s["f1_macro"] == f1_score(truth, pred, average="macro", zero_division=0)
+        present = np.unique(truth)
+        if len(present) < 2:
+            assert math.isnan(s["auc_ovr"])
+            continue
+        if proba.shape[1] == 2:
+            expected = roc_auc_score(truth == 1, proba[:, 1])
+        else:
+            expected = np.mean([roc_auc_score(truth == c, proba[:, c]) for c in present])
+        assert s["auc_ovr"] == expected
+        checked += 1
+    assert checked > 200
+
+
+def test_scores_that_are_not_finite_are_refused():
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        score(np.array([[0.5, np.nan], [0.2, 0.8]]), np.array([0, 1]))

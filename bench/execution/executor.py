@@ -406,10 +406,13 @@ def _launcher_env(cores: int) -> dict:
     return {**os.environ, **{v: str(cores) for v in THREAD_VARIABLES}}
 
 
-def prestart_launcher(suite: str | None = None, cores: int | None = None) -> None:
+def prestart_launcher(suite: str | None = None, cores: int | None = None,
+                      adapters: list[str] = ()) -> None:  # fmt: skip
     """Start the warm launcher now, so its imports overlap with the driver's (the CLI calls
     this first thing). ``cores`` (else read from the suite file, else 1) sizes the thread
-    pools it loads; the executor uses it only if its run's jobs have those cores."""
+    pools it loads; the executor uses it only if its run's jobs have those cores. Called
+    again with the run's ``adapters`` (``module:Class``), the launcher started for ``cores``
+    loads them and what their jobs import while the driver loads the run's data."""
     if cores is None:
         try:
             from bench.planning.suite import load_suite
@@ -419,9 +422,12 @@ def prestart_launcher(suite: str | None = None, cores: int | None = None) -> Non
             return
     if cores not in _prestarted:
         try:
-            _prestarted[cores] = Launcher(_launcher_env(cores), [], warm=True, wait=False)
+            _prestarted[cores] = Launcher(_launcher_env(cores), list(adapters), warm=True,
+                                          wait=False)  # fmt: skip
         except OSError:
             pass
+    elif adapters:
+        _prestarted[cores].preload(list(adapters))
 
 
 def _sweep_stale(items: list[WorkItem]) -> None:
@@ -463,7 +469,7 @@ class LocalExecutor:
             warm = True
             try:
                 adapter = json.loads((t.job_dir / "spec.json").read_text()).get("adapter", "")
-                preload.add(adapter.partition(":")[0])
+                preload.add(adapter)  # module:Class: the launcher also loads its warm_imports
             except (OSError, ValueError):
                 pass
         common = Counter(t.cores for t in items).most_common(1)

@@ -7,9 +7,10 @@ and talks to it with JSON lines: ``start`` requests on stdin; ``ready``, ``start
 driver shares, so a job's end is when it was reaped, not when the driver got to it).
 
 Why a separate process:
-- Speed. The launcher imports numpy, pandas, pyarrow, scikit-learn and the run's adapter
-  modules once; each job is a ``fork()`` of it, so a job does not pay ~1.5 s of interpreter
-  start and imports. Jobs whose interpreter is not this one (``WorkItem.python``, e.g. an
+- Speed. The launcher imports numpy, pandas, pyarrow, the run's adapter modules and what
+  their jobs import (their ``warm_imports``: scikit-learn for most, nothing more for the
+  constant predictor) once; each job is a ``fork()`` of it, so a job does not pay ~1.5 s of
+  interpreter start and imports. Jobs whose interpreter is not this one (``WorkItem.python``, e.g. an
   adapter's own virtual environment) are forked the same way and then ``exec`` that
   interpreter with ``-m bench.execution.worker JOB_DIR`` (the cold path: files in, files out).
 - No orphans, by operating-system mechanisms rather than best effort:
@@ -35,12 +36,16 @@ import signal
 import sys
 import time
 
+from bench import timeline
+
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
 PR_SET_CHILD_SUBREAPER = 36
-WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "scipy.sparse", "sklearn.base",
-                "sklearn.preprocessing", "sklearn.pipeline", "sklearn.utils", "threadpoolctl",
-                "adapters.base", "bench.execution.worker")  # fmt: skip
+# what every job imports; scikit-learn is not among them: an adapter that needs it says so
+# (its class's ``warm_imports``), and the launcher loads those once it knows the run's adapters
+WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "threadpoolctl", "joblib", "adapters.base",
+                "bench.execution.worker", "bench.execution.inference",
+                "bench.results.predictions")  # fmt: skip
 
 
 def _prctl(option: int, arg) -> bool:
@@ -97,13 +102,22 @@ class _Server:
         return r
 
     def warm_up(self, modules: list[str], exercise: bool = True) -> dict:
+        """Import ``modules``: module names, or ``module:Class`` for an adapter, whose
+        ``warm_imports`` (what each of its jobs imports) are loaded too."""
         import importlib
 
         t0 = time.perf_counter()
         failed = {}
         for name in modules:
+            module, _, cls = name.partition(":")
             try:
-                importlib.import_module(name)
+                imported = importlib.import_module(module)
+                adapter = getattr(imported, cls) if cls else None
+                own_env = getattr(getattr(adapter, "requirements", None), "environment", None)
+                # an adapter with its own environment runs its jobs in another interpreter
+                extra = () if own_env else getattr(adapter, "warm_imports", ())
+                for more in extra:
+                    importlib.import_module(more)
             except Exception as e:  # a module that cannot load here fails in its job instead
                 failed[name] = f"{type(e).__name__}: {e}"
         try:
@@ -118,6 +132,7 @@ class _Server:
         die_with_parent(signal.SIGTERM, self.driver_pid)
         wake = self.install_signals()
         info = self.warm_up([*WARM_MODULES, *preload]) if warm else {"import_s": 0.0}
+        timeline.mark("launcher ready")
         self.emit({"event": "ready", "pid": self.pid, **info})
         sel = selectors.DefaultSelector()
         sel.register(0, selectors.EVENT_READ, "stdin")
@@ -148,8 +163,9 @@ class _Server:
                 msg = json.loads(line)
                 if msg.get("op") == "start":
                     self.spawn(msg)
-                elif msg.get("op") == "preload":  # the run's adapter modules, once known
+                elif msg.get("op") == "preload":  # the run's adapters, once known
                     self.warm_up(msg["modules"], exercise=False)
+                    timeline.mark("launcher preloaded")
                 elif msg.get("op") == "exit":
                     self.stopping = True
 
@@ -239,14 +255,15 @@ def _exercise_data_path() -> None:
 
     import numpy as np
     import pandas as pd
-    from sklearn.preprocessing import LabelEncoder
+
+    from adapters.base import encode_labels
 
     df = pd.DataFrame({"x": np.arange(4.0), "c": pd.Categorical(list("abab")), "y": list("pqpq")})
     with tempfile.TemporaryDirectory(prefix="automl-bench-warm-") as d:
         path = os.path.join(d, "warm.parquet")
         df.to_parquet(path, index=False)
         back = pd.read_parquet(path, use_threads=False)
-    LabelEncoder().fit(back["y"]).transform(back["y"])
+    encode_labels(back["y"])
     back.drop(columns=["y"]).iloc[[0, 1]].reset_index(drop=True).copy()
 
 

@@ -206,7 +206,7 @@ class Suite(Strict):
 def resolve_suite_path(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists():
-        from bench.data.sources.files import path_problem
+        from bench.data.readable import path_problem  # no data library needed for this
 
         problem = path_problem(p)
         if problem:

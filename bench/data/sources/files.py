@@ -14,17 +14,16 @@ resolves against the suite file's folder, and when it is not there, against the 
 from __future__ import annotations
 
 import csv
-import errno
 import gzip
 import hashlib
 import os
 import re
-import stat
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from bench.data.readable import path_problem
 from bench.data.sources import TaskData
 from bench.errors import BadInput
 from bench.paths import shipped_data_dir
@@ -32,32 +31,6 @@ from bench.paths import shipped_data_dir
 DATA_ROOT_ENV = "AUTOML_BENCH_DATA"
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".arff": "arff"}
 _UNSET_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
-
-
-def path_problem(p: Path) -> str | None:
-    """Why ``p`` cannot be read as a data file (None: it can): not there, a directory, a
-    symbolic link loop, unreadable."""
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        try:
-            os.lstat(p)
-            return "is a symbolic link to a file that does not exist"
-        except OSError:
-            return "does not exist"
-    except NotADirectoryError:
-        return "does not exist (a part of the path is a file, not a directory)"
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            return "is a symbolic link loop"
-        return f"cannot be read ({e.strerror})"
-    if stat.S_ISDIR(st.st_mode):
-        return "is a directory, not a file"
-    if not stat.S_ISREG(st.st_mode):
-        return "is not a regular file"
-    if not os.access(p, os.R_OK):
-        return "is not readable (permission denied)"
-    return None
 
 
 def resolve(path: str, base_dir: Path) -> Path:
