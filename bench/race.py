@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-from scipy import stats as st
+if TYPE_CHECKING:  # the data libraries load when a race is decided, not for `--help`
+    import numpy as np
+    import pandas as pd
 
 ALPHA = 0.05
 MIN_BLOCKS = 5
@@ -142,6 +143,9 @@ def _holm(p: dict[str, float]) -> dict[str, float]:
 
 def _friedman(m: np.ndarray) -> float:
     """p-value of the tie-corrected Friedman test on blocks x frameworks (k >= 2)."""
+    import numpy as np
+    from scipy import stats as st
+
     n, k = m.shape
     r = np.apply_along_axis(st.rankdata, 1, -m)
     rj = r.sum(axis=0)
@@ -155,6 +159,9 @@ def _friedman(m: np.ndarray) -> float:
 
 def _worse(x: np.ndarray, leader: np.ndarray) -> float:
     """One-sided paired Wilcoxon signed-rank p-value that x is worse than leader."""
+    import numpy as np
+    from scipy import stats as st
+
     d = x - leader
     if not np.any(np.abs(d) > 1e-12):
         return 1.0
@@ -215,6 +222,8 @@ def trace(rows: pd.DataFrame, plan: pd.DataFrame, constant: dict, rule: Rule) ->
     """Replay the rule over stored ``rows`` for the jobs of ``plan`` (both with framework,
     task, fold, budget_s; rows also status and result). A round is decided only once every
     job of it and of the rounds before it has a row, for every framework still racing."""
+    import pandas as pd
+
     plan = plan.assign(budget_s=plan["budget_s"].astype(float), fold=plan["fold"].astype(int))
     rows = rows.assign(budget_s=rows["budget_s"].astype(float), fold=rows["fold"].astype(int))
     budgets = sorted(plan["budget_s"].unique())
