@@ -123,6 +123,12 @@ def test_built_wheel_runs_the_smoke_suite_from_any_directory(tmp_path):
     rows = pd.read_csv(work / "results" / "hd-real" / "results.csv")
     assert len(rows) == 5 and (rows["status"] == "ok").all(), rows[["task", "error_message"]]
 
-    # nothing was written into the installation or the checkout
-    assert not (site / "results").exists() and not (site / "bench" / "results").exists()
+    # nothing was written into the installation (bench/results is the results package: its
+    # files are only the wheel's own) or the checkout
+    assert not (site / "results").exists()
+    record = next(site.glob("automl_bench-*.dist-info")) / "RECORD"
+    installed = {line.split(",")[0] for line in record.read_text().splitlines()}
+    written = [p.relative_to(site).as_posix() for p in (site / "bench").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts]
+    assert set(written) <= installed, sorted(set(written) - installed)
     assert sorted(p.name for p in work.iterdir()) == ["results"]
