@@ -14,6 +14,7 @@ from bench.report import aggregate as ag
 from bench.report import contention as rc
 from bench.report import deploy, plots, stats, tables
 from bench.report import starved as starved_jobs
+from bench.report.anytime import section as anytime_section
 from bench.report.load import Loaded
 from bench.report.tables import Table
 from bench.results.cost import PriceTable
@@ -195,6 +196,9 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
                                      "normalised score" if named else f"mean {metric}")  # fmt: skip
     sections.append(s)
 
+    s, anytime_curves = anytime_section(loaded)
+    sections.append(s)
+
     s = Section("cost", "Cost")
     ref = prices.reference
     s.p(f"Job cost = wall time x cores x ${ref.usd_per_vcpu_hour:.4f} per vCPU-hour "
@@ -278,6 +282,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         "failures": fails,
         "cost": costs,
         "contention": shares,
+        "anytime": anytime_curves,
         "results": df.assign(cost_usd=ag.job_costs(df, prices)) if not df.empty else df,
     }
     title = "AutoML benchmark report: " + ", ".join(r.name for r in loaded.runs)

@@ -31,6 +31,8 @@ OUR_COLUMNS = [
     # deployability (bench.execution.inference)
     "infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",
     "model_size_mb", "model_format", "infer_duration", "infer_allowance_s", "infer_note",
+    # anytime: points in the job's trajectory.parquet (bench.results.trajectory)
+    "trajectory_points",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
 STATUSES = ("ok", "failed", "timeout", "memory", "skipped")
