@@ -136,4 +136,4 @@ def test_the_report_draws_anytime_curves(run):
     # at the end every curve sits at its framework's final normalised loss; one is the best
     last = curves[curves["t"] == curves["t"].max()]
     assert last["normalised_loss"].min() == pytest.approx(0.0, abs=1e-9)
-    assert "No trajectory recorded (not drawn): xgboost_no_holdout." in md
+    assert "No trajectory recorded (not drawn): xgboost_no_holdout." in html.read_text()
