@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli, wait_for_report
+from conftest import adapter_env, run_cli, wait_for_report
 
 from adapters.trajectory import COLUMNS
 from bench.planning.plan import job_dir
@@ -22,12 +22,25 @@ FLAML = importlib.util.find_spec("flaml") is not None
 FRAMEWORKS = ["constant", "rf", "xgboost", "lightgbm", "xgboost_no_holdout"] + (
     ["flaml"] if FLAML else []
 )
+RECORDING = [f for f in FRAMEWORKS if f != "xgboost_no_holdout"]
 VARIANTS = """
 xgboost_no_holdout:
   adapter: adapters.xgb:XGBoost
   description: XGBoost trained on all rows, no inner validation split (no trajectory)
   params: {n_estimators: 200, validation_fraction: 0}
+trajectory_raises:
+  adapter: trajectory_adapters:TrajectoryRaises
+  description: TEST ADAPTER - the class prior; its trajectory() raises
+trajectory_goes_up:
+  adapter: trajectory_adapters:TrajectoryGoesUp
+  description: TEST ADAPTER - the class prior; its trajectory's best loss goes up
+trajectory_hangs:
+  adapter: trajectory_adapters:TrajectoryHangs
+  description: TEST ADAPTER - the class prior; its trajectory() never returns
 """
+BROKEN = {"trajectory_raises": "KeyError: \"the backend's log has no 'wall_clock_time'\"",
+          "trajectory_goes_up": "rejected: trajectory best_loss increases",
+          "trajectory_hangs": "not extracted within "}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -37,18 +50,17 @@ def run(tmp_path_factory, datasets_dir):
     (d / "suite.yaml").write_text(
         "name: anytime\nfolds: 2\nseed: 0\n"
         "constraint: {budget_s: 8, cores: 1, memory_mb: 2048}\n"
-        f"frameworks: [{', '.join(FRAMEWORKS)}]\n"
+        f"frameworks: [{', '.join(FRAMEWORKS + list(BROKEN))}]\n"
         "tasks:\n  - name: segment\n"
         f"    file: {{path: {datasets_dir / 'segment.parquet'}, target: class}}\n"
     )
     out = d / "run"
-    env = {"AUTOML_BENCH_CACHE": str(d / "cache"),
-           "AUTOML_BENCH_FRAMEWORKS": str(d / "frameworks.yaml")}  # fmt: skip
+    env = {**adapter_env(d / "frameworks.yaml"), "AUTOML_BENCH_CACHE": str(d / "cache")}
     proc = run_cli("run", "--suite", d / "suite.yaml", "--out", out, "--folds", 1,
                    "--parallel", 2, env=env)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = pd.read_csv(out / "results.csv")
-    assert sorted(rows["framework"]) == sorted(FRAMEWORKS)
+    assert sorted(rows["framework"]) == sorted(FRAMEWORKS + list(BROKEN))
     assert (rows["status"] == "ok").all(), rows[["framework", "status", "error_message"]]
     return out, rows.set_index("framework")
 
@@ -58,7 +70,7 @@ def _trajectory(out, row) -> pd.DataFrame:
     return pd.read_parquet(path / "trajectory.parquet")
 
 
-@pytest.mark.parametrize("framework", [f for f in FRAMEWORKS if f != "xgboost_no_holdout"])
+@pytest.mark.parametrize("framework", RECORDING)
 def test_each_job_writes_its_trajectory(run, framework):
     out, rows = run
     row = rows.loc[framework]
@@ -121,6 +133,21 @@ def test_a_variant_that_records_none_writes_no_file(run):
     assert "trajectory" not in json.loads(row["info"])  # nothing went wrong: there is none
 
 
+@pytest.mark.parametrize("framework", list(BROKEN))
+def test_a_trajectory_that_goes_wrong_costs_the_job_nothing(run, framework):
+    """An exception, a frame that breaks the contract, or a call that never returns: the job
+    keeps its result, no file is written, and the row's info says what happened."""
+    out, rows = run
+    row = rows.loc[framework]
+    assert row["status"] == "ok" and row["logloss"] > 0
+    assert int(row["trajectory_points"]) == 0
+    note = json.loads(row["info"])["trajectory"]
+    assert note.startswith(BROKEN[framework]) if framework == "trajectory_hangs" else \
+        note == BROKEN[framework]  # fmt: skip
+    path = job_dir(out, row.name, row["task"], int(row["fold"]), row["job_id"])
+    assert not (path / "trajectory.parquet").exists()
+
+
 def test_the_report_draws_anytime_curves(run):
     out, rows = run
     html = wait_for_report(out)
@@ -130,10 +157,11 @@ def test_the_report_draws_anytime_curves(run):
     assert (out / "report" / "img" / "anytime_tasks.png").stat().st_size > 1000
     assert "anytime_mean.png" in md and "Anytime performance" in html.read_text()
     curves = pd.read_csv(out / "report" / "tables" / "anytime.csv")
-    drawn = set(FRAMEWORKS) - {"constant", "xgboost_no_holdout"}
+    drawn = set(RECORDING) - {"constant"}
     assert set(curves["framework"]) == drawn
     assert curves["normalised_loss"].between(0, 1).all()
     # at the end every curve sits at its framework's final normalised loss; one is the best
     last = curves[curves["t"] == curves["t"].max()]
     assert last["normalised_loss"].min() == pytest.approx(0.0, abs=1e-9)
-    assert "No trajectory recorded (not drawn): xgboost_no_holdout." in html.read_text()
+    missing = ", ".join(sorted(["xgboost_no_holdout", *BROKEN]))
+    assert f"No trajectory recorded (not drawn): {missing}." in html.read_text()

@@ -120,7 +120,7 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     from bench.execution import inference
     from bench.results import trajectory
 
-    traj = trajectory.write(job_dir, adapter, spec.get("hard_limit_monotonic"))
+    traj = trajectory.write(job_dir, adapter, trajectory.limit(spec))
     if traj.get("trajectory_note"):
         info["trajectory"] = traj["trajectory_note"]
 

@@ -6,9 +6,9 @@ outside the budget, and writes it here; the result row's ``trajectory_points`` s
 points it holds (0: the backend recorded none, so there is no file; empty: the job did not
 get that far). The report reads the files back (:mod:`bench.report.anytime`).
 
-Extracting a trajectory never costs a job its result: it runs with a time limit (what is
-left before the job's hard limit, at most ``MAX_S``), and whatever goes wrong is a note in the
-job's info, not a failure.
+Extracting a trajectory never costs a job its result: it runs before the job's outcome is
+written, so within the predict allowance, with a time limit (what that allowance has left,
+at most ``MAX_S``), and whatever goes wrong is a note in the job's info, not a failure.
 """
 
 from __future__ import annotations
@@ -41,6 +41,16 @@ def _extract(adapter, timeout: float):
     if t.is_alive():
         return None, f"not extracted within {timeout:.3g} s"
     return box.get("frame"), box.get("error")
+
+
+def limit(spec: dict) -> float | None:
+    """When the job would be killed before its outcome exists (monotonic clock): its hard
+    limit less the inference allowance, which the executor grants only once the outcome is
+    written."""
+    hard = spec.get("hard_limit_monotonic")
+    if hard is None:
+        return None
+    return float(hard) - float(spec.get("infer_allowance_s") or 0)
 
 
 def write(job_dir: Path, adapter, hard_limit_monotonic: float | None = None) -> dict:
