@@ -71,7 +71,7 @@ class LightGBM(BaseAdapter):
         history = (self.model_.evals_result_ or {}).get("valid_0", {})
         losses = next(iter(history.values()), [])
         return self.round_clock_.rounds(
-            losses, "LGBMClassifier", f"inner holdout of {self.validation_rows_} training rows"
+            losses, "LGBMClassifier", f"inner holdout ({self.validation_fraction:.0%} of the training rows)"
         )
 
     def _predict_proba(self, X):

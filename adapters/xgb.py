@@ -78,7 +78,7 @@ class XGBoost(BaseAdapter):
         history = self.model_.evals_result().get("validation_0", {})
         losses = next(iter(history.values()), [])
         return self.round_clock_.rounds(
-            losses, "XGBClassifier", f"inner holdout of {self.validation_rows_} training rows"
+            losses, "XGBClassifier", f"inner holdout ({self.validation_fraction:.0%} of the training rows)"
         )
 
     def _predict_proba(self, X):

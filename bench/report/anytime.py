@@ -85,7 +85,9 @@ def references(loaded: Loaded, traj: pd.DataFrame) -> dict:
 
 
 def curves(loaded: Loaded, traj: pd.DataFrame, grid: np.ndarray):
-    """(raw, normalised): long frames of label, task, t, value; each averaged over folds."""
+    """(raw, normalised): long frames of label, task, t, value; each averaged over folds.
+    Raw curves start at a framework's first model; normalised ones count it as the constant
+    predictor until then."""
     refs = references(loaded, traj)
     raw, norm = [], []
     for (label, task, fold), g in traj.groupby(["label", "task", "fold"]):
@@ -93,12 +95,10 @@ def curves(loaded: Loaded, traj: pd.DataFrame, grid: np.ndarray):
             continue
         best, const = refs[(task, fold)]
         g = g.sort_values("elapsed_s", kind="stable")
-        first = float(g["best_loss"].iloc[0])
-        before = const if not math.isnan(const) else first
-        v = step_values(g, grid, before)
+        v = step_values(g, grid, math.nan)  # drawn from the first model on
         raw.append(pd.DataFrame({"label": label, "task": task, "fold": fold, "t": grid, "value": v}))
         if not math.isnan(const) and const - best > 1e-12:
-            n = np.clip((v - best) / (const - best), 0.0, 1.0)
+            n = np.clip((np.where(np.isnan(v), const, v) - best) / (const - best), 0.0, 1.0)
             norm.append(pd.DataFrame({"label": label, "task": task, "fold": fold, "t": grid,
                                       "value": n}))  # fmt: skip
     def folds_mean(parts):
