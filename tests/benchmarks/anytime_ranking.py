@@ -5,14 +5,15 @@ Run (from the repository root, after `make install`):
     .venv/bin/python tests/benchmarks/anytime_ranking.py \
         [--frameworks flaml,h2o,xgboost,lightgbm,rf] [--tasks semeion,...] \
         [--long 120] [--short 30,60] [--parallel 2] [--out DIR] \
-        [--run-budgets 30,60,120 | --analyse-only]
+        [--run-budgets 30,60,120 | --analyse-only] [--also OTHER_OUT ...]
 
 It runs the suite of the twelve datasets in ../shared/datasets that
 tests/benchmarks/budget_adherence.py writes (file tasks, 2-fold stratified, fold 0 only: half
 the rows train; 1 core, 4096 MB) with `automl-bench run` once per budget (the constant
 predictor is added to every run, for the report's normalisation; it is not ranked), each
 budget into its own run directory DIR/budget-<b>. A budget whose run directory already holds
-a result for every planned job is not run again (so budgets can be run in separate calls).
+a result for every planned job is not run again (so budgets can be run in separate calls); ``--also DIR`` adds the tasks of another call's
+output directory to the analysis (so the datasets can be run in two halves).
 
 Then, per task, it ranks the frameworks twice for each short budget s:
 - from the long run's trajectories: each framework's ``best_loss`` at s seconds
@@ -115,16 +116,32 @@ def test_losses(df: pd.DataFrame, task: str, frameworks: list[str]) -> list[floa
     return out
 
 
-def analyse(args, tasks: list[str]) -> int:
-    frameworks = [f for f in args.frameworks.split(",") if f]
-    long_dir = run_dir(args.out, args.long)
+def load(out: Path, budgets) -> dict | None:
+    """budget -> results of the run directory DIR/budget-<b> (None if one is missing)."""
     results = {}
-    for b in [args.long, *args.short]:
-        csv = run_dir(args.out, b) / "results.csv"
+    for b in budgets:
+        csv = run_dir(out, b) / "results.csv"
         if not csv.exists():
             print(f"no results for budget {b:g} s ({csv}): run it first")
-            return 1
+            return None
         results[b] = pd.read_csv(csv)
+    return results
+
+
+def analyse(args, tasks: list[str]) -> int:
+    frameworks = [f for f in args.frameworks.split(",") if f]
+    # (out dir, task) pairs: this call's tasks, then those of the --also directories
+    where = [(args.out, t) for t in tasks]
+    for other in args.also:
+        done = load(other, [args.long])
+        if done is None:
+            return 1
+        where += [(other, t) for t in sorted(done[args.long]["task"].unique())]
+    loaded = {}
+    for out in dict.fromkeys(o for o, _ in where):
+        loaded[out] = load(out, [args.long, *args.short])
+        if loaded[out] is None:
+            return 1
     head = f"{'task':<15}"
     for s in args.short:
         head += f"{f'traj@{s:g} rho':>14}{'tau':>7}{'final rho':>11}{'tau':>7}"
@@ -132,7 +149,8 @@ def analyse(args, tasks: list[str]) -> int:
           f"versus real runs at {', '.join(f'{s:g}' for s in args.short)} s (test log loss)\n")
     print(head)
     rows = []
-    for task in tasks:
+    for out, task in where:
+        results, long_dir = loaded[out], run_dir(out, args.long)
         line, row = f"{task:<15}", {"task": task}
         final = test_losses(results[args.long], task, frameworks)
         for s in args.short:
@@ -154,8 +172,9 @@ def analyse(args, tasks: list[str]) -> int:
             width = 14 if c.startswith("rho") else (11 if c.startswith("final_rho") else 7)
             line += f"{np.nanmean(table[c].to_numpy(dtype=float)):>{width}.2f}"
     print(line)
-    missing = [(fw, t) for t in tasks for fw in frameworks
-               if not (trajectory_file(long_dir, fw, t) or Path("/nonexistent")).exists()]  # fmt: skip
+    missing = [(fw, t) for out, t in where for fw in frameworks
+               if not (trajectory_file(run_dir(out, args.long), fw, t)
+                       or Path("/nonexistent")).exists()]  # fmt: skip
     if missing:
         print("\nno trajectory (ranked last at every s): "
               + ", ".join(f"{fw} on {t}" for fw, t in missing))
@@ -174,6 +193,8 @@ def main() -> int:
     ap.add_argument("--analyse-only", action="store_true", help="only read the stored runs")
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--out", type=Path, default=REPO / "results" / "anytime-ranking")
+    ap.add_argument("--also", type=Path, action="append", default=[],
+                    help="analyse the runs in this directory too (another call's --out)")
     args = ap.parse_args()
     args.short = [float(x) for x in args.short.split(",") if x]
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
