@@ -118,7 +118,7 @@ def test_cached_task_keeps_its_folds_and_loads_without_scikit_learn(tmp_path, an
         np.testing.assert_array_equal(b, d)
     # a run's driver loading this cached task starts its jobs without importing scikit-learn
     code = (
-        "import sys; from pathlib import Path; from bench import taskcache; "
+        "import sys; from pathlib import Path; from bench.data import taskcache; "
         "from bench.data.sources import SourceContext; from bench.planning.suite import Suite, TaskSpec; "
         f"ctx = SourceContext(base_dir=Path({str(tmp_path)!r}), "
         f"cache_root=Path({str(tmp_path / 'cache')!r})); "
