@@ -12,6 +12,12 @@ AutoGluon's own holdout split keeps its fixed seed). Presets are framework varia
 The problem type is set explicitly so integer class codes are never taken for regression.
 ``models_count_`` is the number of models in the predictor (weighted ensembles included),
 the length of AutoGluon's leaderboard, as in AMLB.
+
+``trajectory()`` reads AutoGluon's leaderboard after fit: each model's validation score
+(``score_val``, negated: log loss) in the order the models were fit (``fit_order``), each at
+the time AutoGluon's search started plus the fit and validation-prediction times of the models
+fit up to it (AutoGluon's own timings; its bookkeeping between models is not in them, so
+points can come slightly early).
 """
 
 from __future__ import annotations
@@ -151,3 +157,38 @@ class AutoGluon(BaseAdapter):
         for col in raw.columns:
             proba[:, int(col)] = raw[col].to_numpy(dtype=float)
         return proba
+
+    def trajectory(self):
+        """Each model's validation loss, placed by AutoGluon's fit order and fit times."""
+        predictor = getattr(self, "model_", None)
+        if predictor is None:
+            return None
+        from adapters.trajectory import LOG_LOSS, incumbents
+
+        board = pd.DataFrame(predictor.leaderboard(silent=True))
+        if board.empty or "score_val" not in board:
+            return None
+        if "fit_order" in board:
+            board = board.sort_values("fit_order", kind="stable")
+        else:  # AutoGluon lists its models in the order it fit them
+            order = {m: i for i, m in enumerate(predictor.model_names())}
+            board = board.assign(_order=board["model"].map(order)).sort_values("_order", kind="stable")
+        spent = _sum_of(board, "fit_time_marginal", "fit_time") + _sum_of(
+            board, "pred_time_val_marginal", "pred_time_val")
+        start = float(getattr(self, "timings_", {}).get("before_fit_s", 0.0))
+        ends = start + spent.cumsum()
+        losses = -pd.to_numeric(board["score_val"], errors="coerce")  # higher-is-better, negated
+        points = list(zip(ends, losses, board["model"].astype(str), strict=True))
+        bagged = board["model"].astype(str).str.contains("_BAG_").any()
+        validation = ("AutoGluon out-of-fold predictions (bagging)" if bagged
+                      else "AutoGluon validation holdout (split from the training rows)")  # fmt: skip
+        name = LOG_LOSS if self.eval_metric == "log_loss" else f"-{self.eval_metric} (AutoGluon score)"
+        return incumbents(points, name, validation)
+
+
+def _sum_of(board: pd.DataFrame, column: str, fallback: str) -> pd.Series:
+    """A per-model timing column (seconds; missing as 0)."""
+    col = column if column in board else fallback
+    if col not in board:
+        return pd.Series(0.0, index=board.index)
+    return pd.to_numeric(board[col], errors="coerce").fillna(0.0)

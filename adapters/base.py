@@ -26,7 +26,8 @@ After ``fit`` every adapter reports what the backend did: ``models_count_`` (mod
 evaluated), ``best_model_`` (the one it kept), ``stop_reason_`` (``converged``: it ran out of
 things to try; ``budget``: the backend's own time limit ended the search; ``deadline``: the
 adapter cut the search short to finish inside ``time_limit``), ``search_budget_s_`` (seconds
-the backend was allowed to search) and, for boosting, ``rounds_``.
+the backend was allowed to search) and, for boosting, ``rounds_``; and ``trajectory()``:
+the backend's incumbent over time (see :mod:`adapters.trajectory`), None when it records none.
 """
 
 from __future__ import annotations
@@ -226,6 +227,14 @@ class BaseAdapter(ClassifierEstimator):
 
     def predict(self, X):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def trajectory(self) -> pd.DataFrame | None:
+        """After ``fit``: the backend's incumbent over time, one row per evaluation, with the
+        columns of :data:`adapters.trajectory.COLUMNS` (elapsed_s, best_loss, loss_name,
+        model, ...), from what the backend recorded while it searched; None when it recorded
+        nothing usable (the default). The harness calls it after prediction, outside the
+        budget, and stores it as ``trajectory.parquet``."""
+        return None
 
     def save_model(self, path: str) -> str:
         """Save the fitted model into the existing directory ``path`` in the backend's own

@@ -1,10 +1,14 @@
-"""Constant predictor: the training class prior for every row (the score floor)."""
+"""Constant predictor: the training class prior for every row (the score floor).
+
+Its trajectory is one point: the prior's log loss on the training rows (the entropy of the
+class distribution; the prior is not searched, so there is nothing else to record)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from adapters.base import BaseAdapter, Capabilities
+from adapters.trajectory import LOG_LOSS, incumbents, multiclass_log_loss
 
 
 class ConstantPredictor(BaseAdapter):
@@ -17,6 +21,11 @@ class ConstantPredictor(BaseAdapter):
         self.models_count_ = 1
         self.best_model_ = "class prior"
         self.stop_reason_ = "converged"
+        self.point_ = (self.elapsed(), multiclass_log_loss(np.tile(self.prior_, (len(y), 1)), y))
+
+    def trajectory(self):
+        elapsed, loss = self.point_
+        return incumbents([(elapsed, loss, "class prior")], LOG_LOSS, "training rows")
 
     def _predict_proba(self, X):
         return np.tile(self.prior_, (len(X), 1))

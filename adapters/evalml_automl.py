@@ -13,6 +13,10 @@ stops the search when the time left is just the final fit's (the search is then 
 log loss (multiclass, or binary for two classes). ``models_count_`` is the number of
 pipelines EvalML evaluated (its rankings' length, the baseline included).
 
+``trajectory()``: every pipeline EvalML evaluated, its mean cross-validated log loss (EvalML's
+objective, on its own 3-fold split of the training rows) at the moment it finished, as the
+search's callback saw it.
+
 EvalML's oversampler is off by default (``sampler_method=None``): EvalML 0.84 passes
 ``n_jobs`` to imbalanced-learn's SMOTENC, which imbalanced-learn 0.12+ no longer accepts, and
 with imbalanced-learn 0.11 SMOTENC fails on rare classes (anneal) with a broadcast error; either
@@ -109,6 +113,7 @@ class EvalML(BaseAdapter):
         X = self._prepare(X)
         max_time = max(1.0, self.remaining() - 1.0)
         clock = _SearchClock(time.time() + self.remaining(), self.final_fit_safety)
+        self.search_clock_ = clock
         automl = AutoMLSearch(
             X_train=X,
             y_train=pd.Series(y, name="target"),
@@ -166,6 +171,20 @@ class EvalML(BaseAdapter):
         self.models_count_ = int(len(board))
         self.best_model_ = str(best.name)
 
+    def trajectory(self):
+        """Each evaluated pipeline's mean CV log loss when it finished (the search's callback)."""
+        clock = getattr(self, "search_clock_", None)
+        if clock is None or not clock.history:
+            return None
+        from adapters.trajectory import LOG_LOSS, incumbents, wall_to_elapsed
+
+        points = [(wall_to_elapsed(self, wall), score, name) for wall, score, name in clock.history]
+        splitter = getattr(getattr(self, "search_", None), "data_splitter", None)
+        folds = getattr(splitter, "n_splits", None)
+        validation = (f"EvalML {folds}-fold cross-validation" if folds
+                      else f"EvalML {type(splitter).__name__ if splitter else 'validation'}")  # fmt: skip
+        return incumbents(points, LOG_LOSS, validation)
+
     def save_model(self, path: str) -> str:
         """The best pipeline in EvalML's own format (``PipelineBase.save``, cloudpickle)."""
         import os
@@ -202,6 +221,7 @@ class _SearchClock:
         self.final_fit = 0.0
         self.armed = False
         self.automl = None
+        self.history: list[tuple[float, float, str]] = []  # (wall time, score, pipeline)
 
     def stop_at(self) -> float:
         return self.end - self.final_fit
@@ -247,6 +267,11 @@ class _SearchClock:
             score = float(result["mean_cv_score"])
         except (KeyError, TypeError, ValueError):
             score = float("nan")
+        try:
+            name = str(result.get("pipeline_name") or trained_pipeline.name)
+        except Exception:
+            name = "pipeline"
+        self.history.append((now, score, name))
         if first:
             # EvalML's baseline (the class prior) comes first: its time is mostly the
             # search's own start, and fitting it again costs nothing, so it sets no pace

@@ -17,6 +17,11 @@ evaluated; AMLB counts ``len(config_history)``, only the configurations that imp
 best so far, so its number is smaller), ``best_model_`` (the chosen learner),
 ``stop_reason_`` and ``leaderboard_`` (best loss, trials and training time per estimator).
 
+``trajectory()`` reads FLAML's search log (``log_file_name`` in the scratch directory, FLAML's
+default ``log_type="better"``: one record per trial that improved on the best so far, with
+its seconds since FLAML's start and its validation loss: the variant's metric as FLAML's
+loss, log loss by default, on FLAML's holdout or cross-validation, whichever it chose).
+
 On a budget too small for any trial FLAML returns no model: that is an
 :class:`AdapterError` (a failed job with a clear message), not a crash in predict.
 """
@@ -145,6 +150,32 @@ class FLAML(BaseAdapter):
             )
         board = pd.DataFrame(rows)
         return board.sort_values("best_loss", na_position="last").reset_index(drop=True)
+
+    def trajectory(self):
+        """FLAML's improving trials from its search log, as seconds since fit started."""
+        automl = getattr(self, "model_", None)
+        path = os.path.join(self.scratch_dir, "flaml.log") if self.scratch_dir else ""
+        if automl is None or not path or not os.path.exists(path):
+            return None
+        from flaml.automl.training_log import training_log_reader
+
+        from adapters.trajectory import LOG_LOSS, incumbents, wall_to_elapsed
+
+        start = getattr(automl, "_start_time_flag", None)  # FLAML's own start (time.time())
+        offset = wall_to_elapsed(self, start) if start is not None else 0.0
+        with training_log_reader(path) as reader:
+            points = [(offset + r.wall_clock_time, r.validation_loss, r.learner)
+                      for r in reader.records()]  # fmt: skip
+        state = getattr(automl, "_state", None)
+        method = getattr(state, "eval_method", None) or str(self.eval_method)
+        if method == "cv":
+            folds = getattr(automl, "_settings", {}).get("n_splits") or 5
+            validation = f"FLAML {folds}-fold cross-validation"
+        else:
+            split = getattr(automl, "_settings", {}).get("split_ratio") or 0.1
+            validation = f"FLAML holdout ({split:.0%} of the training rows)"
+        name = LOG_LOSS if self.metric == "log_loss" else f"FLAML loss of {self.metric}"
+        return incumbents(points, name, validation)
 
     def _predict_proba(self, X):
         X, _ = as_category(X, self.categories_)

@@ -15,6 +15,11 @@ listens on a free loopback port, keeps its ice_root and logs in the job's scratc
 and sends no telemetry. ``models_count_`` is the length of H2O's leaderboard (stacked
 ensembles included), as in AMLB.
 
+``trajectory()`` reads H2O's event log after fit: each model's "Adding model ... to
+leaderboard" event gives the moment it finished, and the leaderboard (``extra_columns="ALL"``)
+its log loss, on H2O's leaderboard frame (a holdout H2O splits from the training rows) or,
+when H2O cross-validates, its cross-validation metrics.
+
 Data goes to the JVM as a CSV file in scratch, written by pyarrow's CSV writer, that the JVM
 parses itself (``h2o.import_file`` with the column types given): faster than
 ``H2OFrame(pandas_df)`` (which writes CSV with Python's csv module and uploads it over HTTP),
@@ -434,3 +439,69 @@ class H2OAutoML(BaseAdapter):
         proba = np.zeros((len(X), len(self.classes_)))
         proba[:, codes] = pred.to_numpy(dtype=float)
         return proba
+
+    def trajectory(self):
+        """Each model's log loss on H2O's leaderboard at the moment it joined the leaderboard."""
+        if getattr(self, "_server", None) is None or getattr(self, "model_", None) is None:
+            return None
+        import h2o
+
+        aml = _automl_of(str(self.model_.model_id))
+        if aml is None:
+            return None
+        events = _as_pandas(aml.event_log)
+        board = _as_pandas(h2o.automl.get_leaderboard(aml, extra_columns="ALL"))
+        return _h2o_trajectory(self, events, board)
+
+
+def _seconds_of_day(stamp) -> float:
+    """H2O's event timestamp "HH:MM:SS.mmm" (its milliseconds are not zero-padded: "8.26" is
+    8.026 s) as seconds since midnight."""
+    hms, _, ms = str(stamp).strip().partition(".")
+    h, m, sec = (int(x) for x in hms.split(":"))
+    return h * 3600 + m * 60 + sec + (int(ms) / 1000 if ms.isdigit() else 0.0)
+
+
+def _h2o_trajectory(adapter, events: pd.DataFrame, board: pd.DataFrame):
+    """Trajectory points from an AutoML run's event log and leaderboard (see the module)."""
+    import datetime as dt
+    import re
+
+    from adapters.trajectory import LOG_LOSS, incumbents, wall_to_elapsed
+
+    anchor = events[events["message"].astype(str).str.startswith("AutoML build started")]
+    if anchor.empty or "logloss" not in board:
+        return None
+    first = anchor.iloc[0]
+    day = re.search(r"(\d{4})\.(\d{2})\.(\d{2})", str(first["message"]))
+    start_sod = _seconds_of_day(first["timestamp"])
+    if day:  # the JVM's local time, as the machine's (same clock, same zone)
+        midnight = dt.datetime(*(int(g) for g in day.groups())).timestamp()
+        start_wall = midnight + start_sod
+    else:
+        start_wall = float(first["value"])  # start_epoch, whole seconds
+    losses = dict(zip(board["model_id"].astype(str), board["logloss"], strict=True))
+    points = []
+    for _, e in events.iterrows():
+        found = re.match(r"Adding model (\S+) to leaderboard", str(e["message"]))
+        if not found or found.group(1) not in losses:
+            continue
+        since = _seconds_of_day(e["timestamp"]) - start_sod
+        since += 86400 if since < -3600 else 0  # past midnight
+        wall = start_wall + since
+        points.append((wall_to_elapsed(adapter, wall), losses[found.group(1)], found.group(1)))
+    cv = events["message"].astype(str).str.extract(r"(\d+)-fold cross-validation will be used")
+    folds = cv[0].dropna()
+    validation = (f"H2O {folds.iloc[0]}-fold cross-validation" if len(folds)
+                  else "H2O leaderboard frame (a holdout split of the training rows)")  # fmt: skip
+    return incumbents(points, LOG_LOSS, validation)
+
+
+def _automl_of(leader_id: str):
+    """The H2O AutoML run whose leaderboard holds ``leader_id`` (one per job's JVM)."""
+    import h2o
+
+    for board in h2o.api("GET /99/Leaderboards").get("leaderboards") or []:
+        if any(m.get("name") == leader_id for m in board.get("models") or []):
+            return h2o.automl.get_automl(str(board.get("project_name")).split("@@")[0])
+    return None

@@ -1,9 +1,21 @@
-"""scikit-learn RandomForest baseline (categoricals ordinal-encoded, NaN handled natively)."""
+"""scikit-learn RandomForest baseline (categoricals ordinal-encoded, NaN handled natively).
+
+Anytime trajectory: the forest is grown in ``trajectory_steps`` equal batches of trees
+(scikit-learn's ``warm_start``, which draws the same trees as one fit), and after each batch
+its out-of-bag log loss is recorded (each training row predicted by the trees that did not
+see it; rows no tree has left out yet are skipped): one point per batch, on rows the forest
+did not train on, without holding any out. ``trajectory_steps: 1`` grows it in one go.
+"""
 
 from __future__ import annotations
 
+import inspect
+
+import numpy as np
+
 from adapters.base import BaseAdapter, Capabilities
 from adapters.preprocess import ordinal_encoder
+from adapters.trajectory import LOG_LOSS, incumbents, multiclass_log_loss
 
 
 class RandomForest(BaseAdapter):
@@ -19,25 +31,80 @@ class RandomForest(BaseAdapter):
         scratch_dir=None,
         n_estimators=300,
         max_features="sqrt",
+        trajectory_steps=10,
     ):
         super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
         self.n_estimators = n_estimators
         self.max_features = max_features
+        self.trajectory_steps = trajectory_steps
 
     def _fit(self, X, y):
         from sklearn.ensemble import RandomForestClassifier
         from sklearn.pipeline import make_pipeline
 
+        n = int(self.n_estimators)
+        steps = max(1, min(int(self.trajectory_steps or 1), n))
+        track = steps > 1
         forest = RandomForestClassifier(
-            n_estimators=self.n_estimators,
+            n_estimators=n,
             max_features=self.max_features,
             n_jobs=self.cores,
             random_state=self.seed,
+            warm_start=track,
         )
-        self.model_ = make_pipeline(ordinal_encoder(), forest).fit(X, y)
+        encoder = ordinal_encoder().fit(X)
+        Xe = encoder.transform(X)
+        self.oob_points_ = []
+        oob = _OutOfBag(np.asarray(Xe, dtype=np.float32), y, len(self.classes_)) if track else None
+        for k in range(1, steps + 1):
+            forest.set_params(n_estimators=round(n * k / steps))
+            forest.fit(Xe, y)
+            if oob is not None:
+                loss = oob.add(forest.estimators_)
+                self.oob_points_.append((self.elapsed(), loss, len(forest.estimators_)))
+        forest.set_params(warm_start=False)
+        self.model_ = make_pipeline(encoder, forest)
         self.models_count_ = 1
-        self.best_model_ = f"RandomForestClassifier ({self.n_estimators} trees)"
+        self.best_model_ = f"RandomForestClassifier ({n} trees)"
         self.stop_reason_ = "converged"  # fits all its trees; it has no time limit of its own
+
+    def trajectory(self):
+        """Out-of-bag log loss after each batch of trees (None when grown in one go)."""
+        points = [(t, loss, f"RandomForestClassifier ({k} trees)")
+                  for t, loss, k in getattr(self, "oob_points_", [])]  # fmt: skip
+        return incumbents(points, LOG_LOSS, "out-of-bag training rows") if points else None
 
     def _predict_proba(self, X):
         return self.model_.predict_proba(X)
+
+
+class _OutOfBag:
+    """Out-of-bag class probabilities, summed tree by tree as the forest grows (what
+    scikit-learn's ``oob_score`` computes over the whole forest, here once per tree)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, n_classes: int):
+        from sklearn.ensemble import _forest
+
+        self.X, self.y, self.done = X, y, 0
+        self.sum = np.zeros((len(y), n_classes))
+        self._unsampled = _forest._generate_unsampled_indices
+        self._with_weight = "sample_weight" in inspect.signature(self._unsampled).parameters
+
+    def _rows(self, tree) -> np.ndarray:
+        n = len(self.y)  # bootstrap of n rows (max_samples unset)
+        if self._with_weight:
+            return self._unsampled(tree.random_state, n, n, None)
+        return self._unsampled(tree.random_state, n, n)
+
+    def add(self, trees) -> float:
+        """Add the trees not seen yet; the log loss over rows some tree has left out."""
+        for tree in trees[self.done:]:
+            rows = self._rows(tree)
+            if len(rows):
+                self.sum[rows] += tree.predict_proba(self.X[rows], check_input=False)
+        self.done = len(trees)
+        seen = self.sum.sum(axis=1) > 0
+        if not seen.any():
+            return float("nan")
+        proba = self.sum[seen] / self.sum[seen].sum(axis=1, keepdims=True)
+        return multiclass_log_loss(proba, self.y[seen])

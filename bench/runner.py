@@ -31,7 +31,7 @@ from bench.planning.plan import Job, job_folder, plan_jobs
 from bench.planning.suite import Constraint, Suite, TaskSpec, load_suite
 from bench.precheck import check_optional
 from bench.race import RACED_OUT
-from bench.results import predictions
+from bench.results import predictions, trajectory
 from bench.results.cost import job_cost
 from bench.results.scoring import METRICS, headline, score
 from bench.results.starvation import budget_columns
@@ -236,6 +236,7 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
         "environment": environment.fingerprint(),
         **budget_columns(job.budget_s, outcome),
         **inference.row_values(w),
+        **trajectory.row_values(w),
     }
     return row
 

@@ -47,6 +47,7 @@ def probe(adapter: str, data: str, budget: float, numeric: bool, params: dict, c
 
         from bench.execution.inference import measure
 
+        trajectory = _trajectory(model, Path(scratch) / "trajectory", fit_s)
         inference = measure(model, Xte, Path(scratch) / "inference", allowance_s=30)
         saved = Path(scratch) / "saved"
         saved.mkdir()
@@ -70,6 +71,7 @@ def probe(adapter: str, data: str, budget: float, numeric: bool, params: dict, c
         "models_count": getattr(model, "models_count_", None),
         "leaderboard_rows": 0 if board is None else len(board),
         "inference": inference,
+        "trajectory": trajectory,
         "saved_format": fmt,
         "reloaded_agreement": None if reloaded is None else float((reloaded == codes).mean()),
     }
@@ -79,6 +81,32 @@ def _codes(model, labels) -> np.ndarray:
     """Each label's index among the model's classes."""
     index = {c: i for i, c in enumerate(model.classes_)}
     return np.array([index[v] for v in labels])
+
+
+def _trajectory(model, path, fit_s: float) -> dict:
+    """What the harness's writer stores for this fit (trajectory.parquet), summarised."""
+    from bench.results import trajectory
+
+    path.mkdir()
+    written = trajectory.write(path, model)
+    if not (path / trajectory.FILE).exists():
+        return {"written": written}
+    tr = pd.read_parquet(path / trajectory.FILE)
+    t, best = tr["elapsed_s"].to_numpy(), tr["best_loss"].to_numpy()
+    return {
+        "written": written,
+        "points": len(tr),
+        "columns": list(tr.columns),
+        "elapsed_non_decreasing": bool((np.diff(t) >= 0).all()),
+        "first_s": float(t[0]),
+        "last_s": float(t[-1]),
+        "fit_s": fit_s,
+        "best_non_increasing": bool((np.diff(best) <= 1e-12).all()),
+        "best_finite": bool(np.isfinite(best).all()),
+        "loss_names": sorted(tr["loss_name"].unique()),
+        "evaluated": len(set(tr["evaluated"])),
+        "validation": sorted(tr["validation"].unique()),
+    }
 
 
 def _reload_codes(fmt: str, path, model, X):

@@ -92,6 +92,15 @@ def test_semeion_string_labels(env, package, adapter, budget, _, floor, datasets
     assert inf["model_format"] == out["saved_format"] == SAVE_FORMAT[env], inf
     assert inf["model_size_mb"] > 0 and inf["infer_peak_rss_mb"] >= 0, inf
     assert out["reloaded_agreement"] == 1.0, out
+    # anytime trajectory: one point per model the backend evaluated, inside the fit
+    tr = out["trajectory"]
+    from adapters.trajectory import COLUMNS
+
+    assert tr["written"] == {"trajectory_points": tr["points"]} and tr["points"] >= 1, tr
+    assert tr["columns"] == list(COLUMNS) and tr["loss_names"] == ["log_loss"], tr
+    assert tr["elapsed_non_decreasing"] and tr["best_non_increasing"] and tr["best_finite"], tr
+    assert 0 <= tr["first_s"] and tr["last_s"] <= tr["fit_s"], tr
+    assert tr["points"] <= out["models_count"] and tr["evaluated"] >= 1, tr
 
 
 @pytest.mark.parametrize("env,package,adapter,_,budget,__", CASES, ids=[c[0] for c in CASES])
@@ -128,3 +137,9 @@ def test_a_run_starts_the_worker_with_the_environment_interpreter(tmp_path, data
     # setup (interpreter start, imports) measured apart; what AutoGluon did is in the row
     assert rows.loc[0, "setup_duration"] > 0 and rows.loc[0, "best_model"]
     assert rows.loc[0, "stop_reason"] in ("converged", "budget") and not rows.loc[0, "starved"]
+    # the worker in the environment wrote the job's trajectory beside its predictions
+    from bench.planning.plan import job_dir
+
+    r = rows.iloc[0]
+    tr = pd.read_parquet(job_dir(out, "autogluon", "anneal", 0, r["job_id"]) / "trajectory.parquet")
+    assert r["trajectory_points"] == len(tr) >= 1 and tr["elapsed_s"].max() <= r["duration"]

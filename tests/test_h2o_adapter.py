@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pandas as pd
 import psutil
 import pytest
 from sklearn.metrics import accuracy_score
@@ -102,6 +103,29 @@ def test_anneal_numeric_labels_on_the_same_jvm(model, load_dataset):
     # accuracy beats the majority class (76%) that a mix-up would fall below
     majority = yte.value_counts(normalize=True).max()
     assert accuracy_score(yte, pred) > majority, (model.timings_, model.leaderboard_)
+
+
+def test_trajectory_from_the_event_log(model, tmp_path):
+    """The model fitted on anneal above: every leaderboard model once, at the moment H2O's
+    event log says it joined the leaderboard, with its leaderboard log loss; the worker's
+    writer stores it as trajectory.parquet."""
+    from adapters.trajectory import COLUMNS
+    from bench.results import trajectory
+
+    written = trajectory.write(tmp_path, model)
+    tr = pd.read_parquet(tmp_path / "trajectory.parquet")
+    assert written == {"trajectory_points": len(tr)} and list(tr.columns) == list(COLUMNS)
+    board = model.leaderboard_
+    assert sorted(tr["evaluated"]) == sorted(board["model_id"])
+    losses = dict(zip(board["model_id"], board["logloss"], strict=True))
+    assert np.allclose(tr["loss"], tr["evaluated"].map(losses))
+    t, best = tr["elapsed_s"].to_numpy(), tr["best_loss"].to_numpy()
+    assert (np.diff(t) >= 0).all() and t[0] > 0  # after fit started: the first model takes time
+    assert t[-1] <= float(model.time_limit) * 1.1  # inside the fit, hence the job's wall time
+    assert (np.diff(best) <= 1e-12).all()
+    assert best[-1] == pytest.approx(board["logloss"].min())
+    assert tr["model"].iloc[-1] == model.best_model_  # the final incumbent is H2O's leader
+    assert (tr["loss_name"] == "log_loss").all() and tr["validation"].str.startswith("H2O").all()
 
 
 def test_deployability_in_h2o_own_format(model, load_dataset, tmp_path):

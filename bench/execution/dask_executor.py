@@ -45,7 +45,7 @@ from bench.execution.node_job import EVENT_TOPIC, kill_active, reap_orphans, run
 
 CONNECT_S = float(os.environ.get("AUTOML_BENCH_DASK_CONNECT_S", 15))
 WAIT_FOR_WORKERS_S = float(os.environ.get("AUTOML_BENCH_DASK_WAIT_S", 300))
-WRITTEN_BACK = ("predictions.parquet", "outcome.json", "leaderboard.csv")
+WRITTEN_BACK = ("predictions.parquet", "outcome.json", "leaderboard.csv", "trajectory.parquet")
 
 
 class NodeJobsPlugin(WorkerPlugin):

@@ -229,7 +229,7 @@ class _Running:
         spec["hard_limit_monotonic"] = spec["launched_monotonic"] + self.deadline_s + self.infer_s
         spec_path.write_text(json.dumps(spec, indent=1))
         for stale in ("outcome.json", "predictions.parquet", "started.json", "worker.json",
-                      "phases.json"):  # fmt: skip
+                      "phases.json", "trajectory.parquet"):  # fmt: skip
             (item.job_dir / stale).unlink(missing_ok=True)
         with open(item.job_dir / "worker.log", "ab") as log:
             log.write(f"--- attempt {attempt}: cpus {cpus}\n".encode())

@@ -44,7 +44,8 @@ from bench.execution.proctree import sweep_session
 
 EVENT_TOPIC = "automl-bench-job"
 # Files of a finished job dir sent back to the driver (inputs and scratch stay on the node).
-RETURNED = ("predictions.parquet", "outcome.json", "worker.log", "leaderboard.csv")
+RETURNED = ("predictions.parquet", "outcome.json", "worker.log", "leaderboard.csv",
+            "trajectory.parquet")
 LOG_TAIL_BYTES = 1 << 20
 
 # Warm launchers of this Dask worker process, kept across its jobs; they die with it.

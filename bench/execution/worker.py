@@ -118,6 +118,11 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     if getattr(adapter, "timings_", None):  # the adapter's own phases (e.g. H2O's search)
         info["timings"] = {k: round(float(v), 3) for k, v in adapter.timings_.items()}
     from bench.execution import inference
+    from bench.results import trajectory
+
+    traj = trajectory.write(job_dir, adapter, trajectory.limit(spec))
+    if traj.get("trajectory_note"):
+        info["trajectory"] = traj["trajectory_note"]
 
     outcome = {
         "status": "ok",
@@ -126,6 +131,7 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
         "models_count": getattr(adapter, "models_count_", None),
         **phases.summary(),
         **backend_report(adapter, granted),
+        "trajectory_points": traj["trajectory_points"],
         "info": info,
     }
     outcome["inference"] = inference.run_for_job(adapter, X_test, job_dir, spec, outcome,

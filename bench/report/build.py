@@ -14,6 +14,7 @@ from bench.report import aggregate as ag
 from bench.report import budget_curves, deploy, plots, stats, tables
 from bench.report import contention as rc
 from bench.report import starved as starved_jobs
+from bench.report.anytime import section as anytime_section
 from bench.report.load import Loaded
 from bench.report.race import section as race_section
 from bench.report.tables import Table
@@ -210,6 +211,9 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
                                      "normalised score" if named else f"mean {metric}")  # fmt: skip
     sections.append(s)
 
+    s, anytime_curves = anytime_section(loaded)
+    sections.append(s)
+
     s = Section("cost", "Cost")
     ref = prices.reference
     s.p(f"Job cost = wall time x cores x ${ref.usd_per_vcpu_hour:.4f} per vCPU-hour "
@@ -294,6 +298,7 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
         "cost": costs,
         "contention": shares,
         **({"race": race_drops} if raced is not None else {}),
+        "anytime": anytime_curves,
         "results": df.assign(cost_usd=ag.job_costs(df, prices)) if not df.empty else df,
         **(curves[1] if curves else {}),
     }

@@ -38,7 +38,7 @@ MEASURES = ("result", "duration", "training_duration", "predict_duration", "cpu_
             "peak_rss_mb", "cost_usd", "models_count", "attempts", "grace_s", "repaired_rows",
             "setup_duration", "search_s", "rounds", "infer_1_ms", "infer_1k_ms",
             "infer_rows_per_s", "infer_peak_rss_mb", "model_size_mb")  # fmt: skip
-ARTIFACTS = ("predictions.parquet", "leaderboard.csv", "worker.log")
+ARTIFACTS = ("predictions.parquet", "leaderboard.csv", "worker.log", "trajectory.parquet")
 
 
 def default_uris(run_dir: Path) -> tuple[str, str]:

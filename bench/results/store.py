@@ -33,6 +33,8 @@ OUR_COLUMNS = [
     "model_size_mb", "model_format", "infer_duration", "infer_allowance_s", "infer_note",
     # racing (run --race): a raced-out job's evidence (bench.race)
     "race_round", "race_test", "race_pvalue", "race_mean_rank", "race_leader",
+    # anytime: points in the job's trajectory.parquet (bench.results.trajectory)
+    "trajectory_points",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
 # raced_out: a job run --race did not start, its framework dropped (never imputed)
