@@ -62,10 +62,10 @@ class Requirements:
         """Human-readable list of what is missing on this machine (empty when runnable).
 
         An adapter with its own ``environment`` is installed when that environment exists
-        and holds its packages (see :mod:`bench.envs`); the main interpreter needs none.
+        and holds its packages (see :mod:`bench.execution.envs`); the main interpreter needs none.
         """
         if self.environment:
-            from bench import envs
+            from bench.execution import envs
 
             out = envs.missing(self.environment, self.packages)
         else:
@@ -78,7 +78,7 @@ class Requirements:
         """The interpreter that runs this adapter's jobs (None: the harness's own)."""
         if not self.environment:
             return None
-        from bench import envs
+        from bench.execution import envs
 
         return str(envs.python_of(self.environment))
 

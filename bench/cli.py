@@ -47,7 +47,7 @@ class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bench.executor import Limits
+    from bench.execution.executor import Limits
 
     d = Limits()
     p = argparse.ArgumentParser(
@@ -226,7 +226,7 @@ def _split(text):
 def cmd_run(args) -> int:
     from types import SimpleNamespace
 
-    from bench.executor import Limits, close_prestarted, prestart_launcher
+    from bench.execution.executor import Limits, close_prestarted, prestart_launcher
     from bench.precheck import check_run_inputs
 
     fields = dict(
@@ -271,8 +271,8 @@ def cmd_run(args) -> int:
         raise
     if warm_local and cores != early:
         prestart_launcher(cores=cores)
-    from bench.leaderboard import leaderboard, render
     from bench.progress import Reporter
+    from bench.report.leaderboard import leaderboard, render
     from bench.runner import RunOptions, execute, prepare
 
     opts = RunOptions(**fields)
@@ -291,7 +291,7 @@ def cmd_run(args) -> int:
     if args.no_report:
         return 0
     if not args.wait_report:
-        from bench.report_background import missing_report_packages, start_report
+        from bench.report.background import missing_report_packages, start_report
 
         if missing_report_packages():
             return _report_after_run(summary.run_dir)  # says what to install
@@ -349,9 +349,9 @@ def cmd_report(args) -> int:
 
 
 def cmd_estimate(args) -> int:
-    from bench.cost import load_prices
-    from bench.estimate import estimate, render
-    from bench.executor import Limits
+    from bench.execution.executor import Limits
+    from bench.planning.estimate import estimate, render
+    from bench.results.cost import load_prices
     from bench.runner import RunOptions
 
     opts = RunOptions(
@@ -381,7 +381,7 @@ def cmd_list(args) -> int:
             cmd_list(argparse.Namespace(**{**vars(args), "what": what}))
         return 0
     if args.what == "frameworks":
-        from bench import registry
+        from bench.planning import registry
 
         t = Table(title="Frameworks")
         for c in ("name", "adapter", "status", "description"):
@@ -391,13 +391,13 @@ def cmd_list(args) -> int:
             t.add_row(name, v.adapter, Text("installed", "green") if ok else Text(reason, "red"),
                       Text(v.description))  # fmt: skip
         out.print(t)
-        from bench.capabilities import table as capability_table
+        from bench.planning.capabilities import table as capability_table
 
         out.print(capability_table(registry.variants()))
     elif args.what == "tasks":
-        from bench.profile import table
+        from bench.data.profile import table
+        from bench.planning.suite import load_suite
         from bench.runner import load_tasks, source_context
-        from bench.suite import load_suite
 
         suite, path = load_suite(args.suite)
         ctx = source_context(_data_opts(args), path)
@@ -406,7 +406,7 @@ def cmd_list(args) -> int:
         profiles.update({u.name: f"unavailable: {u.reason}" for u in unavailable})
         out.print(table(profiles, Text(f"Tasks of suite {suite.name} ({path})")))
     else:
-        from bench.suite import list_suites, load_suite
+        from bench.planning.suite import list_suites, load_suite
 
         t = Table(title="Suites")
         for c in ("name", "tasks", "folds", "constraint", "frameworks", "path"):
@@ -424,9 +424,9 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from bench.leaderboard import leaderboard, render
+    from bench.report.leaderboard import leaderboard, render
+    from bench.results.store import Store
     from bench.rundir import check_store
-    from bench.store import Store
 
     db = args.run_dir / "results.sqlite"
     check_store(args.run_dir, expect_results=True)  # a damaged store is named, exit 2
@@ -440,7 +440,7 @@ def cmd_show(args) -> int:
     out.print(f"{len(df)} jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     profiles = _run_profiles(args.run_dir)
     if profiles:
-        from bench.profile import table
+        from bench.data.profile import table
 
         out.print(table(profiles))
     return 0
@@ -448,7 +448,7 @@ def cmd_show(args) -> int:
 
 def _show_starved(df) -> None:
     """Jobs whose backend could search for less than half its budget, with that flag."""
-    from bench import starvation
+    from bench.results import starvation
 
     table = starvation.render(df)
     if table is not None:
@@ -498,7 +498,7 @@ def _setup_logging() -> None:
 
 
 def cmd_env(args) -> int:
-    from bench import envs
+    from bench.execution import envs
 
     if args.env_command == "list":
         from rich.table import Table

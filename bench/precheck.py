@@ -34,11 +34,11 @@ def check_run_dir(run_dir: Path) -> None:
 def check_run_inputs(opts) -> int:
     """Check what can be checked cheaply in ``opts`` (anything with the fields of
     :class:`bench.runner.RunOptions`); return the cores one job of the run asks for."""
-    from bench import registry
-    from bench.cost import load_prices
     from bench.options import check_run_options
     from bench.paths import results_dir
-    from bench.suite import load_suite
+    from bench.planning import registry
+    from bench.planning.suite import load_suite
+    from bench.results.cost import load_prices
 
     check_optional(opts.executor, opts.scheduler, opts.mlflow)
     suite, _ = load_suite(opts.suite)

@@ -18,28 +18,23 @@ from pathlib import Path
 import pandas as pd
 from rich.text import Text
 
-from bench import (
-    capabilities,
-    contention,
-    environment,
-    inference,
-    predictions,
-    registry,
-    rundir,
-    taskcache,
-)
-from bench.cost import job_cost
+from bench import rundir
+from bench.data import taskcache
+from bench.data.sources import SourceContext, TaskUnavailable
 from bench.errors import BadInput
-from bench.executor import Limits, LocalExecutor, Outcome, Task, check_fits
+from bench.execution import contention, environment, inference
+from bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, check_fits
+from bench.execution.runlock import run_lock
 from bench.options import check_run_options
-from bench.plan import Job, job_folder, plan_jobs
+from bench.planning import capabilities, registry
+from bench.planning.plan import Job, job_folder, plan_jobs
+from bench.planning.suite import Constraint, Suite, TaskSpec, load_suite
 from bench.precheck import check_optional
-from bench.runlock import run_lock
-from bench.scoring import METRICS, headline, score
-from bench.sources import SourceContext, TaskUnavailable
-from bench.starvation import budget_columns
-from bench.store import Store
-from bench.suite import Constraint, Suite, TaskSpec, load_suite
+from bench.results import predictions
+from bench.results.cost import job_cost
+from bench.results.scoring import METRICS, headline, score
+from bench.results.starvation import budget_columns
+from bench.results.store import Store
 
 log = logging.getLogger("bench.runner")
 
@@ -60,7 +55,7 @@ class RunOptions:
     mlflow: bool = False
     mlflow_uri: str | None = None  # None: SQLite store and artifacts inside the run dir
     limits: Limits = field(default_factory=Limits)
-    inference: bool = True  # measure deployability after fit (bench.inference)
+    inference: bool = True  # measure deployability after fit (bench.execution.inference)
     openml_cache: Path | None = None  # the user's OpenML cache (default: openml's config)
     openml_server: str | None = None  # for OpenML tasks that name no server
     cache_dir: Path | None = None  # bench's cross-run task cache (default ~/.cache/automl-bench)
@@ -92,7 +87,7 @@ class Prepared:
 
 
 def source_context(opts: RunOptions, suite_path: Path) -> SourceContext:
-    from bench.suite import check_server
+    from bench.planning.suite import check_server
 
     ctx = SourceContext.from_env(
         suite_path.parent,
@@ -112,7 +107,7 @@ def suite_tasks(suite: Suite, ctx: SourceContext) -> tuple[list[TaskSpec], list[
     """The suite's own tasks plus those of its OpenML suite (if any and reachable)."""
     specs, missing = list(suite.tasks), []
     if suite.openml_suite is not None:
-        from bench.sources.openml_tasks import suite_task_ids
+        from bench.data.sources.openml_tasks import suite_task_ids
 
         t0 = time.perf_counter()
         try:
@@ -296,7 +291,7 @@ def _check_optional(opts: RunOptions) -> None:
 
 def _executor(prep: Prepared, opts: RunOptions):
     if opts.executor == "dask":
-        from bench.dask_executor import DaskExecutor
+        from bench.execution.dask_executor import DaskExecutor
 
         c = prep.constraint
         return DaskExecutor.connect(opts.scheduler, opts.parallel, c.cores, c.memory_mb,
@@ -338,7 +333,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
 
     tracker = None
     if opts.mlflow:
-        from bench.mlflow_tracking import MlflowTracker
+        from bench.results.mlflow_tracking import MlflowTracker
 
         tracker = MlflowTracker(run_dir, opts.mlflow_uri)
 
@@ -400,7 +395,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             spec = _spec(j, cached[j.task])
             spec["infer_allowance_s"] = opts.limits.infer_s if opts.inference else 0.0
             (job_dir / "spec.json").write_text(json.dumps(spec, indent=1))
-            task = Task(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)
+            task = WorkItem(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)
             task.token = prep.identity.token if prep.identity else None
             # an adapter with its own environment runs its worker with that env's interpreter
             python = variants[j.framework].adapter_class().requirements.python()
@@ -408,7 +403,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
                 task.python = python
             tasks.append(task)
 
-        def on_done(task: Task, outcome: Outcome) -> None:
+        def on_done(task: WorkItem, outcome: Outcome) -> None:
             job = by_id[task.job_id]
             ct = cached[job.task]
             scores, repaired = None, None
@@ -438,7 +433,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
                 reporter.console.print(Text("note: ", "yellow") + Text(str(note)), highlight=False)
         loads: dict = {}  # job id -> the machine's load average when the job started
 
-        def on_start(task: Task) -> None:
+        def on_start(task: WorkItem) -> None:
             loads[task.job_id] = contention.load_now()
             if reporter:
                 reporter.started(task)

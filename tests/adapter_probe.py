@@ -45,7 +45,7 @@ def probe(adapter: str, data: str, budget: float, numeric: bool, params: dict, c
         pred = model.predict(Xte)
         from pathlib import Path
 
-        from bench.inference import measure
+        from bench.execution.inference import measure
 
         inference = measure(model, Xte, Path(scratch) / "inference", allowance_s=30)
         saved = Path(scratch) / "saved"

@@ -21,11 +21,11 @@ pytest.importorskip("distributed")
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from bench.node_job import lease_cpus, node_dir, reap_orphans  # noqa: E402
-from bench.plan import job_folder  # noqa: E402
-from bench.proctree import proc_table  # noqa: E402
-from bench.scoring import METRICS  # noqa: E402
-from bench.store import COLUMNS  # noqa: E402
+from bench.execution.node_job import lease_cpus, node_dir, reap_orphans  # noqa: E402
+from bench.execution.proctree import proc_table  # noqa: E402
+from bench.planning.plan import job_folder  # noqa: E402
+from bench.results.scoring import METRICS  # noqa: E402
+from bench.results.store import COLUMNS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def cluster():
 
 def _pooled_launchers():
     """In a Dask worker: (launchers its pool started, pids of its idle launchers)."""
-    from bench.node_job import LAUNCHERS
+    from bench.execution.node_job import LAUNCHERS
 
     idle = [launcher.pid for group in LAUNCHERS._idle.values() for launcher in group]
     return LAUNCHERS.started, idle

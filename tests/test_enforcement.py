@@ -20,16 +20,16 @@ import pytest
 from conftest import ROOT, adapter_env, run_cli
 
 from bench.errors import BadInput
-from bench.executor import (
+from bench.execution.executor import (
     JOB_MARKER,
     Limits,
     LocalExecutor,
-    Task,
+    WorkItem,
     job_env,
     plan_slots,
 )
-from bench.plan import job_folder
-from bench.runlock import run_lock
+from bench.execution.runlock import run_lock
+from bench.planning.plan import job_folder
 
 TESTS = Path(__file__).resolve().parent
 ENV = adapter_env(TESTS / "misbehaving_frameworks.yaml")
@@ -101,7 +101,7 @@ def survivors(run_dir: Path, driver_pid: int | None = None) -> list[str]:
             found.append(f"job env {p.pid} {cmd}")
         elif sid in sessions and p.create_time() > run_dir.stat().st_ctime - 1:
             found.append(f"worker session {sid}: {p.pid} {cmd}")
-        elif driver_pid and "bench.launcher" in cmd and str(driver_pid) in cmd:
+        elif driver_pid and "bench.execution.launcher" in cmd and str(driver_pid) in cmd:
             found.append(f"launcher {p.pid} {cmd}")
     return found
 
@@ -255,7 +255,7 @@ def test_launcher_killed_midrun_jobs_are_retried_and_nothing_survives(tmp_path):
     deadline, victims = time.monotonic() + 120, []
     while time.monotonic() < deadline and not victims:
         launchers = [p for p in psutil.process_iter(["cmdline"])
-                     if "bench.launcher" in (p.info["cmdline"] or [])
+                     if "bench.execution.launcher" in (p.info["cmdline"] or [])
                      and str(proc.pid) in p.info["cmdline"]]  # fmt: skip
         victims = [p for p in launchers if len(p.children()) >= 2]  # two jobs running
         time.sleep(0.05)
@@ -301,7 +301,7 @@ def test_worker_that_cannot_start_is_retried_then_reported(tmp_path):
     job_dir = tmp_path / "job"
     job_dir.mkdir()
     (job_dir / "spec.json").write_text(json.dumps({"adapter": "adapters.constant:X"}))
-    task = Task("j", job_dir, 5, 1, 512, python=str(tmp_path / "no-such-python"))
+    task = WorkItem("j", job_dir, 5, 1, 512, python=str(tmp_path / "no-such-python"))
     outcomes = []
     LocalExecutor(1, Limits(retries=2)).run([task], on_done=lambda t, o: outcomes.append(o))
     (o,) = outcomes

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, run_cli
 
-from bench import envs
+from bench.execution import envs
 
 PROBE = ROOT / "tests" / "adapter_probe.py"
 

@@ -8,9 +8,9 @@ import pytest
 from conftest import run_cli
 from inprocess import main
 
-from bench.cost import job_cost, load_prices
 from bench.errors import BadInput
-from bench.estimate import JobEstimate, load_timings, model_for, schedule
+from bench.planning.estimate import JobEstimate, load_timings, model_for, schedule
+from bench.results.cost import job_cost, load_prices
 
 USER_PRICES = """
 reference:

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from data_files import write_arff
 
-from bench import taskcache
+from bench.data import taskcache
+from bench.data.profile import profile
+from bench.data.sources import SourceContext
+from bench.data.sources.files import load, resolve
 from bench.errors import BadInput
-from bench.profile import profile
-from bench.sources import SourceContext
-from bench.sources.files import load, resolve
-from bench.suite import FileSource, Suite, TaskSpec
+from bench.planning.suite import FileSource, Suite, TaskSpec
 
 
 def _suite(folds=3) -> Suite:
@@ -119,7 +119,7 @@ def test_cached_task_keeps_its_folds_and_loads_without_scikit_learn(tmp_path, an
     # a run's driver loading this cached task starts its jobs without importing scikit-learn
     code = (
         "import sys; from pathlib import Path; from bench import taskcache; "
-        "from bench.sources import SourceContext; from bench.suite import Suite, TaskSpec; "
+        "from bench.data.sources import SourceContext; from bench.planning.suite import Suite, TaskSpec; "
         f"ctx = SourceContext(base_dir=Path({str(tmp_path)!r}), "
         f"cache_root=Path({str(tmp_path / 'cache')!r})); "
         "spec = TaskSpec(name='anneal', file={'path': 'anneal.parquet', 'target': 'class'}); "

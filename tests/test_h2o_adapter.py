@@ -106,7 +106,7 @@ def test_deployability_in_h2o_own_format(model, load_dataset, tmp_path):
     file loads back into H2O and predicts what the leader predicts."""
     import h2o
 
-    from bench.inference import measure
+    from bench.execution.inference import measure
 
     X, _ = load_dataset("anneal")
     out = measure(model, X.iloc[:300], tmp_path / "m", allowance_s=30)

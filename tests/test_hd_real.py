@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from conftest import ROOT, run_cli
 
-from bench import datasets_catalogue
+from bench.data import catalogue
 from bench.paths import shipped_data_dir
-from bench.suite import load_suite
+from bench.planning.suite import load_suite
 from bench.yamlio import read_yaml
 
 DATA = shipped_data_dir() / "hd-real"
@@ -102,7 +102,7 @@ def test_a_run_reports_each_dataset_source_and_citation(constant_run):
     df = pd.read_csv(constant_run / "results.csv")
     assert sorted(df["task"]) == sorted(FEATURES) and (df["status"] == "ok").all()
     env = (constant_run / "report" / "index.html").read_text().split('id="environment"')[1]
-    for d in datasets_catalogue.entries().values():
+    for d in catalogue.entries().values():
         assert d["source"] in env and d["title"] in env
     assert "Ciarelli, P. &amp; Oliveira, E. (2009). CNAE-9 [Dataset]." in env
     assert env.count("CC BY 4.0") == len(FEATURES)

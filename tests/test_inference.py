@@ -1,4 +1,4 @@
-"""Deployability measurements (bench.inference): plausible latencies on real data, the
+"""Deployability measurements (bench.execution.inference): plausible latencies on real data, the
 allowance, the stated reasons when something cannot be measured, and the columns a run
 stores (or skips with --no-inference)."""
 
@@ -10,8 +10,8 @@ from conftest import ROOT, adapter_env, run_cli
 from limited_adapters import CannotSave
 
 from adapters.lgbm import LightGBM
-from bench import inference
-from bench.store import COLUMNS
+from bench.execution import inference
+from bench.results.store import COLUMNS
 
 TESTS = ROOT / "tests"
 

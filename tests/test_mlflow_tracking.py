@@ -15,9 +15,9 @@ pytest.importorskip("mlflow")
 
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-from bench.mlflow_tracking import JOB_TAG, default_uris  # noqa: E402
-from bench.plan import job_folder  # noqa: E402
-from bench.scoring import METRICS  # noqa: E402
+from bench.planning.plan import job_folder  # noqa: E402
+from bench.results.mlflow_tracking import JOB_TAG, default_uris  # noqa: E402
+from bench.results.scoring import METRICS  # noqa: E402
 
 
 def _runs(out):

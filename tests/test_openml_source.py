@@ -23,10 +23,10 @@ import pytest
 import requests
 from conftest import run_cli
 
+from bench.data.sources import SourceContext, TaskUnavailable
+from bench.data.sources import openml_tasks as om
 from bench.errors import BadInput
-from bench.sources import SourceContext, TaskUnavailable
-from bench.sources import openml_tasks as om
-from bench.suite import OpenMLSource, load_suite
+from bench.planning.suite import OpenMLSource, load_suite
 
 TEST_SERVER = "https://test.openml.org/api/v1/xml"
 UNREACHABLE = "http://127.0.0.1:9/api/v1/xml"  # nothing listens on the discard port

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, adapter_env, run_cli
 
-from bench import plan, predictions
+from bench.planning import plan
+from bench.results import predictions
 
 TESTS = ROOT / "tests"
 ENV = adapter_env(TESTS / "verdict_frameworks.yaml")

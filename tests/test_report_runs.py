@@ -21,7 +21,7 @@ import pytest
 from conftest import ROOT, run_cli, wait_for_report
 from inprocess import main
 
-from bench.store import Store
+from bench.results.store import Store
 
 SCRIPT = "<script>alert(1)</script>"
 FRAMEWORKS_YAML = f"""

@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.cost import load_prices
 from bench.report import aggregate, stats, write_report
 from bench.report.load import load_runs
-from bench.store import Store
+from bench.results.cost import load_prices
+from bench.results.store import Store
 
 SCORES = {
     "t1": (0.9, 0.8, 0.7),

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.cost import load_prices
+from bench.results.cost import load_prices
 
 
 @dataclass

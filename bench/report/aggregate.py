@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bench.cost import PriceTable
 from bench.report import intervals as iv
 from bench.report.baseline import constant_scores
 from bench.report.load import EXTRA_PROFILE, Loaded
+from bench.results.cost import PriceTable
 
 SCORES = ("result", "acc", "balacc", "logloss")
 FAILED = ("failed", "timeout", "memory")

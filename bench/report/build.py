@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from bench import datasets_catalogue
-from bench.cost import PriceTable
+from bench.data import catalogue
 from bench.report import aggregate as ag
 from bench.report import contention as rc
 from bench.report import deploy, plots, stats, tables
 from bench.report import starved as starved_jobs
 from bench.report.load import Loaded
 from bench.report.tables import Table
+from bench.results.cost import PriceTable
 
 IMPUTATION_RULE = (
     "Imputation rule (as in the AMLB paper): a job without a scored result (failed, timeout, "
@@ -422,7 +422,7 @@ def _environment(loaded: Loaded, prices: PriceTable) -> list[Table]:
             ("price table", f"{prices.path} ({prices.reference.name}, {prices.reference.date})"),
         ]  # fmt: skip
         out.append(tables.key_values(pairs, f"Run {run.name}"))
-        data = datasets_catalogue.for_suite(suite)
+        data = catalogue.for_suite(suite)
         if data:
             out.append(tables.Table(
                 ["task", "dataset", "source", "licence", "citation"],

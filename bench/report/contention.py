@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench import contention
+from bench.execution import contention
 from bench.report.tables import Table, num, text
 
 

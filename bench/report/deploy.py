@@ -1,7 +1,7 @@
 """The report's "Deployability" section: how fast each framework's models predict, how big they
 are on disk and how much memory prediction takes, next to how good they are.
 
-Figures come from the result rows' inference columns (measured by :mod:`bench.inference` in
+Figures come from the result rows' inference columns (measured by :mod:`bench.execution.inference` in
 each job's worker after fit): medians over a framework's jobs that finished ok. A framework
 whose jobs could not be measured shows the reason instead of a number.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.inference import BATCH_ROWS
+from bench.execution.inference import BATCH_ROWS
 from bench.report import plots
 from bench.report.aggregate import pareto
 from bench.report.load import Loaded

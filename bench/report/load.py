@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.errors import BadInput
-from bench.store import COLUMNS, Store
+from bench.results.store import COLUMNS, Store
 from bench.yamlio import read_yaml
 
 CONSTANT_ADAPTER = "adapters.constant:ConstantPredictor"
@@ -103,7 +103,7 @@ def _profile(task_dir: Path) -> dict:
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     out[key] = int(v)
                     break
-        if name == "profile.json":  # bench.profile's difficulty markers, when present
+        if name == "profile.json":  # bench.data.profile's difficulty markers, when present
             for key in EXTRA_PROFILE:
                 v = data.get(key)
                 if isinstance(v, (int, float)) and not isinstance(v, bool):

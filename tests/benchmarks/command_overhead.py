@@ -96,7 +96,7 @@ def union(intervals) -> float:
 def one_run(suite: Path, out: Path, env, cwd, extra) -> dict:
     import resource
 
-    from bench.plan import job_dir
+    from bench.planning.plan import job_dir
 
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.time()

@@ -42,7 +42,7 @@ def engine_cpu() -> dict[int, float]:
     out = {}
     for p in [me, *me.children(recursive=True)]:
         try:
-            if "bench.worker" in p.cmdline():
+            if "bench.execution.worker" in p.cmdline():
                 continue
             t = p.cpu_times()
             out[p.pid] = t.user + t.system

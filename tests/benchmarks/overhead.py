@@ -88,7 +88,7 @@ def makespan(tmp: Path) -> None:
     cpu = _children_cpu() - cpu0
     df = pd.read_csv(out / "results.csv")
     assert len(df) == jobs and (df["status"] == "ok").all(), df["error_message"]
-    from bench.plan import job_dir
+    from bench.planning.plan import job_dir
 
     dirs = [job_dir(out, r.framework, r.task, r.fold, r.job_id) for r in df.itertuples()]
     starts = [json.loads((d / "started.json").read_text())["time"] for d in dirs]

@@ -44,7 +44,7 @@ def main() -> int:
     os.environ["AUTOML_BENCH_FRAMEWORKS"] = str(fw_file)
     os.environ["PYTHONPATH"] = str(ROOT)
 
-    from bench.estimate import estimate
+    from bench.planning.estimate import estimate
     from bench.runner import RunOptions
 
     frameworks = args.frameworks.split(",")

@@ -1,7 +1,7 @@
 """Compute cost of jobs from a price table (YAML, with a source and a date for every price).
 
 A job's cost is its wall time x its cores x the reference instance's price per vCPU-hour.
-The shipped table (``bench/prices.yaml``) prices an AWS m5.2xlarge on demand ($0.384/h for
+The shipped table (``bench/results/prices.yaml``) prices an AWS m5.2xlarge on demand ($0.384/h for
 8 vCPU, as quoted in AMLB's PR #502); a user file named by ``--prices`` or by the
 ``AUTOML_BENCH_PRICES`` environment variable replaces it. Managed-service rows (for example
 Vertex AI tabular training per node-hour) are projections the report prints beside the

@@ -1,6 +1,6 @@
 """Before running: how many jobs, CPU-hours, dollars and how long on this machine.
 
-Each job's wall time is predicted from a timing model per adapter (``bench/timings.yaml``):
+Each job's wall time is predicted from a timing model per adapter (``bench/planning/timings.yaml``):
 
 - ``budget``: AutoML systems search until their budget is spent: fit = fraction x budget;
 - ``work``: fixed-size learners (random forest, boosting with a fixed number of rounds) take
@@ -28,9 +28,9 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bench.cost import PriceTable, load_prices
 from bench.errors import BadInput
-from bench.executor import Limits, available_cpus
+from bench.execution.executor import Limits, available_cpus
+from bench.results.cost import PriceTable, load_prices
 from bench.yamlio import describe_validation_error, read_yaml
 
 SHIPPED = Path(__file__).resolve().parent / "timings.yaml"
@@ -274,9 +274,9 @@ def contention(n_cpus: int, seconds: float = 1.0) -> float:
 def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = None,
              calibrate_from=None) -> Estimate:  # fmt: skip
     """``opts``: a bench.runner.RunOptions (suite, frameworks, budget, folds, parallel, limits)."""
-    from bench.plan import plan_jobs
+    from bench.data.taskcache import CachedTask
+    from bench.planning.plan import plan_jobs
     from bench.runner import prepare
-    from bench.taskcache import CachedTask
 
     prices = prices or load_prices()
     timings = timings or load_timings()

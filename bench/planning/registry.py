@@ -59,7 +59,7 @@ class Variant:
         dist = getattr(cls, "distribution", None) or "scikit-learn"
         env = cls.requirements.environment
         if env:  # the backend lives in its own environment, which recorded its versions
-            from bench import envs
+            from bench.execution import envs
 
             return envs.version_in(env, dist) or "unknown"
         try:

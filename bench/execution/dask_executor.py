@@ -1,8 +1,8 @@
 """Dask executor: the same jobs, the same enforcement, on a Dask cluster.
 
-The driver submits one Dask task per job. Each task runs :func:`bench.node_job.run_job` on a
+The driver submits one Dask task per job. Each task runs :func:`bench.execution.node_job.run_job` on a
 worker node, which starts the usual worker subprocess there under the usual wall-time and
-memory limits (:mod:`bench.node_job`). Jobs ask for Dask worker *resources*
+memory limits (:mod:`bench.execution.node_job`). Jobs ask for Dask worker *resources*
 ``{"cores": job cores, "memory_mb": job memory}``, so a node never runs more jobs than its
 declared cores and memory hold; workers declare them when started::
 
@@ -40,8 +40,8 @@ from distributed.scheduler import KilledWorker
 
 import bench
 from bench.errors import BadInput
-from bench.executor import Limits, Outcome, Task, available_cpus
-from bench.node_job import EVENT_TOPIC, kill_active, reap_orphans, run_job
+from bench.execution.executor import Limits, Outcome, WorkItem, available_cpus
+from bench.execution.node_job import EVENT_TOPIC, kill_active, reap_orphans, run_job
 
 CONNECT_S = float(os.environ.get("AUTOML_BENCH_DASK_CONNECT_S", 15))
 WAIT_FOR_WORKERS_S = float(os.environ.get("AUTOML_BENCH_DASK_WAIT_S", 300))
@@ -166,7 +166,7 @@ class DaskExecutor:
                 f", this driver {bench.__version__}: install the same version on every worker"
             )
 
-    def run(self, tasks: list[Task], on_start=None, on_done=None) -> None:
+    def run(self, tasks: list[WorkItem], on_start=None, on_done=None) -> None:
         if not tasks:
             return
         token = uuid.uuid4().hex[:8]
@@ -238,7 +238,7 @@ class DaskExecutor:
                 "connection to it was lost); rerun the same command to resume"
             )
 
-    def _outcome(self, task: Task, fut, starts: int) -> Outcome | None:
+    def _outcome(self, task: WorkItem, fut, starts: int) -> Outcome | None:
         """The job's outcome from its finished future; ``starts``: Dask attempts that began
         (more than one when a worker died mid-job). None when the task was cancelled."""
         for stale in WRITTEN_BACK:
@@ -287,7 +287,7 @@ class DaskExecutor:
                 reap_orphans()  # a LocalCluster's nodes are this machine
 
 
-def _portable_python(task: Task) -> str | None:
+def _portable_python(task: WorkItem) -> str | None:
     """None (the node's own interpreter) unless the job asks for another one explicitly."""
     import sys
 

@@ -37,8 +37,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from bench.data.sources import SourceContext, TaskData, TaskUnavailable
 from bench.errors import BadInput
-from bench.sources import SourceContext, TaskData, TaskUnavailable
 
 SERVERS = {
     "www": "https://www.openml.org/api/v1/xml",

@@ -27,7 +27,7 @@ Limits (recorded per row):
   thread variables of BLAS/OpenMP/numexpr/Arrow/joblib and ``-XX:ActiveProcessorCount``
   for Java (``JAVA_TOOL_OPTIONS``) are set to the job's cores.
 
-Workers are started by :mod:`bench.launcher` (warm fork, or exec of ``Task.python``), which
+Workers are started by :mod:`bench.execution.launcher` (warm fork, or exec of ``WorkItem.python``), which
 also guarantees that nothing of a job outlives it or the driver.
 
 Failures of the infrastructure (the worker could not start, it was SIGKILLed by someone
@@ -51,9 +51,9 @@ from pathlib import Path
 import psutil
 
 from bench.errors import BadInput
-from bench.launcher import Launcher, LauncherError
-from bench.ownership import TOKEN_VARIABLE, sweep_job, sweep_owned
-from bench.proctree import ProcessTree, proc_table
+from bench.execution.launcher import Launcher, LauncherError
+from bench.execution.ownership import TOKEN_VARIABLE, sweep_job, sweep_owned
+from bench.execution.proctree import ProcessTree, proc_table
 
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -89,7 +89,7 @@ class Limits:
 
 
 @dataclass
-class Task:
+class WorkItem:
     """One job's work for the executor: the job dir holds spec.json; results go beside it."""
 
     job_id: str
@@ -207,15 +207,15 @@ def _oom_kills() -> int | None:
 
 
 class _Running:
-    def __init__(self, task: Task, attempt: int, cpus: list[int], limits: Limits, launcher):
-        self.task, self.attempt, self.cpus, self.limits = task, attempt, cpus, limits
-        self.grace = limits.grace(task.budget_s)
-        self.deadline_s = task.budget_s + self.grace
+    def __init__(self, item: WorkItem, attempt: int, cpus: list[int], limits: Limits, launcher):
+        self.item, self.attempt, self.cpus, self.limits = item, attempt, cpus, limits
+        self.grace = limits.grace(item.budget_s)
+        self.deadline_s = item.budget_s + self.grace
         self.setup_used: float | None = None  # from the worker's phase marks
         self.next_phase_check = 0.0
-        self.key = f"{task.job_id}:{attempt}"
-        self.warm = limits.warm and os.path.abspath(task.python) == os.path.abspath(sys.executable)
-        spec_path = task.job_dir / "spec.json"
+        self.key = f"{item.job_id}:{attempt}"
+        self.warm = limits.warm and os.path.abspath(item.python) == os.path.abspath(sys.executable)
+        spec_path = item.job_dir / "spec.json"
         spec = json.loads(spec_path.read_text())
         # the inference measurement's own allowance comes on top (not the training budget's)
         self.infer_s = float(spec.get("infer_allowance_s") or 0.0)
@@ -230,8 +230,8 @@ class _Running:
         spec_path.write_text(json.dumps(spec, indent=1))
         for stale in ("outcome.json", "predictions.parquet", "started.json", "worker.json",
                       "phases.json"):  # fmt: skip
-            (task.job_dir / stale).unlink(missing_ok=True)
-        with open(task.job_dir / "worker.log", "ab") as log:
+            (item.job_dir / stale).unlink(missing_ok=True)
+        with open(item.job_dir / "worker.log", "ab") as log:
             log.write(f"--- attempt {attempt}: cpus {cpus}\n".encode())
         self.oom_before = _oom_kills()
         self.pid: int | None = None
@@ -243,9 +243,9 @@ class _Running:
         self.repinned, self.next_repin = 0, 0.0
         self.start = spec["launched_monotonic"]
         self.ended: float | None = None
-        env = job_env(task.cores, task.job_dir, token=task.token)
-        if not launcher.start(self.key, task.job_dir, task.cores, env,
-                              None if self.warm else task.python, cpus):  # fmt: skip
+        env = job_env(item.cores, item.job_dir, token=item.token)
+        if not launcher.start(self.key, item.job_dir, item.cores, env,
+                              None if self.warm else item.python, cpus):  # fmt: skip
             self.lost("the worker launcher is gone")
 
     def lost(self, why: str) -> None:
@@ -259,7 +259,7 @@ class _Running:
             self.pid = ev["pid"]
             self.tree = ProcessTree(self.pid, table)
             info = {"pid": self.pid, "start": self.tree.root_start}
-            (self.task.job_dir / "worker.json").write_text(json.dumps(info))
+            (self.item.job_dir / "worker.json").write_text(json.dumps(info))
         elif kind in ("exited", "spawn_failed"):
             self.exit = ev
             # the launcher's reap time (same monotonic clock), not when the driver read it
@@ -268,7 +268,7 @@ class _Running:
     def enforce(self, table, now: float) -> None:
         if self.tree is None:
             return
-        limit = self.task.memory_mb * 2**20
+        limit = self.item.memory_mb * 2**20
         used = self.tree.sample(table)
         if used > limit:  # the RSS sum counts shared pages once per process: charge PSS
             used = self.tree.pss(table)
@@ -281,7 +281,7 @@ class _Running:
         if self.setup_used is None and now >= self.next_phase_check:
             self.read_phases()
             self.next_phase_check = now + REPIN_EVERY_S
-        if self.infer_s and not self.measuring and (self.task.job_dir / "outcome.json").exists():
+        if self.infer_s and not self.measuring and (self.item.job_dir / "outcome.json").exists():
             # fit and predictions are done (the worker wrote the job's outcome before measuring
             # its model): the measurement's allowance comes on top of budget and grace
             self.measuring, self.deadline_s = True, self.deadline_s + self.infer_s
@@ -299,13 +299,13 @@ class _Running:
         """Once the worker marks the start of fit, the deadline moves to the real end of
         setup (at most the allowance) + budget x (1 + margin) + the predict allowance."""
         try:
-            marks = json.loads((self.task.job_dir / "phases.json").read_text())
+            marks = json.loads((self.item.job_dir / "phases.json").read_text())
             fit = float(marks["fit"])
         except (OSError, ValueError, KeyError, TypeError):
             return
         self.setup_used = fit - self.start
-        self.grace = self.limits.grace(self.task.budget_s, self.setup_used)
-        self.deadline_s = self.task.budget_s + self.grace + (self.infer_s if self.measuring else 0)
+        self.grace = self.limits.grace(self.item.budget_s, self.setup_used)
+        self.deadline_s = self.item.budget_s + self.grace + (self.infer_s if self.measuring else 0)
 
     def finish(self) -> Outcome:
         if self.setup_used is None:
@@ -321,7 +321,7 @@ class _Running:
                 self.tree.kill_now()
         ev = self.exit or {}
         if ev.get("event") == "lost":  # its launcher died: a process not yet seen is found
-            left += sweep_job(self.task.job_dir, self.task.token)  # by its environment
+            left += sweep_job(self.item.job_dir, self.item.token)  # by its environment
         code = ev.get("code")
         sig = signal.Signals(-code).name if isinstance(code, int) and code < 0 else None
         maxrss = (ev.get("maxrss_kb") or 0) * 1024
@@ -335,16 +335,16 @@ class _Running:
             exit_signal=sig,
             attempts=self.attempt,
             setup_duration=self.setup_used,
-            limits=self.limits.parts(self.task.budget_s),
+            limits=self.limits.parts(self.item.budget_s),
         )
-        outcome_file = self.task.job_dir / "outcome.json"
+        outcome_file = self.item.job_dir / "outcome.json"
         worker = {}
         if outcome_file.exists():
             try:
                 worker = json.loads(outcome_file.read_text())
             except ValueError:
                 worker = {}
-        started = (self.task.job_dir / "started.json").exists()
+        started = (self.item.job_dir / "started.json").exists()
         info = dict(worker.get("info") or {})
         info.update(cpus=self.cpus, start="warm" if self.warm else "cold")
         if left:
@@ -353,20 +353,20 @@ class _Running:
             info["repinned_threads"] = self.repinned
         worker["info"] = info
         out.worker = worker
-        limit_b = self.task.memory_mb * 2**20
+        limit_b = self.item.memory_mb * 2**20
         if ev.get("event") in ("spawn_failed", "lost"):
             out.infrastructure = True
             out.error_type = "LauncherDied" if ev["event"] == "lost" else "WorkerDidNotStart"
             out.error_message = ev.get("error")
         elif self.killed_for == "timeout":
             out.status, out.error_type = "timeout", "Timeout"
-            out.error_message = (f"killed after {wall:.1f}s: budget {self.task.budget_s:g}s + "
+            out.error_message = (f"killed after {wall:.1f}s: budget {self.item.budget_s:g}s + "
                                  f"grace {self.grace:.1f}s" + (f" + inference {self.infer_s:g}s"
                                  if self.measuring else ""))  # fmt: skip
         elif self.killed_for == "memory" or maxrss > limit_b:
             out.status, out.error_type = "memory", "MemoryLimit"
             out.error_message = (f"process tree RSS {out.peak_rss_mb:.0f} MB exceeded "
-                                 f"{self.task.memory_mb} MB")  # fmt: skip
+                                 f"{self.item.memory_mb} MB")  # fmt: skip
         elif worker.get("status") in ("ok", "failed"):
             out.status = worker["status"]
             out.error_type = worker.get("error_type")
@@ -374,14 +374,14 @@ class _Running:
         elif not started:
             out.infrastructure, out.error_type = True, "WorkerDidNotStart"
             out.error_message = (f"worker exited with {sig or f'code {code}'} before it started"
-                                 f" ({self.task.python}); see worker.log")  # fmt: skip
+                                 f" ({self.item.python}); see worker.log")  # fmt: skip
         elif sig == "SIGKILL":
             oom = _oom_kills()
             by_oom = oom is not None and self.oom_before is not None and oom > self.oom_before
             if by_oom:  # out of memory is the job's result, not an infrastructure failure
                 out.status, out.error_type = "memory", "OutOfMemory"
                 out.error_message = (f"killed by the kernel's OOM killer (process tree peak "
-                                     f"{out.peak_rss_mb:.0f} MB, limit {self.task.memory_mb} MB)")  # fmt: skip
+                                     f"{out.peak_rss_mb:.0f} MB, limit {self.item.memory_mb} MB)")  # fmt: skip
             else:
                 out.infrastructure, out.error_type = True, "KilledByOS"
                 out.error_message = "worker was SIGKILLed by someone other than the harness"
@@ -412,7 +412,7 @@ def prestart_launcher(suite: str | None = None, cores: int | None = None) -> Non
     pools it loads; the executor uses it only if its run's jobs have those cores."""
     if cores is None:
         try:
-            from bench.suite import load_suite
+            from bench.planning.suite import load_suite
 
             cores = load_suite(suite)[0].constraint.cores if suite else 1
         except Exception:  # the run itself reports a bad suite
@@ -424,12 +424,12 @@ def prestart_launcher(suite: str | None = None, cores: int | None = None) -> Non
             pass
 
 
-def _sweep_stale(tasks: list[Task]) -> None:
+def _sweep_stale(items: list[WorkItem]) -> None:
     """Kill what an earlier, killed driver's workers left running (e.g. if its launcher was
     killed at the same moment): recorded in each job dir's worker.json. Only processes that
     carry this job's directory and the run's token in their environment are signalled: a
     worker.json naming someone else's process changes nothing."""
-    for t in tasks:
+    for t in items:
         rec = t.job_dir / "worker.json"
         if rec.exists():
             try:
@@ -447,16 +447,16 @@ class LocalExecutor:
         self.oversubscribe = oversubscribe
         self.launcher_info: dict = {}
         self.gate = None  # called before each job starts; False: not yet (run --exclusive)
-        self.pool = pool  # bench.launcher_pool.LauncherPool: launchers kept across runs
+        self.pool = pool  # bench.execution.launcher_pool.LauncherPool: launchers kept across runs
 
-    def plan(self, tasks: list[Task]) -> SlotPlan:
-        cores = max((t.cores for t in tasks), default=1)
-        memory = max((t.memory_mb for t in tasks), default=1)
+    def plan(self, items: list[WorkItem]) -> SlotPlan:
+        cores = max((t.cores for t in items), default=1)
+        memory = max((t.memory_mb for t in items), default=1)
         return plan_slots(self.parallel, cores, memory, self.oversubscribe)
 
-    def _launcher(self, tasks: list[Task]) -> Launcher:
+    def _launcher(self, items: list[WorkItem]) -> Launcher:
         preload, warm = set(), False
-        for t in tasks:
+        for t in items:
             if not self.limits.warm or os.path.abspath(t.python) != os.path.abspath(sys.executable):
                 continue
             warm = True
@@ -465,7 +465,7 @@ class LocalExecutor:
                 preload.add(adapter.partition(":")[0])
             except (OSError, ValueError):
                 pass
-        common = Counter(t.cores for t in tasks).most_common(1)
+        common = Counter(t.cores for t in items).most_common(1)
         cores = common[0][0] if common else 1
         modules = sorted(p for p in preload if p)
         if self.pool is not None:
@@ -485,15 +485,15 @@ class LocalExecutor:
         self.launcher_info = launcher.info
         return launcher
 
-    def run(self, tasks: list[Task], on_start=None, on_done=None) -> None:
-        if not tasks:
+    def run(self, items: list[WorkItem], on_start=None, on_done=None) -> None:
+        if not items:
             return
-        plan = self.plan(tasks)
-        _sweep_stale(tasks)
+        plan = self.plan(items)
+        _sweep_stale(items)
         launcher, launcher_starts = None, 0
-        pending = deque((t, 1) for t in tasks)
+        pending = deque((t, 1) for t in items)
         running: dict[str, _Running] = {}
-        finished: list[tuple[Task, Outcome]] = []  # reported after the next jobs started
+        finished: list[tuple[WorkItem, Outcome]] = []  # reported after the next jobs started
         free_cpus, free_mem, rr = list(plan.cpus), plan.memory_mb, 0
         try:
             while pending or running or finished:
@@ -510,10 +510,10 @@ class LocalExecutor:
                         launcher_starts += 1
                         launcher = self._launcher([t for t, _ in pending])
                 while pending and not launcher.dead and len(running) < plan.slots:
-                    task, attempt = pending[0]
-                    need = min(task.cores, len(plan.cpus))
+                    item, attempt = pending[0]
+                    need = min(item.cores, len(plan.cpus))
                     fits = plan.oversubscribe or not running or (
-                        len(free_cpus) >= need and free_mem >= task.memory_mb)  # fmt: skip
+                        len(free_cpus) >= need and free_mem >= item.memory_mb)  # fmt: skip
                     if not fits or (self.gate is not None and not self.gate(len(running))):
                         break
                     if plan.oversubscribe:
@@ -522,15 +522,15 @@ class LocalExecutor:
                     else:
                         cpus = free_cpus[:need] or plan.cpus[:need]
                         free_cpus = free_cpus[need:]
-                        free_mem -= task.memory_mb
+                        free_mem -= item.memory_mb
                     pending.popleft()
-                    r = _Running(task, attempt, sorted(cpus), self.limits, launcher)
+                    r = _Running(item, attempt, sorted(cpus), self.limits, launcher)
                     running[r.key] = r
                     if on_start and attempt == 1:
-                        on_start(task)
-                for task, outcome in finished:  # scoring and storing while the next jobs run
+                        on_start(item)
+                for item, outcome in finished:  # scoring and storing while the next jobs run
                     if on_done:
-                        on_done(task, outcome)
+                        on_done(item, outcome)
                 finished = []
                 if launcher is not None and launcher.dead:
                     for r in running.values():
@@ -549,16 +549,16 @@ class LocalExecutor:
                     outcome = r.finish()
                     if not plan.oversubscribe:
                         free_cpus = sorted(set(free_cpus) | set(r.cpus))
-                        free_mem += r.task.memory_mb
+                        free_mem += r.item.memory_mb
                     if outcome.infrastructure and r.attempt <= self.limits.retries:
-                        pending.appendleft((r.task, r.attempt + 1))
+                        pending.appendleft((r.item, r.attempt + 1))
                         continue
                     if outcome.infrastructure:
                         outcome.error_message = (
                             f"{outcome.error_message} (infrastructure failure, "
                             f"{r.attempt} attempts)"
                         )
-                    finished.append((r.task, outcome))
+                    finished.append((r.item, outcome))
         finally:
             for r in running.values():  # interrupted: take every still-running job down
                 if r.tree is not None:

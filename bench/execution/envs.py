@@ -2,7 +2,7 @@
 
 AutoGluon pins ``pandas < 2.4`` and EvalML ``pandas < 2.1`` while the harness runs on pandas
 3, so each gets its own venv. The worker protocol is files in, files out, so a job of such an
-adapter simply starts ``python -m bench.worker JOB_DIR`` with the venv's interpreter.
+adapter simply starts ``python -m bench.execution.worker JOB_DIR`` with the venv's interpreter.
 
 ``automl-bench env create NAME`` builds ``<envs dir>/NAME`` in three pip steps: the
 environment's ``pre`` requirements alone (torch, so the CPU wheel is chosen before anything
@@ -33,7 +33,7 @@ from bench.paths import PROJECT_ROOT
 
 MANIFEST = "automl-bench-env.json"
 
-# What bench.worker and adapters.base import inside the env (not the baselines' backends).
+# What bench.execution.worker and adapters.base import inside the env (not the baselines' backends).
 WORKER_REQUIREMENTS = (
     "numpy",
     "pandas>=2.0",
@@ -194,7 +194,7 @@ def create(
                 sp = _site_packages(env)[0]
                 for pkg in ("bench", "adapters"):
                     shutil.copytree(PROJECT_ROOT / pkg, sp / pkg, dirs_exist_ok=True)
-            check = "import bench.worker, adapters.base; " + "; ".join(
+            check = "import bench.execution.worker, adapters.base; " + "; ".join(
                 f"import {m}" for m in s.imports
             )
             _run([py, "-c", check], tee)

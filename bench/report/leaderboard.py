@@ -16,10 +16,10 @@ from rich.text import Text
 def leaderboard(run_dirs, impute_missing: bool = False):
     """(the report's leaderboard Table, the board DataFrame) for one or several runs: the
     same numbers as the report's, bootstrap draws and seed included."""
-    from bench.cost import load_prices
     from bench.report import aggregate as ag
     from bench.report import tables
     from bench.report.load import load_runs
+    from bench.results.cost import load_prices
 
     loaded = load_runs([Path(r) for r in run_dirs])
     grid = ag.build_grid(loaded, impute_missing)

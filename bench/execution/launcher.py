@@ -1,7 +1,7 @@
 """Starts job workers: a warm fork server that also supervises every job's processes.
 
 The executor starts one launcher per run
-(``python -m bench.launcher DRIVER_PID [--cold] [MODULE...]``)
+(``python -m bench.execution.launcher DRIVER_PID [--cold] [MODULE...]``)
 and talks to it with JSON lines: ``start`` requests on stdin; ``ready``, ``started``,
 ``spawn_failed`` and ``exited`` events on stdout (with CLOCK_MONOTONIC times, which the
 driver shares, so a job's end is when it was reaped, not when the driver got to it).
@@ -9,9 +9,9 @@ driver shares, so a job's end is when it was reaped, not when the driver got to 
 Why a separate process:
 - Speed. The launcher imports numpy, pandas, pyarrow, scikit-learn and the run's adapter
   modules once; each job is a ``fork()`` of it, so a job does not pay ~1.5 s of interpreter
-  start and imports. Jobs whose interpreter is not this one (``Task.python``, e.g. an
+  start and imports. Jobs whose interpreter is not this one (``WorkItem.python``, e.g. an
   adapter's own virtual environment) are forked the same way and then ``exec`` that
-  interpreter with ``-m bench.worker JOB_DIR`` (the cold path: files in, files out).
+  interpreter with ``-m bench.execution.worker JOB_DIR`` (the cold path: files in, files out).
 - No orphans, by operating-system mechanisms rather than best effort:
   * every worker calls ``setsid()`` (its own session and process group) and
     ``PR_SET_PDEATHSIG(SIGKILL)``: it dies with the launcher, whatever kills the launcher;
@@ -40,7 +40,7 @@ PR_SET_NAME = 15
 PR_SET_CHILD_SUBREAPER = 36
 WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "scipy.sparse", "sklearn.base",
                 "sklearn.preprocessing", "sklearn.pipeline", "sklearn.utils", "threadpoolctl",
-                "adapters.base", "bench.worker")  # fmt: skip
+                "adapters.base", "bench.execution.worker")  # fmt: skip
 
 
 def _prctl(option: int, arg) -> bool:
@@ -199,7 +199,7 @@ class _Server:
 
     def sweep(self) -> None:
         """Kill every child that is not a live worker: what finished jobs left behind."""
-        from bench.proctree import descendants, proc_table
+        from bench.execution.proctree import descendants, proc_table
 
         table = proc_table()
         for p in list(table.values()):
@@ -213,7 +213,7 @@ class _Server:
         # not interrupt the cleanup the first started
         for s in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(s, signal.SIG_IGN)
-        from bench.proctree import descendants, proc_table
+        from bench.execution.proctree import descendants, proc_table
 
         for _ in range(500):
             table = proc_table()
@@ -291,14 +291,14 @@ def _child(msg: dict, launcher_pid: int) -> int:
         for s in (signal.SIGPIPE, signal.SIGXFSZ):
             signal.signal(s, signal.SIG_DFL)  # as subprocess does before exec
         try:
-            os.execve(python, [python, "-m", "bench.worker", job_dir], env)
+            os.execve(python, [python, "-m", "bench.execution.worker", job_dir], env)
         except OSError as e:
             os.write(2, f"could not start worker {python}: {e}\n".encode())
             return 127
     os.environ.update(msg["env"])
     import atexit
 
-    from bench import worker
+    from bench.execution import worker
 
     atexit._clear()  # the launcher's exit handlers are not the job's
     sys.argv = [worker.__file__, job_dir]
@@ -345,7 +345,7 @@ class Launcher:
 
         mode = [] if warm else ["--cold"]  # only exec's workers: skip the warm imports
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.launcher", str(os.getpid()), *mode, *preload],
+            [sys.executable, "-m", "bench.execution.launcher", str(os.getpid()), *mode, *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

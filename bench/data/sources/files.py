@@ -1,6 +1,6 @@
 """Local Parquet, CSV and ARFF files with a target column.
 
-Options (``FileSource`` in bench.suite): ``ignore`` drops columns such as ids; either
+Options (``FileSource`` in bench.planning.suite): ``ignore`` drops columns such as ids; either
 ``test_path`` (a separate test file: one fold, train = the main file) or ``fold_column``
 (an integer column assigning each row to a test fold) fixes the splits; otherwise the
 harness makes stratified folds.
@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.data.sources import TaskData
 from bench.errors import BadInput
 from bench.paths import shipped_data_dir
-from bench.sources import TaskData
 
 DATA_ROOT_ENV = "AUTOML_BENCH_DATA"
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".arff": "arff"}

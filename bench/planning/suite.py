@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bench import registry
 from bench.errors import BadInput
 from bench.paths import suites_dir
+from bench.planning import registry
 from bench.yamlio import describe_validation_error, read_yaml, shown
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -70,7 +70,7 @@ class GeneratedSource(Strict):
 
 
 class FileSource(Strict):
-    """A Parquet, CSV or ARFF file (optionally .gz). Relative paths: see bench.sources.files."""
+    """A Parquet, CSV or ARFF file (optionally .gz). Relative paths: see bench.data.sources.files."""
 
     path: str
     target: str
@@ -176,7 +176,7 @@ class Suite(Strict):
 def resolve_suite_path(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists():
-        from bench.sources.files import path_problem
+        from bench.data.sources.files import path_problem
 
         problem = path_problem(p)
         if problem:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.scoring import METRICS
+from bench.results.scoring import METRICS
 
 # AMLB's results.csv columns, in its order, then its metric columns, then ours.
 AMLB_COLUMNS = [
@@ -28,7 +28,7 @@ OUR_COLUMNS = [
     # the budget contract: setup measured apart, the hard limit's parts, what the backend did
     "setup_duration", "setup_allowance_s", "margin_s", "predict_allowance_s", "search_s",
     "starved", "best_model", "stop_reason", "rounds",
-    # deployability (bench.inference)
+    # deployability (bench.execution.inference)
     "infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",
     "model_size_mb", "model_format", "infer_duration", "infer_allowance_s", "infer_note",
 ]  # fmt: skip

@@ -12,9 +12,9 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.registry import Variant
-from bench.suite import Constraint
-from bench.taskcache import CachedTask
+from bench.data.taskcache import CachedTask
+from bench.planning.registry import Variant
+from bench.planning.suite import Constraint
 
 
 @dataclass(frozen=True)

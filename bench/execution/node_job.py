@@ -4,9 +4,9 @@ A Dask task calls :func:`run_job` on whichever worker node the scheduler picked.
 shared with the driver but what travels through the engine: the job's spec (a dict) and the
 task's cached data (the files the spec names, as bytes). The node writes them into its own
 temporary job dir and runs the job through the local executor with one slot
-(:class:`bench.executor.LocalExecutor`: the same launcher, worker subprocess, wall-time,
+(:class:`bench.execution.executor.LocalExecutor`: the same launcher, worker subprocess, wall-time,
 memory and core enforcement, and retries of infrastructure failures as a local run; the
-Dask worker process keeps its warm launchers across jobs, :mod:`bench.launcher_pool`), then
+Dask worker process keeps its warm launchers across jobs, :mod:`bench.execution.launcher_pool`), then
 returns the outcome and the files the worker wrote (predictions, outcome, log) as bytes.
 The driver alone writes the run directory and the store.
 
@@ -38,9 +38,9 @@ from pathlib import Path
 
 import psutil
 
-from bench.executor import Limits, LocalExecutor, Outcome, Task, available_cpus
-from bench.launcher_pool import LauncherPool
-from bench.proctree import sweep_session
+from bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, available_cpus
+from bench.execution.launcher_pool import LauncherPool
+from bench.execution.proctree import sweep_session
 
 EVENT_TOPIC = "automl-bench-job"
 # Files of a finished job dir sent back to the driver (inputs and scratch stay on the node).
@@ -91,7 +91,7 @@ def lease_cpus(n: int):
 
 def _ensure_importable() -> None:
     """Make ``bench``/``adapters`` importable by the job subprocess, as they are here."""
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     with _env_lock:
         parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         if root not in parts:
@@ -220,7 +220,7 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
         for field in ("data_path", "folds_path"):  # the driver's paths, mapped to this node's
             spec[field] = str(job_dir / Path(spec[field]).name)
         (job_dir / "spec.json").write_text(json.dumps(spec, indent=1))
-        task = Task(
+        task = WorkItem(
             payload["job_id"], job_dir, payload["budget_s"], payload["cores"],
             payload["memory_mb"], payload.get("python") or sys.executable,
         )  # fmt: skip

@@ -22,7 +22,7 @@ import pandas as pd
 
 from bench.errors import BadInput
 
-log = logging.getLogger("bench.validate")
+log = logging.getLogger("bench.data.validate")
 
 
 def _names(cols, limit: int = 8) -> str:

@@ -23,7 +23,7 @@ def of(variant) -> Capabilities | None:
 
 def unsupported(caps: Capabilities | None, task_type: str, profile: dict) -> str | None:
     """Why a backend with ``caps`` cannot run a task (None: it can, or it declares nothing).
-    ``profile`` is the task's profile (bench.profile): ``missing_ratio`` and ``categorical``
+    ``profile`` is the task's profile (bench.data.profile): ``missing_ratio`` and ``categorical``
     are read."""
     if caps is None:
         return None

@@ -1,0 +1,1 @@
+"""Data: task sources, validation, profiles, folds, the task cache and the shipped catalogue."""

@@ -1,0 +1,1 @@
+"""Planning: suites, framework variants, capabilities, jobs and the cost/time estimate."""

@@ -1,0 +1,1 @@
+"""Results: the store, scoring from saved predictions, cost and MLflow tracking."""
