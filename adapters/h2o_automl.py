@@ -247,6 +247,7 @@ class H2OAutoML(BaseAdapter):
         import h2o
         from h2o import telemetry
         from h2o.backend import H2OLocalServer
+        from h2o.exceptions import H2OServerError
 
         telemetry.set_enabled(False)  # offline machines; and a benchmark phones nobody
         root = self.scratch_dir or tempfile.mkdtemp(prefix="automl-bench-h2o-")
@@ -257,16 +258,23 @@ class H2OAutoML(BaseAdapter):
         # H2O writes the JVM's stdout/stderr into a fresh tempfile.mkdtemp(): keep it in scratch
         saved_tempdir, tempfile.tempdir = tempfile.tempdir, root
         try:
-            server = H2OLocalServer.start(
-                nthreads=max(1, int(self.cores)),
-                max_mem_size=heap * 2**20 if heap else None,
-                ice_root=ice,
-                log_dir=os.path.join(root, "h2o-logs"),
-                port=free_port_pair(),
-                name=f"automl-bench-{uuid.uuid4().hex[:12]}",
-                verbose=False,
-                enable_assertions=False,
-            )
+            for attempt in range(3):
+                try:
+                    server = H2OLocalServer.start(
+                        nthreads=max(1, int(self.cores)),
+                        max_mem_size=heap * 2**20 if heap else None,
+                        ice_root=ice,
+                        log_dir=os.path.join(root, "h2o-logs"),
+                        port=free_port_pair(),
+                        name=f"automl-bench-{uuid.uuid4().hex[:12]}",
+                        verbose=False,
+                        enable_assertions=False,
+                    )
+                    break
+                except H2OServerError as e:
+                    # another process bound the ports between their check and the JVM's start
+                    if "are not available" not in str(e) or attempt == 2:
+                        raise
         finally:
             tempfile.tempdir = saved_tempdir
         self._server = server
