@@ -8,13 +8,14 @@ predicts for the data at hand, instead of a fixed share of the budget.
 
 The cost model is linear in measured terms, in CPU seconds of one free core::
 
-    cpu_seconds = base_s + per_budget * budget + rows x classes / 1e5 * rc_s
-                  + rows x features x classes / 1e8 * rfc_s
+    cpu_seconds = base_s + per_budget * budget + rows / 1e4 * rows_s
+                  + rows x classes / 1e5 * rc_s + rows x features x classes / 1e8 * rfc_s
 
-and, for a backend whose finishing work is CPU-bound (H2O's), the wall seconds kept back are
-``cpu_seconds / share``, where ``share`` is the share of its core the job gets right now
-(:func:`cpu_share`, a 0.3 s probe in the adapter's setup step): on a machine where other
-processes compete for the cores, the same finishing work takes longer in wall time. The result is capped at ``max_share`` of the budget (the backend always gets most of its budget;
+and, for a backend whose finishing work is CPU-bound (H2O's, AutoGluon's), the wall seconds
+kept back are ``cpu_seconds / share``, where ``share`` is the share of its core the job gets
+right now (:func:`cpu_share`, a 0.3 s probe in the adapter's setup step): on a machine where
+other processes compete for the cores, the same finishing work takes longer in wall time.
+The result is capped at ``max_share`` of the budget (the backend always gets most of its budget;
 a job left with less than half is flagged ``starved`` by the harness). The coefficients each
 adapter ships were fitted on fit-time overruns measured with
 ``tests/benchmarks/budget_adherence.py`` (1 core, budgets 30 s and 60 s, the twelve shared
@@ -43,6 +44,7 @@ def cpu_share(probe_s: float = 0.3) -> float:
 class FinishCost:
     base_s: float = 0.0
     per_budget: float = 0.0
+    rows_s: float = 0.0
     rc_s: float = 0.0
     rfc_s: float = 0.0
     max_share: float = 0.4
@@ -52,6 +54,7 @@ class FinishCost:
         s = (
             self.base_s
             + self.per_budget * budget
+            + self.rows_s * rows / 1e4
             + self.rc_s * rows * classes / 1e5
             + self.rfc_s * rows * features * classes / 1e8
         )

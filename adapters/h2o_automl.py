@@ -12,8 +12,11 @@ the stop reason is ``deadline``. ``nthreads`` = its cores,
 JVM heap (``-Xmx``) = its memory limit minus ``python_headroom_mb`` for the Python side and
 the JVM's own off-heap use, ``seed`` = its seed, leaderboard sorted by log loss. The JVM
 listens on a free loopback port, keeps its ice_root and logs in the job's scratch directory,
-and sends no telemetry. ``models_count_`` is the length of H2O's leaderboard (stacked
-ensembles included), as in AMLB.
+and sends no telemetry. ``models_count_`` is the number of models on H2O's leaderboard
+(stacked ensembles included) that H2O finished building; AMLB counts the whole leaderboard,
+which also lists models whose build a cancel cut short. Such a model is never the one kept:
+the best finished model is (see ``_complete_leader``); the leaderboard saved with the job
+marks each row ``complete``.
 
 ``trajectory()`` reads H2O's event log after fit: each model's "Adding model ... to
 leaderboard" event gives the moment it finished, and the leaderboard (``extra_columns="ALL"``)
@@ -130,8 +133,36 @@ def _stop_server(server, timeout: float = 3.0) -> None:
     server._process = None
 
 
+def _job_states() -> dict[str, str]:
+    """Status of every job the JVM knows, by the key of what it builds (a model's id)."""
+    import h2o
+
+    states = {}
+    for job in h2o.api("GET /3/Jobs").get("jobs") or []:
+        dest = (job.get("dest") or {}).get("name")
+        if dest:
+            states[dest] = job.get("status", "")
+    return states
+
+
+def _cancel(job_key: str) -> None:
+    import h2o
+
+    try:  # returns when the job has stopped (H2O waits for it), or raises if it has ended
+        h2o.api(f"POST /3/Jobs/{job_key}/cancel")
+    except Exception:
+        pass
+
+
 class _CancelAt(threading.Thread):
-    """Cancels an H2O AutoML run's job at ``end`` (monotonic clock) if it is still running."""
+    """Cancels an H2O AutoML run at ``end`` (monotonic clock) if it is still running.
+
+    Cancelling the AutoML job alone does not stop the model it is building: H2O lets a
+    stacked ensemble's metalearner (cross-validated, one GLM per fold, each costly on many
+    classes) run to its end, 8-19 s on a 100-class task. So every job still running in the
+    JVM (this adapter's own) is cancelled, each from its own thread since H2O answers a cancel
+    only once the job has stopped; a model builder stops at its next iteration.
+    """
 
     def __init__(self, aml, end: float):
         super().__init__(daemon=True, name="h2o-cancel-at-deadline")
@@ -141,7 +172,7 @@ class _CancelAt(threading.Thread):
 
     def stop(self) -> None:
         self._halt.set()
-        self.join(5)
+        self.join(1)  # it only sends cancels from threads of their own: never long
 
     def run(self) -> None:
         import time
@@ -155,25 +186,36 @@ class _CancelAt(threading.Thread):
             if job is None:
                 continue
             self.fired = True  # before the call: the client may see the cancel first
+            keys = [job.job_key]
             try:
-                h2o.api(f"POST /3/Jobs/{job.job_key}/cancel")
+                for j in h2o.api("GET /3/Jobs").get("jobs") or []:
+                    key = (j.get("key") or {}).get("name")
+                    if key and key != job.job_key and j.get("status") in ("RUNNING", "CREATED"):
+                        keys.append(key)
             except Exception:
                 pass
+            for key in reversed(keys):  # the models in training first, then the AutoML run
+                threading.Thread(target=_cancel, args=(key,), daemon=True).start()
             return
 
 
-def _wait_job_end(job_key: str, timeout: float = 30.0) -> None:
-    """Wait until an H2O job is no longer running or pending a cancel."""
-    import time
+def _as_built_by_cv(model, cv_logloss: float) -> bool:
+    """Whether a model is the one its cross-validation measured.
 
-    import h2o
-
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        jobs = h2o.api(f"GET /3/Jobs/{job_key}").get("jobs") or [{}]
-        if jobs[0].get("status") not in ("RUNNING", "CREATED", "CANCEL_PENDING"):
-            return
-        time.sleep(0.1)
+    H2O trains a model's main version after its cross-validation models, and ranks it by
+    their metrics. When time runs out (H2O's own per-model limit, or a cancel at the deadline)
+    during that last fit, the main model is kept with a few trees or iterations: it ranks by
+    the good CV metrics of its folds but predicts little better than chance. Its logloss on
+    its own training rows then shows it: a finished model fits its training rows at least
+    about as well as its held-out folds.
+    """
+    try:
+        train = float(model.logloss(train=True))
+    except Exception:
+        return True  # no training metric to compare: nothing says it is unfinished
+    if not np.isfinite(train) or not np.isfinite(cv_logloss):
+        return True
+    return train <= 1.5 * cv_logloss + 0.1
 
 
 def _as_pandas(frame) -> pd.DataFrame:
@@ -233,6 +275,7 @@ class H2OAutoML(BaseAdapter):
         import h2o
         from h2o import telemetry
         from h2o.backend import H2OLocalServer
+        from h2o.exceptions import H2OServerError
 
         telemetry.set_enabled(False)  # offline machines; and a benchmark phones nobody
         root = self.scratch_dir or tempfile.mkdtemp(prefix="automl-bench-h2o-")
@@ -243,16 +286,23 @@ class H2OAutoML(BaseAdapter):
         # H2O writes the JVM's stdout/stderr into a fresh tempfile.mkdtemp(): keep it in scratch
         saved_tempdir, tempfile.tempdir = tempfile.tempdir, root
         try:
-            server = H2OLocalServer.start(
-                nthreads=max(1, int(self.cores)),
-                max_mem_size=heap * 2**20 if heap else None,
-                ice_root=ice,
-                log_dir=os.path.join(root, "h2o-logs"),
-                port=free_port_pair(),
-                name=f"automl-bench-{uuid.uuid4().hex[:12]}",
-                verbose=False,
-                enable_assertions=False,
-            )
+            for attempt in range(3):
+                try:
+                    server = H2OLocalServer.start(
+                        nthreads=max(1, int(self.cores)),
+                        max_mem_size=heap * 2**20 if heap else None,
+                        ice_root=ice,
+                        log_dir=os.path.join(root, "h2o-logs"),
+                        port=free_port_pair(),
+                        name=f"automl-bench-{uuid.uuid4().hex[:12]}",
+                        verbose=False,
+                        enable_assertions=False,
+                    )
+                    break
+                except H2OServerError as e:
+                    # another process bound the ports between their check and the JVM's start
+                    if "are not available" not in str(e) or attempt == 2:
+                        raise
         finally:
             tempfile.tempdir = saved_tempdir
         self._server = server
@@ -373,35 +423,46 @@ class H2OAutoML(BaseAdapter):
             kwargs["exclude_algos"] = list(self.exclude_algos)
         aml = _AutoML(**kwargs)
         # H2O may run on past max_runtime_secs (the model in training, the ensembles): at the
-        # time limit less what reading back the leaderboard takes, the AutoML job is
-        # cancelled and the models it has trained so far are kept
+        # time limit less what reading back the leaderboard takes, the AutoML run and the
+        # models it is building are cancelled and the models it has finished are kept
         fetch = FETCH_COST.seconds(float(self.time_limit), len(X), X.shape[1], len(self.classes_),
                                    self.timings_.get("cpu_share", 1.0))  # fmt: skip
         stop = _CancelAt(aml, time.monotonic() + self.remaining() - fetch)
+        # the run goes in a thread: H2O's client returns from a cancelled run only once the
+        # JVM has stopped it, seconds later on a busy core; the adapter reads back the
+        # finished models at its own time instead (half the fetch allowance before the limit)
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                aml.train(x=self._columns, y=self._label_col, training_frame=self._train_frame)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller below
+                failed.append(e)
+
+        trainer = threading.Thread(target=run, daemon=True, name="h2o-automl-train")
         t1 = time.monotonic()
         stop.start()
-        try:
-            aml.train(x=self._columns, y=self._label_col, training_frame=self._train_frame)
-        except (h2o.exceptions.H2OJobCancelled, AssertionError):
-            # H2O's client raises when it sees the job cancelled, or asserts while the
-            # cancel is still pending: wait for the job's end, then read back what it built
-            stop.stop()
-            if not stop.fired:
-                raise
-            _wait_job_end(aml._job.job_key)
+        trainer.start()
+        trainer.join(max(0.5, self.remaining() - fetch / 2))
+        stop.stop()
+        # H2O's client raises H2OJobCancelled once it sees the run cancelled, or asserts
+        # while the cancel is still pending
+        cancelled = (h2o.exceptions.H2OJobCancelled, AssertionError)
+        if failed and not (stop.fired and isinstance(failed[0], cancelled)):
+            raise failed[0]  # H2O failed on its own, not because the adapter cancelled it
+        if stop.fired or trainer.is_alive():
+            # cancelled, the cancel possibly still pending: read back what it built
             aml = h2o.automl.get_automl(kwargs["project_name"])
-        finally:
-            stop.stop()
         searched = time.monotonic() - t1
         self.timings_.update(automl_s=searched, finish_reserve_s=reserve, cancelled=stop.fired)
-        if aml.leader is None:
+        board = _as_pandas(h2o.automl.get_leaderboard(aml, extra_columns=["training_time_ms"]))
+        self.model_ = self._complete_leader(board)
+        if self.model_ is None:
             raise AdapterError(
-                f"H2O AutoML trained no model within max_runtime_secs={kwargs['max_runtime_secs']}"
+                f"H2O AutoML completed no model within max_runtime_secs={kwargs['max_runtime_secs']}"
             )
-        self.model_ = aml.leader
-        board = h2o.automl.get_leaderboard(aml, extra_columns=["training_time_ms"])
-        self.leaderboard_ = _as_pandas(board)
-        self.models_count_ = len(self.leaderboard_)
+        self.leaderboard_ = board
+        self.models_count_ = int(board["complete"].sum())
         self.best_model_ = str(self.model_.model_id)
         self.search_budget_s_ = float(budget)
         # H2O stops on its own when its plan of models is done (or max_models is reached)
@@ -409,6 +470,34 @@ class H2OAutoML(BaseAdapter):
             self.stop_reason_ = "deadline"
         else:
             self.stop_reason_ = "budget" if searched >= 0.9 * budget else "converged"
+
+    def _complete_leader(self, board: pd.DataFrame):
+        """The best model on H2O's leaderboard that H2O finished building.
+
+        The leaderboard also lists models whose build was cancelled at the deadline (H2O keeps
+        what they had built: a stacked ensemble without its metalearner, a GBM with a few
+        trees) and main models cut short after their cross-validation (see
+        :func:`_as_built_by_cv`); such a model is never chosen, the next finished one is.
+        Marks each row's ``complete`` column; returns None when no model is complete.
+        """
+        import h2o
+
+        states = _job_states()
+        complete = [states.get(m, "DONE") == "DONE" for m in board["model_id"]]
+        chosen, checked = None, 0
+        for i, mid in enumerate(board["model_id"]):
+            if not complete[i]:
+                continue
+            model = h2o.get_model(mid)
+            checked += 1
+            if checked <= 5 and not _as_built_by_cv(model, float(board["logloss"].iloc[i])):
+                complete[i] = False
+                continue
+            chosen = model
+            self.timings_["passed_over"] = i  # the better-ranked models H2O did not finish
+            break
+        board["complete"] = complete
+        return chosen
 
     def save_model(self, path: str) -> str:
         """The leader as a MOJO (H2O's deployable format, scored without a cluster), or as

@@ -16,6 +16,13 @@ def test_cost_grows_with_rows_classes_and_budget_and_is_capped():
     assert cost.seconds(30, 10**6, 100, 100) == pytest.approx(0.4 * 30)  # never past the cap
 
 
+def test_rows_term_grows_with_rows_alone():
+    cost = FinishCost(rows_s=4.0, max_share=1.0)
+    assert cost.seconds(100, rows=10_000, features=5, classes=2) == pytest.approx(4.0)
+    assert cost.seconds(100, rows=10_000, features=500, classes=50) == pytest.approx(4.0)
+    assert cost.seconds(100, rows=20_000, features=5, classes=2) == pytest.approx(8.0)
+
+
 def test_cost_scales_with_the_share_of_the_core_the_job_gets():
     cost = FinishCost(base_s=2.0, max_share=1.0)
     assert cost.seconds(100, 1, 1, 2, share=0.5) == pytest.approx(4.0)

@@ -74,15 +74,18 @@ def test_semeion_string_labels(model, load_dataset, capfd):
     # (tests/benchmarks/budget_adherence.py), not asserted here
     assert accuracy_score(yte, model.predict(Xte)) >= 0.5, (model.timings_, model.leaderboard_)
     board = model.leaderboard_
-    assert {"model_id", "logloss", "training_time_ms"} <= set(board.columns)
-    assert model.models_count_ == len(board) >= 1
+    assert {"model_id", "logloss", "training_time_ms", "complete"} <= set(board.columns)
+    assert model.models_count_ == board["complete"].sum() >= 1  # models H2O finished
     assert board["logloss"].is_monotonic_increasing  # sorted by log loss
     # the budget is the search's: H2O got all of it less the measured finishing cost
     reserve = model.finish_seconds(len(Xtr), Xtr.shape[1], 10)
     assert model.search_budget_s_ == max(1, int(model.time_limit - reserve - 0.5)) or (
         model.time_limit - reserve - 2 <= model.search_budget_s_ <= model.time_limit - reserve
     )
-    assert model.best_model_ == board.iloc[0]["model_id"]
+    # the best model H2O finished: every better-ranked one was cut short
+    kept = board.index[board["model_id"] == model.best_model_][0]
+    assert board.loc[kept, "complete"] and not board.loc[: kept - 1, "complete"].any()
+    assert model.timings_["passed_over"] == kept
     assert model.stop_reason_ in ("budget", "converged", "deadline")
 
 
@@ -151,6 +154,34 @@ def test_deployability_in_h2o_own_format(model, load_dataset, tmp_path):
     ours = model.model_.predict(frame).as_data_frame()["predict"]
     theirs = loaded.predict(frame).as_data_frame()["predict"]
     assert (ours == theirs).all()
+
+
+def test_a_model_cut_short_is_never_kept(model, load_dataset):
+    """A main model cut short after its cross-validation (here: one tiny tree) ranks by its
+    folds' metrics on H2O's leaderboard but predicts little better than chance: the adapter
+    passes over it and keeps the best finished model (the cause of a run on a busy machine
+    that scored below the majority class)."""
+    import h2o
+    import pandas as pd
+    from h2o.estimators import H2OGradientBoostingEstimator
+
+    X, y = load_dataset("anneal")
+    model.prepare(X, y.astype("category").cat.codes.to_numpy())
+    frame, label = model._train_frame, model._label_col
+    params = dict(nfolds=3, seed=0, distribution="multinomial")
+    done = H2OGradientBoostingEstimator(ntrees=30, **params)
+    done.train(x=model._columns, y=label, training_frame=frame)
+    cut = H2OGradientBoostingEstimator(ntrees=1, learn_rate=0.001, **params)
+    cut.train(x=model._columns, y=label, training_frame=frame)
+    cv = float(done.logloss(xval=True))
+    assert float(cut.logloss(train=True)) > 1.5 * cv + 0.1  # what a cut-short model looks like
+    # ranked first by the CV metrics of a finished model, as H2O ranks a main model cut short
+    board = pd.DataFrame({"model_id": [cut.model_id, done.model_id], "logloss": [cv, cv]})
+    kept = model._complete_leader(board)
+    assert kept.model_id == done.model_id
+    assert board["complete"].tolist() == [False, True]
+    assert model.timings_["passed_over"] == 1
+    h2o.remove([cut.model_id, done.model_id])
 
 
 def test_failed_fit_shuts_the_jvm_down_and_no_java_is_left(model, load_dataset):

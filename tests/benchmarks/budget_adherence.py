@@ -105,7 +105,8 @@ def report(df: pd.DataFrame) -> bool:
               f"{r['status']:<8}{str(r.get('starved', '-')):<8}{fmt(r['models_count'], '.0f'):>7}  "
               f"{str(r.get('stop_reason', '-')):<10}{fmt(r['acc'], '.3f'):>7}")  # fmt: skip
     print(f"\n{'framework':<11}{'budget':>7}{'jobs':>6}{'ok':>5}{'timeouts':>9}{'failed':>7}"
-          f"{'median':>8}{'max':>7}  targets (median in [0.93, 1.03], max <= 1.10, 0 timeouts)")
+          f"{'starved':>8}{'median':>8}{'max':>7}  targets (median in [0.93, 1.03], max <= 1.10, "
+          "0 timeouts)")  # fmt: skip
     ran = df[df["status"] != "skipped"]
     for (fw, b), g in ran.groupby(["framework", "budget_s"]):
         ok = g[g["status"] == "ok"]
@@ -114,11 +115,17 @@ def report(df: pd.DataFrame) -> bool:
         mx = max(ratios) if len(ratios) else math.nan
         timeouts = int((g["status"] == "timeout").sum())
         failed = int((~g["status"].isin(["ok", "timeout"])).sum())
+        starved = int(g["starved"].astype(str).eq("True").sum()) if "starved" in g else 0
         hold = (MEDIAN_RANGE[0] <= med <= MEDIAN_RANGE[1] and mx <= MAX_RATIO and timeouts == 0
                 and failed == 0)  # fmt: skip
         ok_all &= hold
-        print(f"{fw:<11}{b:>7g}{len(g):>6}{len(ok):>5}{timeouts:>9}{failed:>7}{med:>8.3f}{mx:>7.3f}"
-              f"  {'hold' if hold else 'MISSED'}")  # fmt: skip
+        print(f"{fw:<11}{b:>7g}{len(g):>6}{len(ok):>5}{timeouts:>9}{failed:>7}{starved:>8}"
+              f"{med:>8.3f}{mx:>7.3f}  {'hold' if hold else 'MISSED'}")  # fmt: skip
+        out = ok[~(ratios.between(*MEDIAN_RANGE))]
+        for _, r in out.sort_values("task").iterrows():
+            ratio = r["training_duration"] / r["budget_s"]
+            flag = "above 1.10" if ratio > MAX_RATIO else "outside [0.93, 1.03]"
+            print(f"{'':<11}  {r['task']:<15}{ratio:.3f}  {flag}")
     for s in df[df["status"] == "skipped"]["framework"].unique():
         print(f"{s:<11} skipped: {df[df['framework'] == s]['error_message'].iloc[0]}")
     bad = df[~df["status"].isin(["ok", "skipped"])]
@@ -152,6 +159,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     suite = args.out / "suite.yaml"
     suite.write_text(suite_yaml(tasks))
+    start_load = os.getloadavg()
     burners = [multiprocessing.Process(target=_burn, daemon=True) for _ in range(args.load)]
     for p in burners:
         p.start()
@@ -170,7 +178,8 @@ def main() -> int:
             p.join(5)
     frames = [f for f in frames if not f.empty]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    print(f"\n{len(df)} jobs; extra CPU-bound processes: {args.load}; load average at the end "
+    print(f"\n{len(df)} jobs; extra CPU-bound processes: {args.load}; load average at the start "
+          f"{start_load[0]:.1f} {start_load[1]:.1f} {start_load[2]:.1f}, at the end "
           f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")  # fmt: skip
     if df.empty:
         return 1
