@@ -73,9 +73,8 @@ def of(constraint) -> list[float]:
 
 
 def override(constraint, budget: float | None = None, budgets=None):
-    """The constraint with ``--budget`` or ``--budgets`` applied (neither: unchanged)."""
-    if budget is not None and budgets is not None:
-        raise BadInput("give --budget (one budget) or --budgets (several), not both")
+    """The constraint with ``--budget`` or ``--budgets`` applied (neither: unchanged). The
+    options were checked first (bench.options.check_run_options: not both, each value)."""
     if budget is not None:
         return constraint.model_copy(update={"budget_s": float(budget), "budgets": None})
     if budgets is not None:
