@@ -2,9 +2,11 @@
 
 Reads the run's results (never writes into its directory, runs nothing) and says when each
 framework would have been dropped, the race's best framework and the frameworks it keeps,
-next to the full run's verdict as the report gives it (best mean rank; frameworks whose
-Nemenyi p-value against the best is at least 0.05 are not significantly worse), and the share
-of the run's compute (wall x cores) the race would have used.
+next to two verdicts on all of the full run's results: the race's own test applied once to
+every task x fold block (what the race would conclude had it never dropped anything), and
+the report's (best mean rank; frameworks whose Nemenyi p-value against the best is at least
+0.05 over the task means are not significantly worse), and the share of the run's compute
+(wall x cores) the race would have used.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class Replay:
     trace: race.Trace
     race_best: dict[float, str | None]  # budget -> the leader at the last decision
     full: dict[float, Verdict]  # budget -> the report's verdict on all the run's results
+    same_test: dict[float, Verdict]  # budget -> the race's test once on every block
     used: float  # core-seconds the race would have used
     total: float  # core-seconds the run used
     raced: bool  # the run itself was raced (holds raced-out rows)
@@ -58,6 +61,21 @@ def full_verdict(loaded, alpha: float = 0.05) -> Verdict:
     return Verdict(best, keep, None)
 
 
+def same_test_verdict(rows: pd.DataFrame, frameworks: list[str], constant: dict,
+                      rule: race.Rule) -> Verdict:  # fmt: skip
+    """The race's test decided once on every complete task x fold block of ``rows`` (one
+    budget): its leader, and the frameworks it does not find significantly worse."""
+    scores = race.block_scores(rows, constant).reindex(columns=frameworks).dropna()
+    if scores.empty:
+        return Verdict(None, [], "no block where every framework has a result")
+    fp, leader, ranks, _, dropped = race.decide(scores, rule)
+    order = sorted(ranks, key=lambda f: (ranks[f], f))
+    caveat = None
+    if fp is None:
+        caveat = f"{len(scores)} blocks, fewer than the {rule.min_blocks} a decision needs"
+    return Verdict(leader or order[0], [f for f in order if f not in dropped], caveat)
+
+
 def replay(run_dir: Path, rule: race.Rule | None = None) -> Replay:
     from bench.race_live import read_rule
     from bench.report.load import load_runs
@@ -77,20 +95,23 @@ def replay(run_dir: Path, rule: race.Rule | None = None) -> Replay:
         raise BadInput(f"{run_dir}: its results lack the columns {missing} the race needs")
     rule = rule or read_rule(run_dir) or race.Rule()
     rows = rows.assign(budget_s=pd.to_numeric(rows["budget_s"], errors="coerce"))
-    tr = run_trace(run_dir, rows, loaded.constant_labels | {"constant"}, rule)
+    constant_names = loaded.constant_labels | {"constant"}
+    tr = run_trace(run_dir, rows, constant_names, rule)
     best = {}
     for b in tr.budgets:
         last = tr.last(b)
         best[b] = last.leader if last and last.leader else (
             min(last.ranks, key=lambda f: (last.ranks[f], f)) if last and last.ranks else None)
-    full = {}
+    full, same = {}, {}
+    constant = race.constant_results(rows, run_dir, tuple(constant_names))
     for b in tr.budgets:
         sub = type(loaded)(loaded.runs, rows[rows["budget_s"] == b].reset_index(drop=True),
                            loaded.profiles, list(loaded.notes), set(loaded.constant_labels))  # fmt: skip
         full[b] = full_verdict(sub)
+        same[b] = same_test_verdict(sub.results, tr.frameworks, constant, rule)
     used, total = replay_compute(rows, tr)
     raced = bool((rows["status"] == race.RACED_OUT).any())
-    return Replay(run_dir, rule, tr, best, full, used, total, raced)
+    return Replay(run_dir, rule, tr, best, full, same, used, total, raced)
 
 
 def render(rp: Replay) -> list[str]:
@@ -114,22 +135,21 @@ def render(rp: Replay) -> list[str]:
         if not drops:
             lines.append("  no framework dropped")
         survivors = rp.trace.survivors(b)
-        v = rp.full[b]
         lines.append(f"  race: best {rp.race_best[b]}; kept {', '.join(survivors)}")
-        lines.append(f"  full run (report's verdict): best {v.best}; not significantly worse "
-                     f"than the best: {', '.join(v.not_worse)}"
-                     + (f" ({v.caveat})" if v.caveat else ""))  # fmt: skip
-        best_kept = v.best in survivors
-        same_set = set(survivors) == set(v.not_worse)
-        lines.append(f"  full run's best never dropped: {'yes' if best_kept else 'NO'}; same "
-                     f"best: {'yes' if rp.race_best[b] == v.best else 'no'}; same set of "
-                     f"frameworks not significantly worse: {'yes' if same_set else 'no'}")  # fmt: skip
-        if not same_set:
-            last = rp.trace.last(b)
-            lines.append(f"  (the race tests {last.blocks if last else 0} task x fold blocks "
-                         "pairwise against its leader; the report's verdict tests the task "
-                         "means with Friedman + Nemenyi over all pairs, so the two can differ "
-                         "in power)")  # fmt: skip
+        for label, v in (("full run, the race's test on every block", rp.same_test[b]),
+                         ("full run, the report's verdict (Nemenyi over task means)", rp.full[b])):  # fmt: skip
+            best_kept = v.best in survivors
+            same_set = set(survivors) == set(v.not_worse)
+            lines.append(f"  {label}: best {v.best}; not significantly worse than the best: "
+                         f"{', '.join(v.not_worse)}" + (f" ({v.caveat})" if v.caveat else ""))  # fmt: skip
+            lines.append(f"    its best never dropped: {'yes' if best_kept else 'NO'}; same "
+                         f"best: {'yes' if rp.race_best[b] == v.best else 'no'}; same set of "
+                         f"frameworks not significantly worse: {'yes' if same_set else 'no'}")  # fmt: skip
+        if set(rp.same_test[b].not_worse) != set(rp.full[b].not_worse):
+            lines.append("  (the race's test compares every task x fold block pairwise with "
+                         "the leader; the report's tests the task means with Friedman + "
+                         "Nemenyi over all pairs, which has less power: the two sets can "
+                         "differ)")  # fmt: skip
     share = rp.used / rp.total if rp.total > 0 else float("nan")
     lines.append("")
     lines.append(f"Compute (wall x cores): the race would have used {rp.used / 3600:.3g} of "
