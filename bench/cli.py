@@ -96,7 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--grace-margin", type=float, default=d.margin,
                    help="extra fraction of the budget allowed before a job is killed as timeout")  # fmt: skip
     r.add_argument("--predict-grace", type=float, default=d.predict_s,
-                   help="predict allowance: seconds allowed after the budget for prediction")  # fmt: skip
+                   help="predict allowance: seconds at least allowed after the budget for "
+                        "prediction; a large test set gets more (--predict-ratio)")
+    r.add_argument("--predict-ratio", type=float, default=d.predict_ratio,
+                   help="a job's predict allowance is at least this x budget x test rows / "
+                        "training rows: predicting may cost per row up to this multiple of "
+                        "what the search cost per training row (0: --predict-grace only)")  # fmt: skip
     r.add_argument("--kill-grace", type=float, default=d.kill_grace_s,
                    help="seconds between SIGTERM and SIGKILL of a job's process tree on timeout")  # fmt: skip
     r.add_argument("--oversubscribe", action="store_true",
@@ -186,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--setup-grace", type=float, default=d.setup_s, help="as for run")
     e.add_argument("--grace-margin", type=float, default=d.margin, help="as for run")
     e.add_argument("--predict-grace", type=float, default=d.predict_s, help="as for run")
+    e.add_argument("--predict-ratio", type=float, default=d.predict_ratio, help="as for run")
     _data_options(e)
 
     ls = sub.add_parser(
@@ -305,6 +311,7 @@ def cmd_run(args) -> int:
             setup_s=args.setup_grace,
             margin=args.grace_margin,
             predict_s=args.predict_grace,
+            predict_ratio=args.predict_ratio,
             kill_grace_s=args.kill_grace,
             retries=args.retries,
             warm=not args.cold_start,
@@ -438,7 +445,7 @@ def cmd_estimate(args) -> int:
         folds=args.folds,
         parallel=args.parallel,
         limits=Limits(setup_s=args.setup_grace, margin=args.grace_margin,
-                      predict_s=args.predict_grace),
+                      predict_s=args.predict_grace, predict_ratio=args.predict_ratio),
         openml_cache=args.openml_cache,
         openml_server=args.openml_server,
         cache_dir=args.cache_dir,

@@ -35,6 +35,8 @@ def number(option: str, value, lo: float | None = None, hi: float | None = None,
 def check_limits(limits) -> None:
     number("--setup-grace", limits.setup_s, 0, 3600)
     number("--grace-margin", limits.margin, 0, 10)
+    number("--predict-grace", limits.predict_s, 0, 3600)
+    number("--predict-ratio", limits.predict_ratio, 0, 100)
     number("--kill-grace", limits.kill_grace_s, 0, 600)
     number("--retries", limits.retries, 0, 10)
 

@@ -398,10 +398,14 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             if reporter:
                 reporter.done(row)
 
+        fold_rows = {t.name: [(len(tr), len(te)) for tr, te in t.splits] for t in prep.tasks}
+
         def write_spec(j: Job, job_dir: Path) -> None:
             job_dir.mkdir(parents=True, exist_ok=True)
             spec = _spec(j, cached[j.task])
             spec["infer_allowance_s"] = opts.limits.infer_s if opts.inference else 0.0
+            train, test = fold_rows[j.task][j.fold]
+            spec["predict_allowance_s"] = opts.limits.predict_allowance(j.budget_s, train, test)
             (job_dir / "spec.json").write_text(json.dumps(spec, indent=1))
 
         live = None

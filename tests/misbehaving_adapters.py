@@ -185,18 +185,24 @@ class LeavesDaemon(_Recorder):
 
 class Sleeps(_Recorder):
     """Sleeps ``seconds`` (default: its whole budget), optionally with a grandchild that left
-    the session; then predicts the prior: ``ok``. For makespan and crash-resume tests."""
+    the session; then predicts the prior (taking ``predict_seconds``): ``ok``. For makespan,
+    crash-resume and predict-allowance tests."""
 
     def __init__(self, time_limit=60.0, cores=1, memory_mb=None, seed=0, scratch_dir=None,
-                 seconds=None, grandchild=False):  # fmt: skip
+                 seconds=None, grandchild=False, predict_seconds=0.0):  # fmt: skip
         super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
         self.seconds = seconds
         self.grandchild = grandchild
+        self.predict_seconds = predict_seconds
 
     def _misbehave(self):
         if self.grandchild:
             self._spawn(STUBBORN)
         time.sleep(self.time_limit if self.seconds is None else self.seconds)
+
+    def _predict_proba(self, X):
+        time.sleep(self.predict_seconds)
+        return super()._predict_proba(X)
 
 
 class KilledByOsOnce(_Recorder):

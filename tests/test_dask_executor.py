@@ -204,7 +204,8 @@ def test_wall_time_is_enforced_on_the_node(cluster, tmp_path):
     out = tmp_path / "run"
     proc = run_cli(
         "run", "--no-report", "--suite", "smoke", "--frameworks", "rf_huge", "--folds", 1, "--budget", 1,
-        "--setup-grace", 2, "--grace-margin", 0, "--predict-grace", 0, "--out", out,
+        "--setup-grace", 2, "--grace-margin", 0, "--predict-grace", 0, "--predict-ratio", 0,
+        "--out", out,
         "--scheduler", cluster.scheduler_address, env={"AUTOML_BENCH_FRAMEWORKS": str(fw)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr

@@ -125,7 +125,8 @@ def misbehaving(tmp_path_factory):
     out = tmp / "run"
     proc = _cli("run", "--suite", suite, "--out", out, "--folds", 1, "--parallel", 2,
                 "--frameworks", ",".join(MISBEHAVING), "--setup-grace", SETUP_GRACE,
-                "--predict-grace", PREDICT_GRACE, "--kill-grace", KILL_GRACE)  # fmt: skip
+                "--predict-grace", PREDICT_GRACE, "--predict-ratio", 0,
+                "--kill-grace", KILL_GRACE)  # fmt: skip
     stdout, stderr = proc.communicate(timeout=240)
     assert proc.returncode == 0, stderr
     left = survivors(out, proc.pid)  # right after the driver exits, before any grace
@@ -168,6 +169,28 @@ def test_timeouts_are_killed_within_grace_of_the_limit(misbehaving):
     grace = df.loc["ignores_sigterm", "grace_s"]
     t = df.loc["ignores_sigterm", "duration"]
     assert BUDGET + grace + KILL_GRACE <= t <= BUDGET + grace + KILL_GRACE + 2, t
+
+
+@pytest.mark.parametrize("ratio", [2, 0])
+def test_predict_allowance_grows_with_the_test_set(tmp_path, ratio):
+    # 2 folds: as many test rows as training rows. The job sleeps its whole 3 s budget, then
+    # takes 3 s to predict: past the fixed 1 s allowance (--predict-ratio 0: timeout), inside
+    # the default 2 x budget x test rows / training rows = 6 s (ok)
+    suite = _suite(tmp_path, "predict", 2, 3, "sleeps_then_predicts_slowly")
+    out = tmp_path / "run"
+    proc = _cli("run", "--suite", suite, "--out", out, "--folds", 1, "--no-report",
+                "--no-inference", "--predict-grace", 1, "--predict-ratio", ratio)  # fmt: skip
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    row = pd.read_csv(out / "results.csv").iloc[0]
+    spec = json.loads(next(out.glob("jobs/*/spec.json")).read_text())
+    expected = 6.0 if ratio else 1.0
+    assert row["predict_allowance_s"] == expected and spec["predict_allowance_s"] == expected
+    assert abs(row["grace_s"] - (min(row["setup_duration"], 60) + 0.3 + expected)) < 1e-6
+    if ratio:
+        assert row["status"] == "ok" and row["predict_duration"] >= 3.0, row.to_dict()
+    else:
+        assert row["status"] == "timeout" and row["error_type"] == "Timeout", row.to_dict()
 
 
 def test_memory_breach_is_killed_near_the_limit(misbehaving):

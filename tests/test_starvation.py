@@ -20,7 +20,8 @@ def run(tmp_path_factory):
     out = tmp / "run"
     proc = run_cli("run", "--suite", suite, "--out", out, "--folds", 1, "--parallel", 2,
                    "--frameworks", "slow_setup,slow_setup_in_allowance,constant",
-                   "--setup-grace", SETUP_GRACE, "--predict-grace", 2, env=ENV)  # fmt: skip
+                   "--setup-grace", SETUP_GRACE, "--predict-grace", 2, "--predict-ratio", 0,
+                   env=ENV)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     df = pd.read_csv(out / "results.csv").set_index("framework")
     return out, df, proc

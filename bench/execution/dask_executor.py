@@ -243,7 +243,11 @@ class DaskExecutor:
         (more than one when a worker died mid-job). None when the task was cancelled."""
         for stale in WRITTEN_BACK:
             (task.job_dir / stale).unlink(missing_ok=True)
-        grace = self.limits.grace(task.budget_s)
+        try:
+            spec = json.loads((task.job_dir / "spec.json").read_text())
+        except (OSError, ValueError):
+            spec = {}
+        grace = self.limits.for_job(spec).grace(task.budget_s)
         try:
             res = fut.result()
         except (FutureCancelledError, KeyboardInterrupt):

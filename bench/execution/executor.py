@@ -7,7 +7,11 @@ Limits (recorded per row):
   adapter's setup step such as H2O's JVM start and frame upload), read from the worker's
   phase marks (``phases.json``), capped by the setup allowance ``setup_s``; until the mark
   appears the allowance itself counts. The margin covers backends that finish their last
-  step a little late; ``predict_s`` covers prediction. Each part is recorded in the row
+  step a little late; the predict allowance covers prediction: at least ``predict_s``, and
+  for a test set that is large next to its training set up to ``predict_ratio`` x budget x
+  test rows / training rows (``Limits.predict_allowance``; the runner writes each job's into
+  its spec.json, so a large ensemble scoring a large test set is not killed for it). Each
+  part is recorded in the row
   (``setup_allowance_s``, ``margin_s``, ``predict_allowance_s``; ``grace_s`` is their sum
   beyond the budget as applied). Setup that runs past its allowance is taken from the
   budget (the worker tells the adapter). On breach the tree gets SIGTERM, and SIGKILL
@@ -45,7 +49,7 @@ import signal
 import sys
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import psutil
@@ -71,6 +75,7 @@ class Limits:
     setup_s: float = 60.0
     margin: float = 0.10
     predict_s: float = 15.0
+    predict_ratio: float = 2.0  # see predict_allowance
     poll_s: float = 0.05
     kill_grace_s: float = 1.0
     infer_s: float = 30.0  # deployability measurement after fit, added to the hard limit
@@ -82,6 +87,20 @@ class Limits:
         allowance) + margin x budget + the predict allowance."""
         setup = self.setup_s if setup_used is None else min(max(setup_used, 0.0), self.setup_s)
         return setup + self.margin * budget_s + self.predict_s
+
+    def predict_allowance(self, budget_s: float, train_rows: int, test_rows: int) -> float:
+        """One job's predict allowance, known before it starts: at least ``predict_s``; up
+        to ``predict_ratio`` x budget x test rows / training rows, i.e. predicting may cost
+        per row up to ``predict_ratio`` times what searching cost per training row. An ensemble of thousands
+        of trees scores 10,000 rows in 20-45 s on one core (AutoGluon on letter at 30 s),
+        far past a fixed 15 s; the allowance grows with the budget as the ensemble does."""
+        scaled = self.predict_ratio * budget_s * test_rows / max(train_rows, 1)
+        return round(max(self.predict_s, scaled), 3)
+
+    def for_job(self, spec: dict) -> Limits:
+        """These limits with the job's own predict allowance from its spec (if larger)."""
+        own = float(spec.get("predict_allowance_s") or 0.0)
+        return replace(self, predict_s=own) if own > self.predict_s else self
 
     def parts(self, budget_s: float) -> dict:
         return {"setup_allowance_s": self.setup_s, "margin_s": self.margin * budget_s,
@@ -208,6 +227,9 @@ def _oom_kills() -> int | None:
 
 class _Running:
     def __init__(self, item: WorkItem, attempt: int, cpus: list[int], limits: Limits, launcher):
+        spec_path = item.job_dir / "spec.json"
+        spec = json.loads(spec_path.read_text())
+        limits = limits.for_job(spec)
         self.item, self.attempt, self.cpus, self.limits = item, attempt, cpus, limits
         self.grace = limits.grace(item.budget_s)
         self.deadline_s = item.budget_s + self.grace
@@ -215,8 +237,6 @@ class _Running:
         self.next_phase_check = 0.0
         self.key = f"{item.job_id}:{attempt}"
         self.warm = limits.warm and os.path.abspath(item.python) == os.path.abspath(sys.executable)
-        spec_path = item.job_dir / "spec.json"
-        spec = json.loads(spec_path.read_text())
         # the inference measurement's own allowance comes on top (not the training budget's)
         self.infer_s = float(spec.get("infer_allowance_s") or 0.0)
         self.measuring = False  # the worker has started its inference measurement

@@ -290,7 +290,8 @@ def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = N
     load_s = time.perf_counter() - t0
     shapes, cached = {}, []
     for t in prep.tasks:
-        shapes[t.name] = ([len(tr) for tr, _ in t.splits], t.frame.shape[1] - 1, len(t.classes))
+        shapes[t.name] = ([(len(tr), len(te)) for tr, te in t.splits], t.frame.shape[1] - 1,
+                          len(t.classes))  # fmt: skip
         cached.append(CachedTask(t.name, Path("."), t.source_id, t.classes, len(t.splits),
                                  t.digest, t.task_type))  # fmt: skip
     plan = plan_jobs(prep.variants, cached, prep.constraint, prep.seed, opts.folds)
@@ -308,9 +309,11 @@ def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = N
     jobs = []
     for j in plan:
         m = models[j.framework]
-        train, f, c = shapes[j.task]
-        fit = fit_seconds(m, j.budget_s, train[j.fold], f, c, j.params)
-        kill = j.budget_s + limits.grace(j.budget_s)
+        rows, f, c = shapes[j.task]
+        train, test = rows[j.fold]
+        fit = fit_seconds(m, j.budget_s, train, f, c, j.params)
+        own = {"predict_allowance_s": limits.predict_allowance(j.budget_s, train, test)}
+        kill = j.budget_s + limits.for_job(own).grace(j.budget_s)
         # a budget-filling system stops at its budget whatever the load, and so does a learner
         # with its own deadline; the rest of the job stretches with the load
         stop = stop_seconds(m, j.budget_s)
