@@ -8,15 +8,20 @@ environments, `automl-bench env create autogluon|evalml`, else their jobs are sk
         [--tasks semeion,...,gen-100class] [--parallel 2] [--load 2] [--out DIR]
 
 It writes a suite of the twelve datasets in ../shared/datasets (file tasks, 2-fold
-stratified, fold 0 only: half the rows train; arrhythmia has a class of 2 rows) plus a generated 100-class task (1,600 rows x
-64 features), runs it with `automl-bench run` once per budget (1 core, 4096 MB, the
-harness's own limits and worker), and reads the stored rows. `--load N` keeps N CPU-bound
+stratified, fold 0 only: half the rows train; arrhythmia has a class of 2 rows), the three
+tasks of the `default` suite (digits, hd-600x10, hd-2000x20, as suites/default.yaml defines
+them) and a generated 100-class task (1,600 rows x 64 features), runs it with
+`automl-bench run` once per budget (1 core, 4096 MB, the harness's own limits and worker;
+the constant predictor runs beside the AutoML systems as the score floor), and reads the
+stored rows. `--load N` keeps N CPU-bound
 processes running beside it the whole time (wall-clock budgets must hold on a busy machine).
 
 Prints one row per job: setup_duration, training_duration / budget_s, predict_duration,
 status, the seconds the backend could search, starved, models, why it stopped, accuracy;
 then per framework and budget the median and maximum of training_duration / budget_s, the
-timeouts, and whether the targets hold (median in [0.93, 1.03], max <= 1.10, no timeouts).
+timeouts, and whether the targets hold (median in [0.93, 1.03], max <= 1.10, no timeouts);
+then H2O's accuracy margin over the constant predictor per task (at least 0.2 on every task
+of the default suite).
 Accuracy floors that depend on how much search a budget allows live here, not in the tests
 (FLOORS below): each is checked and printed.
 """
@@ -35,6 +40,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("AUTOML_BENCH_SHARED", ROOT.parent / "shared"))
@@ -42,7 +48,9 @@ DATASETS = ["semeion", "cnae-9", "mfeat-factors", "mfeat-pixel", "optdigits", "m
             "arrhythmia", "anneal", "mice-protein", "letter", "satimage", "segment"]  # fmt: skip
 GENERATED = {"gen-100class": {"rows": 1600, "features": 64, "informative": 40, "classes": 100,
                               "seed": 7, "class_sep": 2.0}}  # fmt: skip
-MEDIAN_RANGE, MAX_RATIO = (0.93, 1.03), 1.10
+DEFAULT_SUITE = {t["name"]: t for t in
+                 yaml.safe_load((ROOT / "suites" / "default.yaml").read_text())["tasks"]}  # fmt: skip
+MEDIAN_RANGE, MAX_RATIO, H2O_MARGIN = (0.93, 1.03), 1.10, 0.2
 # accuracy floors at budgets >= 30 s (they depend on how much search the budget allows, so
 # they are benchmark checks, not unit-test assertions)
 FLOORS = {("h2o", "semeion"): 0.85, ("flaml", "semeion"): 0.85, ("h2o", "optdigits"): 0.95,
@@ -50,17 +58,19 @@ FLOORS = {("h2o", "semeion"): 0.85, ("flaml", "semeion"): 0.85, ("h2o", "optdigi
 
 
 def suite_yaml(tasks: list[str]) -> str:
-    lines = ["name: budget-adherence", "folds: 2", "seed: 0",
-             "constraint: {budget_s: 30, cores: 1, memory_mb: 4096}",
-             "frameworks: [flaml]", "tasks:"]  # fmt: skip
+    entries = []
     for t in tasks:
-        if t in GENERATED:
-            g = ", ".join(f"{k}: {v}" for k, v in GENERATED[t].items())
-            lines += [f"  - name: {t}", f"    generated: {{{g}}}"]
+        if t in DEFAULT_SUITE:
+            entries.append(DEFAULT_SUITE[t])
+        elif t in GENERATED:
+            entries.append({"name": t, "generated": GENERATED[t]})
         else:
-            lines += [f"  - name: {t}",
-                      f"    file: {{path: {SHARED / 'datasets' / (t + '.parquet')}, target: class}}"]  # fmt: skip
-    return "\n".join(lines) + "\n"
+            path = str(SHARED / "datasets" / f"{t}.parquet")
+            entries.append({"name": t, "file": {"path": path, "target": "class"}})
+    suite = {"name": "budget-adherence", "folds": 2, "seed": 0,
+             "constraint": {"budget_s": 30, "cores": 1, "memory_mb": 4096},
+             "frameworks": ["flaml"], "tasks": entries}  # fmt: skip
+    return yaml.safe_dump(suite, sort_keys=False)
 
 
 def _burn() -> None:  # pragma: no cover - runs in the load processes
@@ -72,7 +82,7 @@ def _burn() -> None:  # pragma: no cover - runs in the load processes
 def run_budget(budget: float, args, suite: Path) -> pd.DataFrame:
     out = args.out / f"budget-{budget:g}"
     cmd = [str(ROOT / ".venv" / "bin" / "automl-bench"), "run", "--suite", str(suite),
-           "--frameworks", args.frameworks, "--budget", str(budget), "--folds", "1",
+           "--frameworks", f"{args.frameworks},constant", "--budget", str(budget), "--folds", "1",
            "--parallel", str(args.parallel), "--out", str(out), "--no-report"]  # fmt: skip
     print(f"$ {' '.join(cmd)}", flush=True)
     t0 = time.monotonic()
@@ -107,7 +117,7 @@ def report(df: pd.DataFrame) -> bool:
     print(f"\n{'framework':<11}{'budget':>7}{'jobs':>6}{'ok':>5}{'timeouts':>9}{'failed':>7}"
           f"{'starved':>8}{'median':>8}{'max':>7}  targets (median in [0.93, 1.03], max <= 1.10, "
           "0 timeouts)")  # fmt: skip
-    ran = df[df["status"] != "skipped"]
+    ran = df[(df["status"] != "skipped") & (df["framework"] != "constant")]
     for (fw, b), g in ran.groupby(["framework", "budget_s"]):
         ok = g[g["status"] == "ok"]
         ratios = (ok["training_duration"] / ok["budget_s"]).dropna()
@@ -132,6 +142,18 @@ def report(df: pd.DataFrame) -> bool:
     for _, r in bad.iterrows():
         print(f"  not ok: {r['framework']} {r['task']} {r['budget_s']:g}s {r['status']}: "
               f"{str(r['error_message'])[:200]}")  # fmt: skip
+    print(f"\nH2O's accuracy minus the constant predictor's (at least {H2O_MARGIN} on every "
+          "task of the default suite):")  # fmt: skip
+    acc = df[df["status"] == "ok"].pivot_table(index=["budget_s", "task"], columns="framework",
+                                               values="acc")  # fmt: skip
+    if {"h2o", "constant"} <= set(acc.columns):
+        for (b, task), r in acc.iterrows():
+            margin = r["h2o"] - r["constant"]
+            verdict = ("ok" if margin >= H2O_MARGIN else "BELOW") if task in DEFAULT_SUITE else ""
+            if task in DEFAULT_SUITE:
+                ok_all &= margin >= H2O_MARGIN
+            print(f"  {task:<15}{b:>5g}s  h2o {r['h2o']:.3f}  constant {r['constant']:.3f}  "
+                  f"margin {margin:+.3f}  {verdict}")  # fmt: skip
     print("\naccuracy floors:")
     for (fw, task), floor in FLOORS.items():
         g = df[(df["framework"] == fw) & (df["task"] == task) & (df["status"] == "ok")]
@@ -145,16 +167,17 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budgets", default="30,60")
     ap.add_argument("--frameworks", default="flaml,h2o,autogluon,evalml")
-    ap.add_argument("--tasks", default=",".join(DATASETS + list(GENERATED)))
+    ap.add_argument("--tasks", default=",".join(DATASETS + list(DEFAULT_SUITE) + list(GENERATED)))
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--load", type=int, default=0, help="CPU-bound processes to run beside it")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "budget-adherence")
     ap.add_argument("--report-only", action="store_true", help="only print the stored runs")
     args = ap.parse_args()
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    unknown = [t for t in tasks if t not in DATASETS and t not in GENERATED]
+    known = DATASETS + list(DEFAULT_SUITE) + list(GENERATED)
+    unknown = [t for t in tasks if t not in known]
     if unknown:
-        print(f"unknown task(s) {unknown}; known: {DATASETS + list(GENERATED)}")
+        print(f"unknown task(s) {unknown}; known: {known}")
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     suite = args.out / "suite.yaml"
