@@ -207,6 +207,29 @@ def test_two_budget_report_shows_curves_best_and_plateaus(runs):
     assert "At 4 s, the largest of 2 budgets (2, 4 s)" in " ".join(runs["resume"].stdout.split())
 
 
+def test_separate_runs_at_different_budgets_make_one_budget_axis(tmp_path):
+    # the same suite run apart at 2 s and at 3 s, in two run directories, read together
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(SUITE)
+    runs_at = []
+    for budget in (2, 3):
+        out = tmp_path / f"run-{budget}"
+        p = run_cli("run", "--suite", suite, "--out", out, "--budget", budget,
+                    "--frameworks", "constant,rf", "--parallel", "2", "--no-report")  # fmt: skip
+        assert p.returncode == 0, p.stdout + p.stderr
+        runs_at.append(out)
+    report = tmp_path / "report"
+    p = run_cli("report", *runs_at, "--out", report)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Budget curves" in (report / "report.md").read_text()
+    points = pd.read_csv(report / "tables" / "budget_curves.csv")
+    assert set(zip(points["framework"], points["budget_s"], strict=True)) == {
+        (f, b) for f in ("constant", "rf") for b in (2.0, 3.0)}  # fmt: skip
+    assert (points["jobs"] == 4).all()  # each budget's jobs from its own run, none mixed
+    board = pd.read_csv(report / "tables" / "leaderboard.csv")
+    assert (board["jobs"] == 4).all()  # the comparisons are at the largest budget only
+
+
 @pytest.mark.skipif(
     not shutil.which("chromium") and not os.environ.get("AUTOML_BENCH_REQUIRE_BROWSER"),
     reason="chromium is not installed (as root: apt-get install --no-install-recommends "
