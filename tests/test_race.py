@@ -135,6 +135,29 @@ def test_replay_reproduces_the_live_race_and_writes_nothing(raced):
     assert sorted(rp.same_test[2.0].not_worse) == ["rf_a", "rf_b"]
 
 
+def test_a_live_race_at_two_budgets_races_each_on_its_own_smallest_first(raced, tmp_path):
+    d, _ = raced
+    out = tmp_path / "run"
+    p = run_cli("run", "--suite", d / "suite.yaml", "--out", out, "--parallel", 2, "--race",
+                "--budgets", "1,2", "--frameworks", "constant,rf_a", "--no-report",
+                env=_env(d))  # fmt: skip
+    assert p.returncode == 0, p.stderr[-3000:]
+    df = _rows(out)
+    assert len(df) == 2 * len(TASKS) * FOLDS * 2
+    drops = json.loads((out / "race.json").read_text())["drops"]
+    # at each budget the constant predictor is dropped on that budget's own evidence
+    assert sorted((x["framework"], x["budget_s"], x["round"], x["blocks"]) for x in drops) == [
+        ("constant", 1.0, 2, 6), ("constant", 2.0, 2, 6)]  # fmt: skip
+    gone = df[df["status"] == "raced_out"]
+    assert set(gone["framework"]) == {"constant"} and set(gone["fold"]) <= {2, 3}
+    assert set(gone["budget_s"]) <= {1.0, 2.0} and (df[df["framework"] == "rf_a"]["status"] == "ok").all()
+    # smallest budget first: every 1 s job that ran was given its slot before the last 2 s one
+    started = {}
+    for spec in out.glob("jobs/*/spec.json"):
+        started.setdefault(json.loads(spec.read_text())["budget_s"], []).append(spec.stat().st_mtime)
+    assert max(started[1.0]) <= max(started[2.0]) and min(started[1.0]) <= min(started[2.0])
+
+
 def test_replay_of_a_bad_run_directory_exits_2(tmp_path):
     p = run_cli("race", "--replay", tmp_path / "absent")
     assert p.returncode == 2 and "no such run directory" in p.stderr
