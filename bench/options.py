@@ -46,14 +46,11 @@ def check_run_options(opts) -> None:
     number("--budget", opts.budget, 0, MAX_BUDGET_S, lo_open=True)
     several = getattr(opts, "budgets", None)
     if several is not None:
-        from bench.planning.budgets import check
+        from bench.planning.budgets import check_option
 
         if opts.budget is not None:
             raise BadInput("give --budget (one budget) or --budgets (several), not both")
-        try:
-            check(several, "--budgets")
-        except ValueError as e:
-            raise BadInput(str(e)) from None
+        check_option(several, "--budgets")
     number("--folds", opts.folds, 1, 100)
     number("--seed", opts.seed, 0, MAX_SEED)
     number("--parallel", opts.parallel, 1, 1024)

@@ -61,8 +61,13 @@ def parse(text: str, option: str = "--budgets") -> list[float]:
     if any(not x for x in items):
         raise BadInput(f"{option} must be comma-separated seconds such as 30,60,120 (got "
                        f"{str(text)[:80]!r})")  # fmt: skip
+    return check_option(items, option)
+
+
+def check_option(values, option: str) -> list[float]:
+    """:func:`check` for a command-line value: BadInput (exit 2) naming the value at fault."""
     try:
-        return check(items, option)
+        return check(values, option)
     except ValueError as e:
         raise BadInput(str(e)) from None
 
@@ -78,10 +83,7 @@ def override(constraint, budget: float | None = None, budgets=None):
     if budget is not None:
         return constraint.model_copy(update={"budget_s": float(budget), "budgets": None})
     if budgets is not None:
-        try:
-            values = check(budgets, "--budgets")
-        except ValueError as e:
-            raise BadInput(str(e)) from None
+        values = check_option(budgets, "--budgets")
         return constraint.model_copy(update={"budget_s": values[-1], "budgets": values})
     return constraint
 
