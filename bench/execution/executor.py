@@ -91,9 +91,10 @@ class Limits:
     def predict_allowance(self, budget_s: float, train_rows: int, test_rows: int) -> float:
         """One job's predict allowance, known before it starts: at least ``predict_s``; up
         to ``predict_ratio`` x budget x test rows / training rows, i.e. predicting may cost
-        per row up to ``predict_ratio`` times what searching cost per training row. An ensemble of thousands
-        of trees scores 10,000 rows in 20-45 s on one core (AutoGluon on letter at 30 s),
-        far past a fixed 15 s; the allowance grows with the budget as the ensemble does."""
+        per row up to ``predict_ratio`` times what searching cost per training row. An
+        ensemble of thousands of trees scores 10,000 rows in 20-45 s on one core (AutoGluon
+        on letter at 30 s), far past a fixed 15 s; the allowance grows with the budget as
+        the ensemble does."""
         scaled = self.predict_ratio * budget_s * test_rows / max(train_rows, 1)
         return round(max(self.predict_s, scaled), 3)
 
