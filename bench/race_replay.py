@@ -96,14 +96,14 @@ def replay(run_dir: Path, rule: race.Rule | None = None) -> Replay:
     rule = rule or read_rule(run_dir) or race.Rule()
     rows = rows.assign(budget_s=pd.to_numeric(rows["budget_s"], errors="coerce"))
     constant_names = loaded.constant_labels | {"constant"}
-    tr = run_trace(run_dir, rows, constant_names, rule)
+    constant = race.constant_results(rows, run_dir, tuple(constant_names))
+    tr = run_trace(run_dir, rows, constant_names, rule, constant)
     best = {}
     for b in tr.budgets:
         last = tr.last(b)
         best[b] = last.leader if last and last.leader else (
             min(last.ranks, key=lambda f: (last.ranks[f], f)) if last and last.ranks else None)
     full, same = {}, {}
-    constant = race.constant_results(rows, run_dir, tuple(constant_names))
     for b in tr.budgets:
         sub = type(loaded)(loaded.runs, rows[rows["budget_s"] == b].reset_index(drop=True),
                            loaded.profiles, list(loaded.notes), set(loaded.constant_labels))  # fmt: skip

@@ -112,9 +112,13 @@ def rounds_table(tr: race.Trace, budget: float) -> Table:
     return t
 
 
-def run_trace(run_path: Path, rows: pd.DataFrame, constant_names, rule: race.Rule) -> race.Trace:
+def run_trace(run_path: Path, rows: pd.DataFrame, constant_names, rule: race.Rule,
+              const: dict | None = None) -> race.Trace:  # fmt: skip
+    """The race over a run's stored rows; ``const``: the constant predictor's results when
+    the caller already has them (race.constant_results)."""
     plan = rows[["framework", "task", "fold", "budget_s"]]
-    const = race.constant_results(rows, run_path, tuple(constant_names))
+    if const is None:
+        const = race.constant_results(rows, run_path, tuple(constant_names))
     return race.trace(rows, plan, const, rule)
 
 
