@@ -3,14 +3,14 @@
 Budget mapping: FLAML's ``time_budget`` = the job's whole time limit, its cores ``n_jobs``,
 its seed ``seed``; the optimised metric is log loss unless the variant says otherwise.
 FLAML's defaults are kept otherwise: in particular it retrains the chosen configuration on
-all rows after the search (``retrain_full=True``), and that retraining ignores
-``time_budget`` (it took 0.1-0.5 x the budget on wide tasks). So while FLAML searches, a
-guard thread keeps FLAML's end of search at the time limit less what the retraining will
-cost, by FLAML's own measurement of the best configuration so far (its training time scaled
-to all rows; for cross-validation, one fold's share), times ``retrain_safety``. The search
-thus ends early by exactly what the retraining is measured to need, instead of by a fixed
-share. (``retrain_full="budget"`` is FLAML's own in-budget retraining, but it covers holdout
-only and cost far more trials: 4 instead of 27 on semeion at 12 s.)
+all rows after the search (``retrain_full=True``), a step FLAML runs without a time limit (it
+took 0.1-0.5 x the budget on wide tasks). :mod:`adapters.flaml_retrain` keeps it inside the
+budget: the search ends early by what the retraining is measured to cost (FLAML's own estimate
+for its best configuration so far, times ``retrain_safety``), and the retraining itself is
+given the time left (boosting and forests stop at it) or, for a learner that cannot be
+stopped, is abandoned at the job's time limit for the best trial's model.
+(``retrain_full="budget"`` is FLAML's own in-budget retraining, but it covers holdout only and
+cost far more trials: 4 instead of 27 on semeion at 12 s.)
 
 After fit the adapter exposes ``models_count_`` (trials run: every configuration FLAML
 evaluated; AMLB counts ``len(config_history)``, only the configurations that improved on the
@@ -29,7 +29,6 @@ On a budget too small for any trial FLAML returns no model: that is an
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import numpy as np
@@ -37,6 +36,7 @@ import pandas as pd
 
 from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
 from adapters.finish_cost import cpu_share
+from adapters.flaml_retrain import BoundedRetrain, RetrainGuard
 from adapters.preprocess import as_category
 
 
@@ -87,7 +87,9 @@ class FLAML(BaseAdapter):
         budget = self.remaining() - min(1.0 / share, 0.15 * float(self.time_limit))
         if budget < 1.0:  # a tiny budget: FLAML gets what is left (and may find no model)
             budget = max(0.01, 0.9 * self.remaining())
-        guard = _RetrainGuard(automl, time.time() + budget, self.retrain_safety)
+        now = time.time()
+        guard = RetrainGuard(automl, now + budget, self.retrain_safety)
+        retrain = BoundedRetrain(automl, guard, end=now + budget, deadline=now + self.remaining())
         guard.start()
         try:
             self._run(automl, X, y, budget)
@@ -96,7 +98,14 @@ class FLAML(BaseAdapter):
         self.search_budget_s_ = budget
         self.timings_ = {"retrain_estimate_s": guard.retrain_s, "cpu_share": share,
                          "search_end_s": guard.search_end_s(budget)}  # fmt: skip
-        if self.elapsed() < 0.85 * float(self.time_limit):
+        if retrain.seconds is not None:  # what the final retraining took, and was given
+            self.timings_["retrain_s"] = retrain.seconds
+            self.timings_["retrain_abandoned"] = float(retrain.abandoned)
+            if retrain.given_s is not None:
+                self.timings_["retrain_given_s"] = retrain.given_s
+        if retrain.abandoned:
+            self.stop_reason_ = "deadline"
+        elif self.elapsed() < 0.85 * float(self.time_limit):
             self.stop_reason_ = "converged"
         else:
             self.stop_reason_ = "deadline" if guard.lowered else "budget"
@@ -125,6 +134,9 @@ class FLAML(BaseAdapter):
             estimator_list=self.estimator_list,
             eval_method=self.eval_method,
             retrain_full=self.retrain_full,
+            # keeps each learner's best trial model: the fallback when the final
+            # retraining cannot finish in time (adapters.flaml_retrain)
+            model_history=self.retrain_full is True,
             log_file_name=log_file,
             verbose=self.verbose,
         )
@@ -183,68 +195,3 @@ class FLAML(BaseAdapter):
         proba = np.zeros((len(X), len(self.classes_)))
         proba[:, self._proba_columns] = raw
         return proba
-
-
-class _RetrainGuard(threading.Thread):
-    """Keeps FLAML's end of search at ``end`` (wall clock) less the measured cost of the
-    final retraining of its best configuration so far (moving it back later when a cheaper
-    configuration becomes the best, up to FLAML's own time_budget).
-
-    FLAML reads ``_state.time_budget`` (seconds after its own start) before every trial and
-    bounds each trial by it; it sets it to -1 itself when the retraining starts, and the
-    guard never touches that value.
-    """
-
-    def __init__(self, automl, end: float, safety: float, every_s: float = 0.1):
-        super().__init__(daemon=True, name="flaml-retrain-guard")
-        self.automl, self.end, self.safety, self.every_s = automl, end, safety, every_s
-        self._halt = threading.Event()
-        self.lowered = False
-        self.retrain_s = 0.0
-        self.last_budget: float | None = None
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(5)
-
-    def search_end_s(self, budget: float) -> float:
-        """Where FLAML's end of search was last set (seconds after its start)."""
-        return self.last_budget if self.last_budget is not None else budget
-
-    def retrain_estimate(self) -> float | None:
-        a = self.automl
-        state = getattr(a, "_state", None)
-        best = getattr(a, "_best_estimator", None)
-        if state is None or best is None or not hasattr(a, "data_size_full"):
-            return None
-        search = a._search_states.get(best)
-        if search is None or not getattr(search, "best_config_sample_size", None):
-            return None
-        est = search.est_retrain_time(a.data_size_full)
-        if getattr(state, "eval_method", None) == "cv":  # time2eval covers k fits of (k-1)/k
-            k = max(2, int(getattr(a, "_settings", {}).get("n_splits", 5) or 5))
-            est = est / (k - 1)
-        return est * self.safety
-
-    def run(self) -> None:
-        original = None
-        while not self._halt.wait(self.every_s):
-            try:
-                state = getattr(self.automl, "_state", None)
-                start = getattr(self.automl, "_start_time_flag", None)
-                if state is None or start is None or getattr(state, "time_budget", -1) <= 0:
-                    continue
-                if original is None:
-                    original = state.time_budget
-                est = self.retrain_estimate()
-                if est is None:
-                    continue
-                # the best configuration changes as FLAML searches: follow its cost both ways
-                target = min(original, max(self.end - start - est, 0.01))
-                if state.time_budget > 0 and target != state.time_budget:
-                    state.time_budget = target
-                self.lowered = target < original
-                self.retrain_s = est
-                self.last_budget = target
-            except Exception:  # FLAML's internals changed: its own time_budget still holds
-                continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score
@@ -62,3 +64,71 @@ def test_no_model_in_budget_is_an_adapter_error(load_dataset):
     X, y = load_dataset("arrhythmia")
     with pytest.raises(AdapterError, match="FLAML found no model within time_budget"):
         FLAML(time_limit=0.01, cores=1, seed=0).fit(X, y)
+
+
+# FLAML's final retraining on all rows runs without a time limit of FLAML's own: the adapter
+# bounds it (adapters/flaml_retrain.py). Two learners whose retraining is slow on purpose, run
+# by the real FLAML: one that cannot be stopped (it sleeps before fitting), one that boosts
+# slowly and is stopped by the time it is given.
+
+
+def _with_learner(name, learner):
+    class WithLearner(FLAML):
+        def _run(self, automl, X, y, budget):
+            automl.add_learner(name, learner)
+            super()._run(automl, X, y, budget)
+
+    return WithLearner
+
+
+def test_a_retraining_that_cannot_be_stopped_is_abandoned_for_the_best_trial(load_dataset):
+    from flaml.automl.model import LRL2Classifier
+
+    class SleepsWhenRetrained(LRL2Classifier):
+        def fit(self, X_train, y_train, budget=None, free_mem_ratio=0, **kwargs):
+            if kwargs.get("is_retrain"):
+                time.sleep(120)  # far beyond the 6 s budget: only abandoning it ends fit
+            return super().fit(X_train, y_train, budget, free_mem_ratio, **kwargs)
+
+    X, y = load_dataset("semeion")
+    Xtr, Xte, ytr, yte = _split(X, y)
+    adapter = _with_learner("sleepy", SleepsWhenRetrained)
+    model = adapter(time_limit=6, cores=1, seed=0, estimator_list=["sleepy"])
+    t0 = time.monotonic()
+    model.fit(Xtr, ytr)
+    assert time.monotonic() - t0 < 60  # the 120 s retraining did not hold fit
+    assert model.timings_["retrain_abandoned"] == 1.0
+    assert "retrain_given_s" not in model.timings_  # this learner cannot take a limit
+    assert model.stop_reason_ == "deadline"
+    # the model kept is the best trial's, fitted: real probabilities in class order
+    proba = model.predict_proba(Xte)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    assert accuracy_score(yte, model.predict(Xte)) >= 0.5  # guessing: 0.10
+
+
+def test_a_slow_boosting_retraining_stops_at_the_time_it_is_given(load_dataset):
+    from flaml.automl.model import LGBMEstimator
+
+    X, y = load_dataset("semeion")
+    Xtr, Xte, ytr, yte = _split(X, y)
+
+    class BoostsSlowlyOnAllRows(LGBMEstimator):
+        def fit(self, X_train, y_train, budget=None, free_mem_ratio=0, **kwargs):
+            if len(X_train) == len(Xtr):  # the retraining: all rows, 1000 rounds of 0.2 s
+                self.params["n_estimators"] = 1000
+                kwargs["callbacks"] = [lambda env: time.sleep(0.2)]
+            return super().fit(X_train, y_train, budget, free_mem_ratio, **kwargs)
+
+    adapter = _with_learner("slow_lgbm", BoostsSlowlyOnAllRows)
+    model = adapter(time_limit=8, cores=1, seed=0, estimator_list=["slow_lgbm"],
+                    eval_method="holdout")  # fmt: skip
+    t0 = time.monotonic()
+    model.fit(Xtr, ytr)
+    assert time.monotonic() - t0 < 60  # unbounded, the retraining alone takes 200 s
+    assert model.timings_["retrain_abandoned"] == 0.0
+    assert 0 < model.timings_["retrain_given_s"] <= 8
+    booster = model.model_.model.estimator
+    assert 1 <= booster.n_estimators < 1000  # boosting stopped at the time given
+    proba = model.predict_proba(Xte)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    assert list(model.classes_) == sorted(y.unique())
