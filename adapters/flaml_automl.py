@@ -4,11 +4,11 @@ Budget mapping: FLAML's ``time_budget`` = the job's whole time limit, its cores 
 its seed ``seed``; the optimised metric is log loss unless the variant says otherwise.
 FLAML's defaults are kept otherwise: in particular it retrains the chosen configuration on
 all rows after the search (``retrain_full=True``), a step FLAML runs without a time limit (it
-took 0.1-0.5 x the budget on wide tasks). :mod:`adapters.flaml_retrain` keeps it inside the
-budget: the search ends early by what the retraining is measured to cost (FLAML's own estimate
-for its best configuration so far, times ``retrain_safety``), and the retraining itself is
-given the time left (boosting and forests stop at it) or, for a learner that cannot be
-stopped, is abandoned at the job's time limit for the best trial's model.
+took 0.1-0.5 x the budget on wide tasks). :mod:`adapters.flaml_deadline` keeps it, and the
+trials FLAML cannot stop, inside the budget: the search ends early by what the retraining is measured to
+cost (FLAML's own estimate for its best configuration so far, times ``retrain_safety``), the
+retraining is given the time left (boosting and forests stop at it) or skipped when too little
+is left, and if FLAML is still busy at the job's time limit the best trial's model is used.
 (``retrain_full="budget"`` is FLAML's own in-budget retraining, but it covers holdout only and
 cost far more trials: 4 instead of 27 on semeion at 12 s.)
 
@@ -36,7 +36,7 @@ import pandas as pd
 
 from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
 from adapters.finish_cost import cpu_share
-from adapters.flaml_retrain import BoundedRetrain, RetrainGuard
+from adapters.flaml_deadline import BoundedRetrain, RetrainGuard, fit_until
 from adapters.preprocess import as_category
 
 
@@ -88,28 +88,33 @@ class FLAML(BaseAdapter):
         if budget < 1.0:  # a tiny budget: FLAML gets what is left (and may find no model)
             budget = max(0.01, 0.9 * self.remaining())
         now = time.time()
+        deadline = now + self.remaining()
         guard = RetrainGuard(automl, now + budget, self.retrain_safety)
-        retrain = BoundedRetrain(automl, guard, end=now + budget, deadline=now + self.remaining())
+        retrain = BoundedRetrain(automl, guard, end=now + budget, deadline=deadline)
         guard.start()
         try:
-            self._run(automl, X, y, budget)
+            kept = fit_until(lambda: self._run(automl, X, y, budget), automl, deadline)
         finally:
             guard.stop()
+        # past the time limit FLAML was still training something it cannot stop: the best
+        # trial's model is used, whatever FLAML's thread does after this
+        self.kept_trial_model_ = kept
         self.search_budget_s_ = budget
         self.timings_ = {"retrain_estimate_s": guard.retrain_s, "cpu_share": share,
-                         "search_end_s": guard.search_end_s(budget)}  # fmt: skip
+                         "search_end_s": guard.search_end_s(budget),
+                         "abandoned_at_limit": float(kept is not None)}  # fmt: skip
         if retrain.seconds is not None:  # what the final retraining took, and was given
             self.timings_["retrain_s"] = retrain.seconds
-            self.timings_["retrain_abandoned"] = float(retrain.abandoned)
+            self.timings_["retrain_skipped"] = float(retrain.skipped)
             if retrain.given_s is not None:
                 self.timings_["retrain_given_s"] = retrain.given_s
-        if retrain.abandoned:
+        if kept is not None or retrain.skipped:
             self.stop_reason_ = "deadline"
         elif self.elapsed() < 0.85 * float(self.time_limit):
             self.stop_reason_ = "converged"
         else:
             self.stop_reason_ = "deadline" if guard.lowered else "budget"
-        if automl.model is None:
+        if automl.model is None and kept is None:
             raise AdapterError(
                 f"FLAML found no model within time_budget={self.time_limit:g}s "
                 f"({self._trials(automl)} trials finished): raise the budget"
@@ -135,7 +140,7 @@ class FLAML(BaseAdapter):
             eval_method=self.eval_method,
             retrain_full=self.retrain_full,
             # keeps each learner's best trial model: the fallback when the final
-            # retraining cannot finish in time (adapters.flaml_retrain)
+            # retraining or a trial cannot finish in time (adapters.flaml_deadline)
             model_history=self.retrain_full is True,
             log_file_name=log_file,
             verbose=self.verbose,
@@ -191,7 +196,11 @@ class FLAML(BaseAdapter):
 
     def _predict_proba(self, X):
         X, _ = as_category(X, self.categories_)
-        raw = np.asarray(self.model_.predict_proba(X), dtype=float)
+        kept = getattr(self, "kept_trial_model_", None)
+        if kept is not None:  # FLAML's own preprocessing, then the kept model
+            raw = np.asarray(kept.predict_proba(self.model_.preprocess(X)), dtype=float)
+        else:
+            raw = np.asarray(self.model_.predict_proba(X), dtype=float)
         proba = np.zeros((len(X), len(self.classes_)))
         proba[:, self._proba_columns] = raw
         return proba

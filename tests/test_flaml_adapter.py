@@ -66,10 +66,10 @@ def test_no_model_in_budget_is_an_adapter_error(load_dataset):
         FLAML(time_limit=0.01, cores=1, seed=0).fit(X, y)
 
 
-# FLAML's final retraining on all rows runs without a time limit of FLAML's own: the adapter
-# bounds it (adapters/flaml_retrain.py). Two learners whose retraining is slow on purpose, run
-# by the real FLAML: one that cannot be stopped (it sleeps before fitting), one that boosts
-# slowly and is stopped by the time it is given.
+# FLAML bounds neither its final retraining on all rows nor a trial of a learner that cannot
+# be stopped: the adapter does (adapters/flaml_deadline.py). Learners made slow on purpose,
+# run by the real FLAML: one that cannot be stopped (it sleeps), one that boosts slowly and is
+# stopped by the time it is given.
 
 
 def _with_learner(name, learner):
@@ -81,28 +81,33 @@ def _with_learner(name, learner):
     return WithLearner
 
 
-def test_a_retraining_that_cannot_be_stopped_is_abandoned_for_the_best_trial(load_dataset):
+@pytest.mark.parametrize("sleeps_in", ["third trial", "retraining"])
+def test_a_learner_that_cannot_be_stopped_is_left_at_the_time_limit(load_dataset, sleeps_in):
     from flaml.automl.model import LRL2Classifier
 
-    class SleepsWhenRetrained(LRL2Classifier):
+    class Sleeps(LRL2Classifier):
+        calls = 0
+
         def fit(self, X_train, y_train, budget=None, free_mem_ratio=0, **kwargs):
-            if kwargs.get("is_retrain"):
-                time.sleep(120)  # far beyond the 6 s budget: only abandoning it ends fit
+            type(self).calls += 1
+            if kwargs.get("is_retrain") if sleeps_in == "retraining" else type(self).calls == 3:
+                time.sleep(120)  # far beyond the 6 s budget: only leaving it ends fit
             return super().fit(X_train, y_train, budget, free_mem_ratio, **kwargs)
 
     X, y = load_dataset("semeion")
     Xtr, Xte, ytr, yte = _split(X, y)
-    adapter = _with_learner("sleepy", SleepsWhenRetrained)
-    model = adapter(time_limit=6, cores=1, seed=0, estimator_list=["sleepy"])
+    model = _with_learner("sleepy", Sleeps)(time_limit=6, cores=1, seed=0,
+                                             estimator_list=["sleepy"])  # fmt: skip
     t0 = time.monotonic()
     model.fit(Xtr, ytr)
-    assert time.monotonic() - t0 < 60  # the 120 s retraining did not hold fit
-    assert model.timings_["retrain_abandoned"] == 1.0
-    assert "retrain_given_s" not in model.timings_  # this learner cannot take a limit
+    assert time.monotonic() - t0 < 60  # the 120 s sleep did not hold fit
+    assert model.timings_["abandoned_at_limit"] == 1.0
     assert model.stop_reason_ == "deadline"
+    assert Sleeps.calls >= 3 if sleeps_in == "third trial" else "retrain_s" not in model.timings_
     # the model kept is the best trial's, fitted: real probabilities in class order
     proba = model.predict_proba(Xte)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    assert list(model.classes_) == sorted(y.unique())
     assert accuracy_score(yte, model.predict(Xte)) >= 0.5  # guessing: 0.10
 
 
@@ -125,7 +130,8 @@ def test_a_slow_boosting_retraining_stops_at_the_time_it_is_given(load_dataset):
     t0 = time.monotonic()
     model.fit(Xtr, ytr)
     assert time.monotonic() - t0 < 60  # unbounded, the retraining alone takes 200 s
-    assert model.timings_["retrain_abandoned"] == 0.0
+    assert model.timings_["abandoned_at_limit"] == 0.0
+    assert model.timings_["retrain_skipped"] == 0.0
     assert 0 < model.timings_["retrain_given_s"] <= 8
     booster = model.model_.model.estimator
     assert 1 <= booster.n_estimators < 1000  # boosting stopped at the time given

@@ -1,27 +1,28 @@
-"""FLAML's final retraining, kept inside the job's time limit.
+"""FLAML kept inside the job's time limit.
 
-FLAML retrains its chosen configuration on all rows after the search (``retrain_full=True``)
-and runs that step with no time limit of its own (it sets its ``time_budget`` to -1 first).
-Two parts keep it inside the budget:
+FLAML bounds its search by ``time_budget`` but not everything inside it: a trial of a learner
+that cannot be stopped (SGD, logistic regression, k-NN, SVC) runs as long as it takes (an SGD
+trial started at 23 s of a 60 s budget on a 100-class task was still running 40 s past the budget), and the final
+retraining of the chosen configuration on all rows (``retrain_full=True``) runs with no time
+limit at all (FLAML sets its ``time_budget`` to -1 first). Three parts keep it inside:
 
 - :class:`RetrainGuard`, while FLAML searches, ends the search early by what the retraining is
   measured to cost (FLAML's own estimate for its best configuration so far, times a safety
   factor), instead of by a fixed share of the budget.
-- :class:`BoundedRetrain` bounds the retraining itself, because that estimate can be wrong: a
-  trial that ends after the search's end can become the best (XGBoost on letter at 60 s:
-  retraining took 11.6 s where 2.9 s were left), and a learner can need far longer on all rows
-  than on the trial's (SGD on a 100-class task: ~46 s where 2.7 s were estimated). So the
-  retraining gets the time left until the end of the search budget:
-
-  * learners that stop at a time limit of their own are given it: FLAML's LightGBM, XGBoost
-    and CatBoost check the clock after every boosting round; for random forest and extra
-    trees FLAML times one and four trees and then grows as many as fit;
-  * the others (SGD, logistic regression, k-NN, SVC) cannot be stopped. Every retraining runs
-    on a thread, and one still running at the job's time limit is abandoned: the adapter keeps
-    the model the best trial trained (on FLAML's training split, the model FLAML itself uses
-    with ``retrain_full=False``; FLAML keeps it because the adapter sets
-    ``model_history=True``, which keeps each learner's best trial model). The abandoned
-    thread ends with the job's process.
+- :class:`BoundedRetrain` bounds the retraining itself, because that estimate can be wrong (a
+  trial that ends after the search's end can become the best: XGBoost on letter at 60 s,
+  whose retraining took 11.6 s where 2.9 s were left). When less time is left than FLAML
+  estimates the retraining needs, the best trial's model is kept without retraining, as FLAML
+  itself does when its time budget runs out first (a boosted model cut to a few rounds would
+  be worse). Otherwise learners that stop at a time limit of their own are given the time
+  left: FLAML's LightGBM, XGBoost and CatBoost check the clock after every boosting round;
+  for random forest and extra trees FLAML times one and four trees and grows as many as fit.
+- :func:`fit_until`: FLAML's whole fit runs on a thread. If it has not returned at the job's
+  time limit (a trial or a retraining that cannot be stopped is still running), the adapter
+  stops waiting and keeps the model the best trial trained (on FLAML's training split, the
+  model FLAML itself uses with ``retrain_full=False``; it is there because the adapter sets
+  ``model_history=True``, which keeps each learner's best trial model). The abandoned thread
+  ends with the job's process.
 """
 
 from __future__ import annotations
@@ -34,45 +35,68 @@ def _stops_itself(learner) -> bool:
     """Does FLAML's learner class honour the ``budget`` its fit is given?"""
     try:
         from flaml.automl.model import CatBoostEstimator, LGBMEstimator, XGBoostEstimator
-    except ImportError:  # FLAML moved its classes: run unbounded, the thread still guards
+    except ImportError:  # FLAML moved its classes: unbounded; fit_until still guards
         return False
     return isinstance(learner, type) and issubclass(
         learner, (LGBMEstimator, XGBoostEstimator, CatBoostEstimator)
     )
 
 
+def best_trial_model(automl):
+    """The model FLAML's best trial trained (kept by ``model_history=True``), or None."""
+    try:
+        model = automl._search_states[automl._best_estimator].trained_estimator
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return model if getattr(model, "model", None) is not None else None
+
+
 class _Call(threading.Thread):
     def __init__(self, call):
-        super().__init__(daemon=True, name="flaml-retrain")
-        self.call, self.result, self.error = call, None, None
+        super().__init__(daemon=True, name="flaml-fit")
+        self.call, self.error = call, None
 
     def run(self) -> None:
         try:
-            self.result = self.call()
+            self.call()
         except BaseException as e:  # handed to the caller's thread
             self.error = e
 
-    def outcome(self):
-        if self.error is not None:
-            raise self.error
-        return self.result
+
+def fit_until(fit, automl, deadline: float):
+    """Run ``fit()`` (FLAML's fit) on a thread until ``deadline`` (wall clock). Returns None
+    when it returned in time (its exception, if any, is raised here), else the best trial's
+    model to use instead; with no such model it waits for fit to return."""
+    call = _Call(fit)
+    call.start()
+    call.join(max(deadline - time.time(), 0.0))
+    if call.is_alive():
+        model = best_trial_model(automl)
+        if model is not None:
+            model.cleanup = lambda: None  # FLAML's thread frees replaced models: not this one
+            return model
+        call.join()  # nothing to fall back on: the harness's hard limit still holds
+    if call.error is not None:
+        raise call.error
+    return None
 
 
 class BoundedRetrain:
     """Wraps ``automl._state._train_with_config`` so the final retraining (``is_retrain``)
-    gets the time left until ``end`` (where the search budget ends, wall clock) and is
-    abandoned for the best trial's model at ``deadline`` (the job's time limit).
+    runs only when the time left until ``end`` (where the search budget ends, wall clock)
+    covers FLAML's estimate of it, and a learner that stops itself is given the time left
+    until halfway between ``end`` and ``deadline`` (the job's time limit).
 
-    After fit: ``seconds`` (the retraining's wall time, until it ended or was abandoned),
-    ``given_s`` (the time limit handed to a learner that stops itself; None for the others),
-    ``abandoned``.
+    After fit: ``seconds`` (the retraining's wall time), ``given_s`` (the time limit handed to
+    a learner that stops itself; None for the others), ``skipped`` (too little time was left:
+    the best trial's model is kept without retraining).
     """
 
     def __init__(self, automl, guard: RetrainGuard, end: float, deadline: float):
         self.automl, self.guard, self.end, self.deadline = automl, guard, end, deadline
         self.seconds: float | None = None
         self.given_s: float | None = None
-        self.abandoned = False
+        self.skipped = False
         state = automl._state
         self._train = state._train_with_config
         state._train_with_config = self._bounded
@@ -82,27 +106,26 @@ class BoundedRetrain:
             return self._train(estimator, config_w_resource, sample_size, is_retrain)
         self.guard.stop()  # the search is over: nothing may move the retraining's limit
         state, start = self.automl._state, time.time()
+        fallback = best_trial_model(self.automl)
+        need = self.guard.retrain_estimate()  # FLAML's estimate x safety: what the guard kept
+        if fallback is not None and need is not None and self.end - start < need / self.guard.safety:
+            # no time for it (the last trial ended late): the best trial's model, as FLAML
+            # itself decides when its time_budget is left, rather than a retraining cut short
+            self.skipped, self.seconds = True, 0.0
+            return fallback, 0.0
         if _stops_itself(state.learner_classes.get(estimator)):
             # FLAML hands its learner time_budget - time_from_start; is_retrain=False lets
-            # random forest and extra trees time their first trees against it
-            self.given_s = max(self.end - start, 0.01)
+            # random forest and extra trees time their first trees against it. It may run
+            # halfway into the wrap-up margin: its last round must end before the deadline
+            self.given_s = max((self.end + self.deadline) / 2 - start, 0.01)
             state.time_from_start = start - self.automl._start_time_flag
             state.time_budget = state.time_from_start + self.given_s
             is_retrain = False
-        call = _Call(lambda: self._train(estimator, config_w_resource, sample_size, is_retrain))
-        call.start()
         try:
-            call.join(max(self.deadline - time.time(), 0.0))
-            fallback = self.automl._search_states[estimator].trained_estimator
-            if call.is_alive() and getattr(fallback, "model", None) is not None:
-                self.abandoned = True
-                self.seconds = time.time() - start
-                return fallback, self.seconds
-            call.join()  # nothing to fall back on: the job's own limit still holds
+            return self._train(estimator, config_w_resource, sample_size, is_retrain)
         finally:
             state.time_budget = -1  # as FLAML left it
-        self.seconds = time.time() - start
-        return call.outcome()
+            self.seconds = time.time() - start
 
 
 class RetrainGuard(threading.Thread):
