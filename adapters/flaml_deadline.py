@@ -2,9 +2,10 @@
 
 FLAML bounds its search by ``time_budget`` but not everything inside it: a trial of a learner
 that cannot be stopped (SGD, logistic regression, k-NN, SVC) runs as long as it takes (an SGD
-trial started at 23 s of a 60 s budget on a 100-class task was still running 40 s past the budget), and the final
-retraining of the chosen configuration on all rows (``retrain_full=True``) runs with no time
-limit at all (FLAML sets its ``time_budget`` to -1 first). Three parts keep it inside:
+trial started at 23 s of a 60 s budget on a 100-class task was still running 40 s past the
+budget), and the final retraining of the chosen configuration on all rows
+(``retrain_full=True``) runs with no time limit at all (FLAML sets its ``time_budget`` to -1
+first). Three parts keep it inside:
 
 - :class:`RetrainGuard`, while FLAML searches, ends the search early by what the retraining is
   measured to cost (FLAML's own estimate for its best configuration so far, times a safety
