@@ -36,7 +36,7 @@ import pandas as pd
 
 from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
 from adapters.finish_cost import cpu_share
-from adapters.flaml_deadline import BoundedRetrain, RetrainGuard, fit_until
+from adapters.flaml_deadline import BoundedRetrain, RetrainGuard, fit_until, free_others
 from adapters.preprocess import as_category
 
 
@@ -98,7 +98,8 @@ class FLAML(BaseAdapter):
             guard.stop()
         # past the time limit FLAML was still training something it cannot stop: the best
         # trial's model is used, whatever FLAML's thread does after this
-        self.kept_trial_model_ = kept
+        self.kept_trial_model_ = retrain.left = kept
+        free_others(automl, kept if kept is not None else automl.model)
         self.search_budget_s_ = budget
         self.timings_ = {"retrain_estimate_s": guard.retrain_s, "cpu_share": share,
                          "search_end_s": guard.search_end_s(budget),

@@ -64,6 +64,15 @@ class _Call(threading.Thread):
             self.error = e
 
 
+def free_others(automl, keep) -> None:
+    """Free every learner's best-trial model but ``keep`` (the model predictions use): what
+    ``model_history=True`` kept only as a fallback is not part of the fitted model."""
+    for state in getattr(automl, "_search_states", {}).values():
+        model = getattr(state, "trained_estimator", None)
+        if model is not None and model is not keep and getattr(model, "model", None) is not None:
+            model.cleanup()
+
+
 def fit_until(fit, automl, deadline: float):
     """Run ``fit()`` (FLAML's fit) on a thread until ``deadline`` (wall clock). Returns None
     when it returned in time (its exception, if any, is raised here), else the best trial's
@@ -75,6 +84,10 @@ def fit_until(fit, automl, deadline: float):
         model = best_trial_model(automl)
         if model is not None:
             model.cleanup = lambda: None  # FLAML's thread frees replaced models: not this one
+            try:  # once its trial ends, FLAML's thread ends its search (and BoundedRetrain
+                automl._state.time_budget = 0.001  # returns at once: see its ``left``)
+            except AttributeError:
+                pass
             return model
         call.join()  # nothing to fall back on: the harness's hard limit still holds
     if call.error is not None:
@@ -84,9 +97,9 @@ def fit_until(fit, automl, deadline: float):
 
 class BoundedRetrain:
     """Wraps ``automl._state._train_with_config`` so the final retraining (``is_retrain``)
-    runs only when the time left until ``end`` (where the search budget ends, wall clock)
-    covers FLAML's estimate of it, and a learner that stops itself is given the time left
-    until halfway between ``end`` and ``deadline`` (the job's time limit).
+    runs only when the time left until halfway between ``end`` (where the search budget
+    ends, wall clock) and ``deadline`` (the job's time limit) covers FLAML's estimate of it,
+    and a learner that stops itself is given that time.
 
     After fit: ``seconds`` (the retraining's wall time), ``given_s`` (the time limit handed to
     a learner that stops itself; None for the others), ``skipped`` (too little time was left:
@@ -98,6 +111,7 @@ class BoundedRetrain:
         self.seconds: float | None = None
         self.given_s: float | None = None
         self.skipped = False
+        self.left = None  # the model fit_until kept, when it stopped waiting for FLAML
         state = automl._state
         self._train = state._train_with_config
         state._train_with_config = self._bounded
@@ -108,17 +122,21 @@ class BoundedRetrain:
         self.guard.stop()  # the search is over: nothing may move the retraining's limit
         state, start = self.automl._state, time.time()
         fallback = best_trial_model(self.automl)
+        if self.left is not None:  # fit_until already left FLAML: nothing is waiting for it
+            return fallback, 0.0
+        # the retraining may run halfway into the wrap-up margin between the end of the
+        # search budget and the job's time limit (FLAML's own wrap-up after it is short)
+        left = (self.end + self.deadline) / 2 - start
         need = self.guard.retrain_estimate()  # FLAML's estimate x safety: what the guard kept
-        if fallback is not None and need is not None and self.end - start < need / self.guard.safety:
+        if fallback is not None and need is not None and left < need / self.guard.safety:
             # no time for it (the last trial ended late): the best trial's model, as FLAML
             # itself decides when its time_budget is left, rather than a retraining cut short
             self.skipped, self.seconds = True, 0.0
             return fallback, 0.0
         if _stops_itself(state.learner_classes.get(estimator)):
             # FLAML hands its learner time_budget - time_from_start; is_retrain=False lets
-            # random forest and extra trees time their first trees against it. It may run
-            # halfway into the wrap-up margin: its last round must end before the deadline
-            self.given_s = max((self.end + self.deadline) / 2 - start, 0.01)
+            # random forest and extra trees time their first trees against it
+            self.given_s = max(left, 0.01)
             state.time_from_start = start - self.automl._start_time_flag
             state.time_budget = state.time_from_start + self.given_s
             is_retrain = False
