@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--race", action="store_true",
                    help="race: run fold 0 of every task first, then fold 1, ...; after each "
                         "round drop the frameworks significantly worse than the leader (their "
-                        "remaining jobs are stored as raced_out and never run)")  # fmt: skip
+                        "remaining jobs are stored as raced_out and never run); the race ends "
+                        "when one framework is left")  # fmt: skip
     _race_rule_options(r)
 
     ra = sub.add_parser(
@@ -264,17 +265,21 @@ def _race_rule_options(p, prefix: str = "default: ") -> None:
     p.add_argument("--race-min-blocks", type=int, default=None,
                    help=f"task x fold blocks needed before the race drops anything "
                         f"({prefix}{race.MIN_BLOCKS})")  # fmt: skip
+    p.add_argument("--race-run-winner", action="store_const", const=True, default=None,
+                   help="when one framework is left, run its remaining folds too (for its "
+                        "score on every fold; the race's verdict does not change); by default "
+                        "the race ends there")  # fmt: skip
 
 
 def _race_rule(args, default):
     from bench import race
 
-    if args.race_alpha is None and args.race_min_blocks is None:
+    if args.race_alpha is None and args.race_min_blocks is None and args.race_run_winner is None:
         return default
     try:
         return race.check_rule(race.ALPHA if args.race_alpha is None else args.race_alpha,
                                race.MIN_BLOCKS if args.race_min_blocks is None
-                               else args.race_min_blocks)  # fmt: skip
+                               else args.race_min_blocks, bool(args.race_run_winner))  # fmt: skip
     except ValueError as e:
         raise BadInput(str(e)) from None
 
@@ -294,8 +299,10 @@ def cmd_run(args) -> int:
     from bench.execution.executor import Limits, close_prestarted, prestart_launcher
     from bench.precheck import check_run_inputs
 
-    if not args.race and (args.race_alpha is not None or args.race_min_blocks is not None):
-        raise BadInput("--race-alpha and --race-min-blocks set the racing rule: give --race too")
+    if not args.race and (args.race_alpha is not None or args.race_min_blocks is not None
+                          or args.race_run_winner is not None):  # fmt: skip
+        raise BadInput("--race-alpha, --race-min-blocks and --race-run-winner set the racing "
+                       "rule: give --race too")
     fields = dict(
         suite=args.suite,
         frameworks=_split(args.frameworks),

@@ -16,7 +16,10 @@ the race at that budget (F-Race, Birattari et al. 2002, with Holm's correction):
 4. otherwise the leader is the framework with the best mean rank (ties: higher mean score,
    then name); every other framework is compared with it by a one-sided paired Wilcoxon
    signed-rank test over the blocks (is it worse?), the p-values Holm-corrected over these
-   comparisons; a framework whose corrected p-value is below alpha is dropped.
+   comparisons; a framework whose corrected p-value is below alpha is dropped;
+5. when one framework is left the race is decided and ends, as F-Race does: the winner's
+   remaining rounds at that budget are not run (they would not change the decision), unless
+   the rule says ``run_winner`` (``--race-run-winner``: its score on every fold).
 
 Error rate: at one decision, when all frameworks still racing are equally good, a drop needs
 the Friedman test to reject, which happens with probability at most alpha; among frameworks
@@ -51,33 +54,45 @@ NOT_RUN = ("skipped", RACED_OUT)  # statuses of jobs that never ran
 class Rule:
     alpha: float = ALPHA
     min_blocks: int = MIN_BLOCKS
+    run_winner: bool = False  # the last framework left runs its remaining rounds
 
     def describe(self) -> str:
+        end = ("the last framework left runs every fold" if self.run_winner
+               else "the race ends when one framework is left")  # fmt: skip
         return (f"Friedman test over task x fold blocks, then a one-sided Wilcoxon signed-rank "
                 f"test of each framework against the leader (best mean rank), Holm-corrected; "
-                f"alpha {self.alpha:g} per decision, no drop before {self.min_blocks} blocks")
+                f"alpha {self.alpha:g} per decision, no drop before {self.min_blocks} blocks; "
+                f"{end}")
 
 
-def check_rule(alpha: float, min_blocks: int) -> Rule:
+def check_rule(alpha: float, min_blocks: int, run_winner: bool = False) -> Rule:
     """The rule for these options, or ValueError naming the option at fault."""
     if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise ValueError(f"--race-alpha must be between 0 and 1 (got {alpha})")
     if not (isinstance(min_blocks, int) and min_blocks >= 2):
         raise ValueError(f"--race-min-blocks must be an integer >= 2 (got {min_blocks})")
-    return Rule(float(alpha), int(min_blocks))
+    return Rule(float(alpha), int(min_blocks), bool(run_winner))
 
 
 @dataclass
 class Drop:
+    """Where a framework stopped racing at a budget: dropped (significantly worse than the
+    leader), or ``won`` (the only framework left: the race at that budget ended)."""
+
     framework: str
     budget_s: float
-    round: int  # 1-based: the round after which it was dropped
-    pvalue: float  # Holm-corrected
+    round: int  # 1-based: the round after which it stopped
+    pvalue: float | None  # Holm-corrected (None for the winner)
     mean_rank: float
     leader: str
     blocks: int
+    won: bool = False
 
     def message(self) -> str:
+        if self.won:
+            return (f"not run: the race ended after round {self.round} ({self.blocks} blocks) "
+                    f"with {self.framework} the only framework left (mean rank "
+                    f"{self.mean_rank:.2f})")  # fmt: skip
         return (f"dropped by the race after round {self.round} ({self.blocks} blocks): "
                 f"significantly worse than {self.leader} (Holm p = {self.pvalue:.3g}, "
                 f"mean rank {self.mean_rank:.2f})")
@@ -117,7 +132,14 @@ class Trace:
         return self.drops.get((framework, float(budget_s)))
 
     def survivors(self, budget_s: float) -> list[str]:
-        return [f for f in self.frameworks if (f, float(budget_s)) not in self.drops]
+        """The frameworks not dropped at this budget (a race's winner included)."""
+        return [f for f in self.frameworks
+                if getattr(self.drops.get((f, float(budget_s))), "won", True)]  # fmt: skip
+
+    def winner(self, budget_s: float) -> Drop | None:
+        """The framework the race ended on at this budget (None: it ran to its last round)."""
+        return next((d for d in self.drops.values()
+                     if d.won and d.budget_s == float(budget_s)), None)  # fmt: skip
 
     def decided(self, budget_s: float) -> int:
         """Rounds decided so far at this budget."""
@@ -251,6 +273,10 @@ def trace(rows: pd.DataFrame, plan: pd.DataFrame, constant: dict, rule: Rule) ->
             for f in dropped:
                 out.drops[(f, float(b))] = Drop(f, float(b), i, pv[f], ranks[f], leader, len(m))
             alive = [f for f in alive if f not in dropped]
+            if dropped and len(alive) == 1 and i < len(rounds[b]) and not rule.run_winner:
+                w = alive[0]  # decided: the winner's later rounds would not change it
+                out.drops[(w, float(b))] = Drop(w, float(b), i, None, ranks[w], w, len(m), True)
+                break
     return out
 
 

@@ -57,7 +57,8 @@ class LiveRace:
         self.refresh()
 
     def _rule_dict(self) -> dict:
-        return {"alpha": self.rule.alpha, "min_blocks": self.rule.min_blocks, "test": race.TEST}
+        return {"alpha": self.rule.alpha, "min_blocks": self.rule.min_blocks,
+                "run_winner": self.rule.run_winner, "test": race.TEST}  # fmt: skip
 
     def _read(self) -> dict | None:
         try:
@@ -89,7 +90,7 @@ class LiveRace:
             "decided_at": self.times,
             "drops": [{"framework": d.framework, "budget_s": d.budget_s, "round": d.round,
                        "pvalue": d.pvalue, "mean_rank": d.mean_rank, "leader": d.leader,
-                       "blocks": d.blocks,
+                       "blocks": d.blocks, "won": d.won,
                        "decided_at": self.times.get(f"{d.budget_s:g}/{d.round}")}
                       for d in t.drops.values()],
         }  # fmt: skip
@@ -102,7 +103,8 @@ def read_rule(run_dir: Path) -> race.Rule | None:
     """The rule a live race in this run directory used (None: the run was not raced)."""
     try:
         r = json.loads((Path(run_dir) / STATE).read_text())["rule"]
-        return race.Rule(float(r["alpha"]), int(r["min_blocks"]))
+        # a race recorded before races ended at one framework ran the winner to the end
+        return race.Rule(float(r["alpha"]), int(r["min_blocks"]), bool(r.get("run_winner", True)))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

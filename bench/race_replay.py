@@ -126,7 +126,7 @@ def render(rp: Replay) -> list[str]:
         lines.append("")
         lines.append(f"Budget {b:g} s: {len(folds)} rounds (folds {', '.join(map(str, folds))}), "
                      f"{rp.trace.decided(b)} decided.")  # fmt: skip
-        drops = sorted((d for d in rp.trace.drops.values() if d.budget_s == b),
+        drops = sorted((d for d in rp.trace.drops.values() if d.budget_s == b and not d.won),
                        key=lambda d: (d.round, d.framework))  # fmt: skip
         for d in drops:
             lines.append(f"  {d.framework}: dropped after round {d.round} ({d.blocks} blocks), "
@@ -134,6 +134,11 @@ def render(rp: Replay) -> list[str]:
                          f"{d.mean_rank:.2f}")  # fmt: skip
         if not drops:
             lines.append("  no framework dropped")
+        won = rp.trace.winner(b)
+        if won is not None:
+            lines.append(f"  the race ended after round {won.round} ({won.blocks} blocks): "
+                         f"{won.framework} the only framework left; its remaining "
+                         f"{len(folds) - won.round} rounds not run")  # fmt: skip
         survivors = rp.trace.survivors(b)
         lines.append(f"  race: best {rp.race_best[b]}; kept {', '.join(survivors)}")
         for label, v in (("full run, the race's test on every block", rp.same_test[b]),

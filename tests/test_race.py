@@ -145,12 +145,19 @@ def test_a_live_race_at_two_budgets_races_each_on_its_own_smallest_first(raced, 
     df = _rows(out)
     assert len(df) == 2 * len(TASKS) * FOLDS * 2
     drops = json.loads((out / "race.json").read_text())["drops"]
-    # at each budget the constant predictor is dropped on that budget's own evidence
-    assert sorted((x["framework"], x["budget_s"], x["round"], x["blocks"]) for x in drops) == [
-        ("constant", 1.0, 2, 6), ("constant", 2.0, 2, 6)]  # fmt: skip
+    # at each budget the constant predictor is dropped on that budget's own evidence, and
+    # with one framework left that budget's race ends: rf_a won it after round 2 too
+    assert sorted((x["framework"], x["budget_s"], x["round"], x["blocks"], x["won"])
+                  for x in drops) == [("constant", 1.0, 2, 6, False), ("constant", 2.0, 2, 6, False),
+                                      ("rf_a", 1.0, 2, 6, True), ("rf_a", 2.0, 2, 6, True)]  # fmt: skip
     gone = df[df["status"] == "raced_out"]
-    assert set(gone["framework"]) == {"constant"} and set(gone["fold"]) <= {2, 3}
-    assert set(gone["budget_s"]) <= {1.0, 2.0} and (df[df["framework"] == "rf_a"]["status"] == "ok").all()
+    assert set(gone["framework"]) == {"constant", "rf_a"} and set(gone["fold"]) <= {2, 3}
+    assert set(gone["budget_s"]) <= {1.0, 2.0}
+    rf = df[df["framework"] == "rf_a"]
+    assert (rf.loc[rf["fold"] <= 1, "status"] == "ok").all()  # rounds 1 and 2 all ran
+    won = gone[gone["framework"] == "rf_a"]
+    assert len(won) >= 1 and (won["race_leader"] == "rf_a").all() and won["race_pvalue"].isna().all()
+    assert won["error_message"].str.contains("the only framework left").all()
     # smallest budget first: every 1 s job that ran was given its slot before the last 2 s one
     started = {}
     for spec in out.glob("jobs/*/spec.json"):
@@ -176,6 +183,8 @@ def test_replay_of_a_bad_run_directory_exits_2(tmp_path):
 
 def test_race_options_are_checked(tmp_path):
     p = run_cli("run", "--suite", "smoke", "--out", tmp_path / "r", "--race-alpha", "0.1")
+    assert p.returncode == 2 and "give --race too" in p.stderr
+    p = run_cli("run", "--suite", "smoke", "--out", tmp_path / "r", "--race-run-winner")
     assert p.returncode == 2 and "give --race too" in p.stderr
     p = run_cli("run", "--suite", "smoke", "--out", tmp_path / "r", "--race",
                 "--race-alpha", "0")  # fmt: skip
@@ -273,3 +282,42 @@ def test_each_budget_races_on_its_own():
     part = df.drop(df[(df["budget_s"] == 30.0) & (df["fold"] == 1)].index[:1])
     tr2 = race.trace(part, df, {}, race.Rule(0.05, 5))
     assert tr2.decided(30.0) == 1 and tr2.decided(10.0) == 2
+
+
+def _three(worse_c: float, folds: int = 4) -> pd.DataFrame:
+    """a better than b, b better than c by ``worse_c``, on 4 tasks x ``folds`` folds."""
+    rows = []
+    for t in range(4):
+        for fold in range(folds):
+            for f, shift in (("a", 0.0), ("b", -1.0), ("c", -1.0 - worse_c)):
+                rows.append({"framework": f, "task": f"t{t}", "fold": fold, "budget_s": 10.0,
+                             "status": "ok", "result": -1.0 - 0.1 * t + shift})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_race_ends_when_one_framework_is_left_unless_the_winner_runs_on():
+    df = _three(1.0)
+    tr = race.trace(df, df, {}, race.Rule(0.05, 5))
+    # after round 2 (8 blocks) both b and c lose every block to a: a is left alone
+    assert {f: (d.round, d.won) for (f, _), d in tr.drops.items()} == {
+        "b": (2, False), "c": (2, False), "a": (2, True)}  # fmt: skip
+    assert tr.winner(10.0).framework == "a" and tr.survivors(10.0) == ["a"]
+    assert tr.decided(10.0) == 2  # no decision after the race ended
+    assert "the only framework left" in tr.winner(10.0).message()
+    assert tr.winner(10.0).columns()["race_pvalue"] is None
+    # the winner's rounds 3 and 4 are not part of what the race uses
+    from bench.report.race import replay_compute
+
+    used, total = replay_compute(df.assign(duration=1.0, cores=1), tr)
+    assert (used, total) == (3 * 8.0, 48.0)  # a, b, c on rounds 1-2 of 4 tasks
+    # --race-run-winner: the same drops, and a runs to the end
+    tr2 = race.trace(df, df, {}, race.Rule(0.05, 5, run_winner=True))
+    assert {f for (f, _) in tr2.drops} == {"b", "c"} and tr2.winner(10.0) is None
+    assert replay_compute(df.assign(duration=1.0, cores=1), tr2)[0] == 8.0 * 2 + 16.0
+    assert "runs every fold" in race.Rule(run_winner=True).describe()
+
+
+def test_a_race_whose_last_round_leaves_one_framework_does_not_mark_a_winner():
+    df = _three(1.0, folds=2)  # the only decision is after the last round
+    tr = race.trace(df, df, {}, race.Rule(0.05, 5))
+    assert tr.winner(10.0) is None and tr.survivors(10.0) == ["a"]

@@ -70,8 +70,8 @@ def compute(rows: pd.DataFrame) -> Compute:
 
 def replay_compute(rows: pd.DataFrame, tr: race.Trace) -> tuple[float, float]:
     """(core-seconds the race would have used, core-seconds of the whole run) on a finished
-    run: a framework dropped after round r runs rounds 1..r at that budget (no overlap with
-    the next round is assumed)."""
+    run: a framework dropped after round r, or the winner of a race that ended after round r,
+    runs rounds 1..r at that budget (no overlap with the next round is assumed)."""
     c = rows.assign(cs=job_compute(rows), budget_s=rows["budget_s"].astype(float))
     total = float(c["cs"].sum())
     used = 0.0
@@ -92,7 +92,8 @@ def rounds_table(tr: race.Trace, budget: float) -> Table:
     t = Table(cols + ["stopped"], caption=(
         f"Budget {budget:g} s. Cells: mean rank over the blocks seen at that round's decision "
         "(1 = best); 'dropped' marks the round after which the framework stopped, with the "
-        "Holm-corrected p-value against the leader; '-': raced out; blank: not decided yet."))
+        "Holm-corrected p-value against the leader; 'won': the only framework left, where the "
+        "race ended; '-': raced out; blank: not decided yet."))
     for f in tr.frameworks:
         d = tr.dropped(f, budget)
         row = [f]
@@ -102,12 +103,16 @@ def rounds_table(tr: race.Trace, budget: float) -> Table:
                 row.append("-")
             elif dec is None:
                 row.append("")
+            elif d is not None and i == d.round and d.won:
+                row.append(f"{num(dec.ranks.get(f), 3)} won (the only one left)")
             elif d is not None and i == d.round:
                 row.append(f"{num(dec.ranks.get(f), 3)} dropped (p = {d.pvalue:.3g})")
             else:
                 lead = " leader" if dec.leader == f else ""
                 row.append(f"{num(dec.ranks.get(f), 3)}{lead}")
-        row.append(f"after round {d.round} (of {len(folds)})" if d else "never (finished)")
+        row.append("never (finished)" if d is None else
+                   f"won after round {d.round} (of {len(folds)}): the race ended" if d.won
+                   else f"after round {d.round} (of {len(folds)})")  # fmt: skip
         t.rows.append(row)
     return t
 
@@ -140,16 +145,18 @@ def section(loaded, section_cls) -> tuple[object | None, pd.DataFrame, list[str]
             s.p(f"Racing rule: {rule.describe()}. Rounds: fold 0 of every task, then fold 1, "
                 "and so on; each budget races on its own. A framework dropped by the race does "
                 "not run its remaining jobs there: they are listed as raced out, never imputed, "
-                "and the framework is compared on the folds it ran.")  # fmt: skip
+                "and the framework is compared on the folds it ran. When the race ends with one "
+                "framework left, that framework's remaining jobs are not run either.")  # fmt: skip
             s.p(ERROR_RATE)
         tr = run_trace(run.path, rows, loaded.constant_labels | {"constant"}, rule)
         for b in tr.budgets:
             s.table(rounds_table(tr, b))
         comp = compute(rows)
-        dropped = sorted(tr.drops.values(), key=lambda d: (d.budget_s, d.round, d.framework))
+        stops = sorted(tr.drops.values(), key=lambda d: (d.budget_s, d.round, d.won, d.framework))
         notes.append(f"Race ({run.name}): " + ("; ".join(
-            f"{d.framework} dropped after round {d.round} at {d.budget_s:g} s (Holm p = "
-            f"{d.pvalue:.3g})" for d in dropped) or "no framework dropped")
+            f"{d.framework} won after round {d.round} at {d.budget_s:g} s (the only one left)"
+            if d.won else f"{d.framework} dropped after round {d.round} at {d.budget_s:g} s "
+            f"(Holm p = {d.pvalue:.3g})" for d in stops) or "no framework dropped")
             + f"; it used {comp.share:.0%} of the full grid's estimated compute.")  # fmt: skip
         s.p(f"{run.name}: the race ran {num(comp.used / 3600, 3)} core-hours; the full grid is "
             f"estimated at {num(comp.full / 3600, 3)} core-hours ({comp.raced_out} raced-out "
@@ -158,6 +165,7 @@ def section(loaded, section_cls) -> tuple[object | None, pd.DataFrame, list[str]
             f"saving {1 - comp.share:.0%}.")  # fmt: skip
         for d in tr.drops.values():
             drops.append({"run": run.name, "framework": d.framework, "budget_s": d.budget_s,
+                          "outcome": "won" if d.won else "dropped",
                           "round": d.round, "blocks": d.blocks, "leader": d.leader,
                           "pvalue_holm": d.pvalue, "mean_rank": d.mean_rank, "test": race.TEST})  # fmt: skip
     return s, pd.DataFrame(drops), notes

@@ -74,7 +74,8 @@ def main() -> None:
             decisions += len(tested)
             dropping += sum(1 for d in tested if d.dropped)
             last = f"fw{a.frameworks - 1}"
-            wrongly = [f for (f, _) in tr.drops if worse == 0.0 or f != last]
+            wrongly = [f for (f, _), d in tr.drops.items()
+                       if not d.won and (worse == 0.0 or f != last)]  # fmt: skip
             wrong += bool(wrongly)
             d = tr.dropped(last, 10.0)
             if worse and d is not None:
