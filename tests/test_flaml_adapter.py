@@ -81,34 +81,40 @@ def _with_learner(name, learner):
     return WithLearner
 
 
-@pytest.mark.parametrize("sleeps_in", ["third trial", "retraining"])
+@pytest.mark.parametrize("sleeps_in", ["second trial", "retraining"])
 def test_a_learner_that_cannot_be_stopped_is_left_at_the_time_limit(load_dataset, sleeps_in):
-    from flaml.automl.model import LRL2Classifier
+    from flaml.automl.model import KNeighborsEstimator
 
-    class Sleeps(LRL2Classifier):
+    class Sleeps(KNeighborsEstimator):  # k-NN: trials and retraining cost next to nothing
         calls = 0
 
         def fit(self, X_train, y_train, budget=None, free_mem_ratio=0, **kwargs):
             type(self).calls += 1
-            if kwargs.get("is_retrain") if sleeps_in == "retraining" else type(self).calls == 3:
-                time.sleep(120)  # far beyond the 6 s budget: only leaving it ends fit
+            if kwargs.get("is_retrain") if sleeps_in == "retraining" else type(self).calls == 2:
+                time.sleep(120)  # far beyond the 8 s budget: only leaving it ends fit
             return super().fit(X_train, y_train, budget, free_mem_ratio, **kwargs)
 
     X, y = load_dataset("semeion")
     Xtr, Xte, ytr, yte = _split(X, y)
-    model = _with_learner("sleepy", Sleeps)(time_limit=6, cores=1, seed=0,
-                                             estimator_list=["sleepy"])  # fmt: skip
+    # 300 rows, k-NN and a holdout: a trial takes milliseconds even on a busy machine, so the
+    # second trial starts, and the search ends close enough to its end that FLAML's
+    # retraining (estimated at a trial's cost) has time to start
+    Xtr, ytr = Xtr.iloc[:300], ytr.iloc[:300]
+    model = _with_learner("sleepy", Sleeps)(time_limit=8, cores=1, seed=0,
+                                             estimator_list=["sleepy"], eval_method="holdout")  # fmt: skip
     t0 = time.monotonic()
     model.fit(Xtr, ytr)
     assert time.monotonic() - t0 < 60  # the 120 s sleep did not hold fit
-    assert model.timings_["abandoned_at_limit"] == 1.0
+    assert Sleeps.calls >= 2
+    assert model.timings_["abandoned_at_limit"] == 1.0, model.timings_
     assert model.stop_reason_ == "deadline"
-    assert Sleeps.calls >= 3 if sleeps_in == "third trial" else "retrain_s" not in model.timings_
+    if sleeps_in == "retraining":  # it started, and was left
+        assert "retrain_skipped" not in model.timings_
     # the model kept is the best trial's, fitted: real probabilities in class order
     proba = model.predict_proba(Xte)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
     assert list(model.classes_) == sorted(y.unique())
-    assert accuracy_score(yte, model.predict(Xte)) >= 0.5  # guessing: 0.10
+    assert accuracy_score(yte, model.predict(Xte)) >= 0.3  # guessing: 0.10
 
 
 def test_a_slow_boosting_retraining_stops_at_the_time_it_is_given(load_dataset):
