@@ -18,9 +18,9 @@ which also lists models whose build a cancel cut short. Such a model is never th
 the best finished model is (see ``_complete_leader``); the leaderboard saved with the job
 marks each row ``complete``.
 
-``trajectory()`` reads H2O's event log after fit: each model's "Adding model ... to
-leaderboard" event gives the moment it finished, and the leaderboard (``extra_columns="ALL"``)
-its log loss, on H2O's leaderboard frame (a holdout H2O splits from the training rows) or,
+``trajectory()`` reads H2O's event log after fit: each finished model's "Adding model ...
+to leaderboard" event gives the moment it finished (models the deadline cut short are left
+out, as they are never kept), and the leaderboard (``extra_columns="ALL"``) its log loss, on H2O's leaderboard frame (a holdout H2O splits from the training rows) or,
 when H2O cross-validates, its cross-validation metrics.
 
 Data goes to the JVM as a CSV file in scratch, written by pyarrow's CSV writer, that the JVM
@@ -570,10 +570,15 @@ def _h2o_trajectory(adapter, events: pd.DataFrame, board: pd.DataFrame):
     else:
         start_wall = float(first["value"])  # start_epoch, whole seconds
     losses = dict(zip(board["model_id"].astype(str), board["logloss"], strict=True))
+    # a model H2O did not finish (cut by the deadline: its leaderboard loss is its
+    # cross-validation's, not the model's) is never kept, so it is never an incumbent either
+    kept = getattr(adapter, "leaderboard_", None)
+    cut = (set(kept.loc[~kept["complete"].astype(bool), "model_id"].astype(str))
+           if kept is not None and "complete" in kept else set())  # fmt: skip
     points = []
     for _, e in events.iterrows():
         found = re.match(r"Adding model (\S+) to leaderboard", str(e["message"]))
-        if not found or found.group(1) not in losses:
+        if not found or found.group(1) not in losses or found.group(1) in cut:
             continue
         since = _seconds_of_day(e["timestamp"]) - start_sod
         since += 86400 if since < -3600 else 0  # past midnight
