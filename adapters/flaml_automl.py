@@ -5,10 +5,11 @@ its seed ``seed``; the optimised metric is log loss unless the variant says othe
 FLAML's defaults are kept otherwise: in particular it retrains the chosen configuration on
 all rows after the search (``retrain_full=True``), a step FLAML runs without a time limit (it
 took 0.1-0.5 x the budget on wide tasks). :mod:`adapters.flaml_deadline` keeps it, and the
-trials FLAML cannot stop, inside the budget: the search ends early by what the retraining is measured to
-cost (FLAML's own estimate for its best configuration so far, times ``retrain_safety``), the
-retraining is given the time left (boosting and forests stop at it) or skipped when too little
-is left, and if FLAML is still busy at the job's time limit the best trial's model is used.
+trials FLAML cannot stop, inside the budget: the search ends early by what the retraining is
+measured to cost (FLAML's own estimate for its best configuration so far, times
+``retrain_safety``), the retraining is given the time left (boosting and forests stop at it)
+or skipped when too little is left, and if FLAML is still busy at the job's time limit the
+best trial's model is used.
 (``retrain_full="budget"`` is FLAML's own in-budget retraining, but it covers holdout only and
 cost far more trials: 4 instead of 27 on semeion at 12 s.)
 

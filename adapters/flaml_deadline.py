@@ -127,8 +127,8 @@ class BoundedRetrain:
         # the retraining may run halfway into the wrap-up margin between the end of the
         # search budget and the job's time limit (FLAML's own wrap-up after it is short)
         left = (self.end + self.deadline) / 2 - start
-        need = self.guard.retrain_estimate()  # FLAML's estimate x safety: what the guard kept
-        if fallback is not None and need is not None and left < need / self.guard.safety:
+        need = self.guard.retrain_cost()  # FLAML's own estimate for the best configuration
+        if fallback is not None and need is not None and left < need:
             # no time for it (the last trial ended late): the best trial's model, as FLAML
             # itself decides when its time_budget is left, rather than a retraining cut short
             self.skipped, self.seconds = True, 0.0
@@ -173,7 +173,8 @@ class RetrainGuard(threading.Thread):
         """Where FLAML's end of search was last set (seconds after its start)."""
         return self.last_budget if self.last_budget is not None else budget
 
-    def retrain_estimate(self) -> float | None:
+    def retrain_cost(self) -> float | None:
+        """FLAML's estimate of retraining its best configuration so far on all rows."""
         a = self.automl
         state = getattr(a, "_state", None)
         best = getattr(a, "_best_estimator", None)
@@ -186,7 +187,7 @@ class RetrainGuard(threading.Thread):
         if getattr(state, "eval_method", None) == "cv":  # time2eval covers k fits of (k-1)/k
             k = max(2, int(getattr(a, "_settings", {}).get("n_splits", 5) or 5))
             est = est / (k - 1)
-        return est * self.safety
+        return est
 
     def run(self) -> None:
         original = None
@@ -198,9 +199,10 @@ class RetrainGuard(threading.Thread):
                     continue
                 if original is None:
                     original = state.time_budget
-                est = self.retrain_estimate()
-                if est is None:
+                cost = self.retrain_cost()
+                if cost is None:
                     continue
+                est = cost * self.safety
                 # the best configuration changes as FLAML searches: follow its cost both ways
                 target = min(original, max(self.end - start - est, 0.01))
                 if state.time_budget > 0 and target != state.time_budget:

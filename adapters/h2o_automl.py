@@ -20,8 +20,9 @@ marks each row ``complete``.
 
 ``trajectory()`` reads H2O's event log after fit: each finished model's "Adding model ...
 to leaderboard" event gives the moment it finished (models the deadline cut short are left
-out, as they are never kept), and the leaderboard (``extra_columns="ALL"``) its log loss, on H2O's leaderboard frame (a holdout H2O splits from the training rows) or,
-when H2O cross-validates, its cross-validation metrics.
+out, as they are never kept), and the leaderboard (``extra_columns="ALL"``) its log loss, on
+H2O's leaderboard frame (a holdout H2O splits from the training rows) or, when H2O
+cross-validates, its cross-validation metrics.
 
 Data goes to the JVM as a CSV file in scratch, written by pyarrow's CSV writer, that the JVM
 parses itself (``h2o.import_file`` with the column types given): faster than

@@ -133,8 +133,8 @@ class Trace:
 
     def survivors(self, budget_s: float) -> list[str]:
         """The frameworks not dropped at this budget (a race's winner included)."""
-        return [f for f in self.frameworks
-                if getattr(self.drops.get((f, float(budget_s))), "won", True)]  # fmt: skip
+        stops = {f: self.drops.get((f, float(budget_s))) for f in self.frameworks}
+        return [f for f, d in stops.items() if d is None or d.won]
 
     def winner(self, budget_s: float) -> Drop | None:
         """The framework the race ended on at this budget (None: it ran to its last round)."""
