@@ -12,10 +12,11 @@ The cost model is linear in measured terms, in CPU seconds of one free core::
                   + rows x classes / 1e5 * rc_s + rows x features x classes / 1e8 * rfc_s
 
 and, for a backend whose finishing work is CPU-bound (H2O's, AutoGluon's), the wall seconds
-kept back are ``cpu_seconds / share``, where ``share`` is the share of its core the job gets
-right now (:func:`cpu_share`, a 0.3 s probe in the adapter's setup step): on a machine where
-other processes compete for the cores, the same finishing work takes longer in wall time.
-The result is capped at ``max_share`` of the budget (the backend always gets most of its budget;
+kept back are ``cpu_seconds / share + wall_s``, where ``wall_s`` is what does not speed up
+with a free core (waiting on a server's answers) and ``share`` is the share of its core the
+job gets right now (:func:`cpu_share`, a 0.3 s probe in the adapter's setup step): on a
+machine where other processes compete for the cores, the same finishing work takes longer
+in wall time. The result is capped at ``max_share`` of the budget (the backend always gets most of its budget;
 a job left with less than half is flagged ``starved`` by the harness). The coefficients each
 adapter ships were fitted on fit-time overruns measured with
 ``tests/benchmarks/budget_adherence.py`` (1 core, budgets 30 s and 60 s, the twelve shared
@@ -47,6 +48,7 @@ class FinishCost:
     rows_s: float = 0.0
     rc_s: float = 0.0
     rfc_s: float = 0.0
+    wall_s: float = 0.0
     max_share: float = 0.4
 
     def seconds(self, budget: float, rows: int, features: int, classes: int,
@@ -58,5 +60,5 @@ class FinishCost:
             + self.rc_s * rows * classes / 1e5
             + self.rfc_s * rows * features * classes / 1e8
         )
-        s /= max(MIN_SHARE, min(1.0, share))
+        s = s / max(MIN_SHARE, min(1.0, share)) + self.wall_s
         return max(0.0, min(s, self.max_share * budget))

@@ -30,5 +30,12 @@ def test_cost_scales_with_the_share_of_the_core_the_job_gets():
     assert cost.seconds(100, 1, 1, 2, share=0.01) == pytest.approx(2.0 / MIN_SHARE)
 
 
+def test_wall_seconds_do_not_scale_with_the_share():
+    cost = FinishCost(base_s=2.0, wall_s=1.5, max_share=1.0)
+    assert cost.seconds(100, 1, 1, 2, share=1.0) == pytest.approx(3.5)
+    assert cost.seconds(100, 1, 1, 2, share=0.5) == pytest.approx(5.5)
+    assert FinishCost(wall_s=9.0, max_share=0.1).seconds(30, 1, 1, 2) == pytest.approx(3.0)
+
+
 def test_cpu_share_is_a_share():
     assert MIN_SHARE <= cpu_share(0.05) <= 1.0
