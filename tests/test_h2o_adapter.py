@@ -47,10 +47,22 @@ def model(tmp_path_factory):
     m.shutdown()
 
 
-def test_semeion_string_labels(model, load_dataset, capfd):
+def test_semeion_string_labels(model, load_dataset, capfd, monkeypatch):
+    import adapters.h2o_automl as h2o_adapter
+
     X, y = load_dataset("semeion")
     Xtr, Xte, ytr, yte = _split(X, y)
+    probes, real_probe = [], h2o_adapter.cpu_share  # (share read, our javas running then)
+
+    def probe():
+        probes.append((real_probe(), _our_javas()))
+        return probes[-1][0]
+
+    monkeypatch.setattr(h2o_adapter, "cpu_share", probe)
     model.prepare(Xtr, ytr)  # the setup step: JVM start and upload, before the budget's clock
+    # the core's share is read before the JVM starts: its start-up work would read as load
+    assert len(probes) == 1 and probes[0][1] == [], probes
+    assert model.timings_["cpu_share"] == probes[0][0]
     # what a job's worker log would hold (its stdout and stderr): no notice that the JVM's
     # build is old, which h2o's client prints on connecting once a build is 100 days old
     said = capfd.readouterr()
