@@ -16,9 +16,9 @@ kept back are ``cpu_seconds / share + wall_s``, where ``wall_s`` is what does no
 with a free core (waiting on a server's answers) and ``share`` is the share of its core the
 job gets right now (:func:`cpu_share`, a 0.3 s probe in the adapter's setup step): on a
 machine where other processes compete for the cores, the same finishing work takes longer
-in wall time. The result is capped at ``max_share`` of the budget (the backend always gets most of its budget;
-a job left with less than half is flagged ``starved`` by the harness). The coefficients each
-adapter ships were fitted on fit-time overruns measured with
+in wall time. The result is capped at ``max_share`` of the budget (the backend always gets
+most of its budget; a job left with less than half is flagged ``starved`` by the harness).
+The coefficients each adapter ships were fitted on fit-time overruns measured with
 ``tests/benchmarks/budget_adherence.py`` (1 core, budgets 30 s and 60 s, the twelve shared
 datasets and a generated 100-class task).
 """

@@ -379,7 +379,7 @@ class H2OAutoML(BaseAdapter):
         try:
             # the core's share is probed before the JVM starts: once started, the JVM's own
             # work (compiling, parsing, collecting the frame's statistics) shares the job's
-            # core with the probe for seconds and read as load (0.47-0.99 on an idle machine)
+            # core with the probe for seconds and would read as load (0.47-0.99 on an idle machine)
             share = cpu_share()
             self._start()
             t0 = time.monotonic()
