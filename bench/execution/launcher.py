@@ -89,7 +89,11 @@ class _Server:
     # signals
     def install_signals(self) -> int:
         def stop(signum, frame):
-            raise SystemExit(0)
+            # a flag, not an exception: the driver's death brings EOF and this SIGTERM at once,
+            # and an exception raised as the serve loop ended on EOF landed before the cleanup
+            # could begin, so the launcher exited leaving its workers' children alive
+            # (re-parented to init); the wakeup fd below ends the loop's wait
+            self.stopping = True
 
         for s in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(s, stop)
@@ -336,7 +340,7 @@ def main(argv=None) -> int:
     try:
         server.serve(argv[2:] if cold else argv[1:], warm=not cold)
     finally:
-        for _ in range(10):  # a stop signal landing as the cleanup begins: begin again
+        for _ in range(10):  # an error in the cleanup (the driver's pipe is broken): again
             try:
                 server.shutdown()
                 break
