@@ -228,11 +228,8 @@ class _Server:
         self.reap()
 
     def shutdown(self) -> None:
-        """SIGKILL everything below the launcher until nothing is left."""
-        # the driver's death brings both EOF and the parent-death SIGTERM: the second must
-        # not interrupt the cleanup the first started
-        for s in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)
+        """SIGKILL everything below the launcher until nothing is left (a stop signal that
+        comes meanwhile only sets the flag again: it cannot interrupt this)."""
         from bench.execution.proctree import descendants, proc_table
 
         for _ in range(500):
