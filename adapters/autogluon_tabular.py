@@ -4,7 +4,7 @@
 their worker with its interpreter. Budget mapping: ``time_limit`` = the job's time limit less
 ``finish_cost``, what AutoGluon is measured to spend past its own limit (the weighted
 ensemble over its models' validation predictions, which grows with rows x classes, saving
-the predictor, reading back the leaderboard; see :mod:`adapters.finish_cost`),
+the predictor, reading back the leaderboard; see :mod:`automl_bench_adapters.finish_cost`),
 each model may train for ``model_time_ratio`` (0.8) of the time AutoGluon has left
 (``ag_args_fit.max_time_limit_ratio``; AutoGluon's default, 1.0, lets a model train to the
 limit and then predict its validation rows past it: LightGBMXT on letter (10,000 rows x 26
@@ -33,8 +33,14 @@ import tempfile
 import numpy as np
 import pandas as pd
 
-from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements, label_column
-from adapters.finish_cost import FinishCost, cpu_share
+from automl_bench_adapters.base import (
+    AdapterError,
+    BaseAdapter,
+    Capabilities,
+    Requirements,
+    label_column,
+)
+from automl_bench_adapters.finish_cost import FinishCost, cpu_share
 
 TARGET = "__target__"
 # measured past time_limit (tests/benchmarks/budget_adherence.py, 30 s, 13 tasks, quiet
@@ -173,7 +179,7 @@ class AutoGluon(BaseAdapter):
         predictor = getattr(self, "model_", None)
         if predictor is None:
             return None
-        from adapters.trajectory import LOG_LOSS, incumbents
+        from automl_bench_adapters.trajectory import LOG_LOSS, incumbents
 
         board = pd.DataFrame(predictor.leaderboard(silent=True))
         if board.empty or "score_val" not in board:

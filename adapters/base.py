@@ -27,7 +27,7 @@ evaluated), ``best_model_`` (the one it kept), ``stop_reason_`` (``converged``: 
 things to try; ``budget``: the backend's own time limit ended the search; ``deadline``: the
 adapter cut the search short to finish inside ``time_limit``), ``search_budget_s_`` (seconds
 the backend was allowed to search) and, for boosting, ``rounds_``; and ``trajectory()``:
-the backend's incumbent over time (see :mod:`adapters.trajectory`), None when it records none.
+the backend's incumbent over time (see :mod:`automl_bench_adapters.trajectory`), None when it records none.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from adapters.estimator import ClassifierEstimator
+from automl_bench_adapters.estimator import ClassifierEstimator
 
 
 def _find_spec(name: str):
@@ -63,10 +63,10 @@ class Requirements:
         """Human-readable list of what is missing on this machine (empty when runnable).
 
         An adapter with its own ``environment`` is installed when that environment exists
-        and holds its packages (see :mod:`bench.execution.envs`); the main interpreter needs none.
+        and holds its packages (see :mod:`automl_bench.execution.envs`); the main interpreter needs none.
         """
         if self.environment:
-            from bench.execution import envs
+            from automl_bench.execution import envs
 
             out = envs.missing(self.environment, self.packages)
         else:
@@ -79,7 +79,7 @@ class Requirements:
         """The interpreter that runs this adapter's jobs (None: the harness's own)."""
         if not self.environment:
             return None
-        from bench.execution import envs
+        from automl_bench.execution import envs
 
         return str(envs.python_of(self.environment))
 
@@ -138,7 +138,7 @@ class BaseAdapter(ClassifierEstimator):
     """Common budget arguments and label handling. Subclasses add their own parameters.
 
     A scikit-learn estimator (``get_params``, ``set_params``, ``clone``, pipelines) that does
-    not import scikit-learn itself (:mod:`adapters.estimator`): an adapter whose backend
+    not import scikit-learn itself (:mod:`automl_bench_adapters.estimator`): an adapter whose backend
     needs it imports it, and lists the modules its jobs load in ``warm_imports``."""
 
     requirements: Requirements = Requirements()
@@ -230,7 +230,7 @@ class BaseAdapter(ClassifierEstimator):
 
     def trajectory(self) -> pd.DataFrame | None:
         """After ``fit``: the backend's incumbent over time, one row per evaluation, with the
-        columns of :data:`adapters.trajectory.COLUMNS` (elapsed_s, best_loss, loss_name,
+        columns of :data:`automl_bench_adapters.trajectory.COLUMNS` (elapsed_s, best_loss, loss_name,
         model, ...), from what the backend recorded while it searched; None when it recorded
         nothing usable (the default). The harness calls it after prediction, outside the
         budget, and stores it as ``trajectory.parquet``."""

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from adapters.base import BaseAdapter, Capabilities
-from adapters.trajectory import LOG_LOSS, incumbents, multiclass_log_loss
+from automl_bench_adapters.base import BaseAdapter, Capabilities
+from automl_bench_adapters.trajectory import LOG_LOSS, incumbents, multiclass_log_loss
 
 
 class ConstantPredictor(BaseAdapter):

@@ -33,8 +33,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
-from adapters.preprocess import as_category
+from automl_bench_adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
+from automl_bench_adapters.preprocess import as_category
 
 
 class EvalML(BaseAdapter):
@@ -176,7 +176,7 @@ class EvalML(BaseAdapter):
         clock = getattr(self, "search_clock_", None)
         if clock is None or not clock.history:
             return None
-        from adapters.trajectory import LOG_LOSS, incumbents, wall_to_elapsed
+        from automl_bench_adapters.trajectory import LOG_LOSS, incumbents, wall_to_elapsed
 
         points = [(wall_to_elapsed(self, wall), score, name) for wall, score, name in clock.history]
         splitter = getattr(getattr(self, "search_", None), "data_splitter", None)

@@ -4,7 +4,7 @@ Budget mapping: FLAML's ``time_budget`` = the job's whole time limit, its cores 
 its seed ``seed``; the optimised metric is log loss unless the variant says otherwise.
 FLAML's defaults are kept otherwise: in particular it retrains the chosen configuration on
 all rows after the search (``retrain_full=True``), a step FLAML runs without a time limit (it
-took 0.1-0.5 x the budget on wide tasks). :mod:`adapters.flaml_deadline` keeps it, and the
+took 0.1-0.5 x the budget on wide tasks). :mod:`automl_bench_adapters.flaml_deadline` keeps it, and the
 trials FLAML cannot stop, inside the budget: the search ends early by what the retraining is
 measured to cost (FLAML's own estimate for its best configuration so far, times
 ``retrain_safety``), the retraining is given the time left (boosting and forests stop at it)
@@ -35,10 +35,15 @@ import time
 import numpy as np
 import pandas as pd
 
-from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
-from adapters.finish_cost import cpu_share
-from adapters.flaml_deadline import BoundedRetrain, RetrainGuard, fit_until, free_others
-from adapters.preprocess import as_category
+from automl_bench_adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
+from automl_bench_adapters.finish_cost import cpu_share
+from automl_bench_adapters.flaml_deadline import (
+    BoundedRetrain,
+    RetrainGuard,
+    fit_until,
+    free_others,
+)
+from automl_bench_adapters.preprocess import as_category
 
 
 class FLAML(BaseAdapter):
@@ -142,7 +147,7 @@ class FLAML(BaseAdapter):
             eval_method=self.eval_method,
             retrain_full=self.retrain_full,
             # keeps each learner's best trial model: the fallback when the final
-            # retraining or a trial cannot finish in time (adapters.flaml_deadline)
+            # retraining or a trial cannot finish in time (automl_bench_adapters.flaml_deadline)
             model_history=self.retrain_full is True,
             log_file_name=log_file,
             verbose=self.verbose,
@@ -178,7 +183,7 @@ class FLAML(BaseAdapter):
             return None
         from flaml.automl.training_log import training_log_reader
 
-        from adapters.trajectory import LOG_LOSS, incumbents, wall_to_elapsed
+        from automl_bench_adapters.trajectory import LOG_LOSS, incumbents, wall_to_elapsed
 
         start = getattr(automl, "_start_time_flag", None)  # FLAML's own start (time.time())
         offset = wall_to_elapsed(self, start) if start is not None else 0.0

@@ -5,7 +5,7 @@ setup step (:meth:`prepare`, timed apart by the harness as ``setup_duration``), 
 not eat the search's budget. ``fit`` then hands H2O ``max_runtime_secs`` = the whole time
 limit less ``finish_cost``: what H2O is measured to spend past its own limit (finishing the
 model in training, the stacked ensembles' metalearner, which grows with rows x classes, and
-reading back the leaderboard), see :mod:`adapters.finish_cost`. As a backstop, an AutoML run
+reading back the leaderboard), see :mod:`automl_bench_adapters.finish_cost`. As a backstop, an AutoML run
 still going near the time limit is cancelled (H2O's job cancel) early enough for the cancel
 to take effect and the leaderboard to be read back; the models trained so far are kept and
 the stop reason is ``deadline``. ``nthreads`` = its cores,
@@ -51,8 +51,14 @@ import weakref
 import numpy as np
 import pandas as pd
 
-from adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements, label_column
-from adapters.finish_cost import FinishCost, cpu_share
+from automl_bench_adapters.base import (
+    AdapterError,
+    BaseAdapter,
+    Capabilities,
+    Requirements,
+    label_column,
+)
+from automl_bench_adapters.finish_cost import FinishCost, cpu_share
 
 TARGET = "__target__"
 # measured past max_runtime_secs (tests/benchmarks/budget_adherence.py, 30 s, twelve
@@ -562,7 +568,7 @@ def _h2o_trajectory(adapter, events: pd.DataFrame, board: pd.DataFrame):
     import datetime as dt
     import re
 
-    from adapters.trajectory import LOG_LOSS, incumbents, wall_to_elapsed
+    from automl_bench_adapters.trajectory import LOG_LOSS, incumbents, wall_to_elapsed
 
     anchor = events[events["message"].astype(str).str.startswith("AutoML build started")]
     if anchor.empty or "logloss" not in board:

@@ -1,16 +1,16 @@
 """LightGBM baseline with default hyperparameters and native categorical support.
 
-Anytime trajectory: as for XGBoost (:mod:`adapters.xgb`), ``validation_fraction`` of the
+Anytime trajectory: as for XGBoost (:mod:`automl_bench_adapters.xgb`), ``validation_fraction`` of the
 training rows is an inner validation split the booster does not train on, and its log loss
 there after every round is recorded with the round's end time.
 """
 
 from __future__ import annotations
 
-from adapters.base import BaseAdapter, Capabilities, Requirements
-from adapters.deadline import Deadline
-from adapters.preprocess import as_category
-from adapters.trajectory import RoundClock, inner_split
+from automl_bench_adapters.base import BaseAdapter, Capabilities, Requirements
+from automl_bench_adapters.deadline import Deadline
+from automl_bench_adapters.preprocess import as_category
+from automl_bench_adapters.trajectory import RoundClock, inner_split
 
 
 class LightGBM(BaseAdapter):

@@ -13,9 +13,9 @@ import inspect
 
 import numpy as np
 
-from adapters.base import BaseAdapter, Capabilities
-from adapters.preprocess import ordinal_encoder
-from adapters.trajectory import LOG_LOSS, incumbents, multiclass_log_loss
+from automl_bench_adapters.base import BaseAdapter, Capabilities
+from automl_bench_adapters.preprocess import ordinal_encoder
+from automl_bench_adapters.trajectory import LOG_LOSS, incumbents, multiclass_log_loss
 
 
 class RandomForest(BaseAdapter):

@@ -10,10 +10,10 @@ and records no trajectory.
 
 from __future__ import annotations
 
-from adapters.base import BaseAdapter, Capabilities, Requirements
-from adapters.deadline import Deadline
-from adapters.preprocess import as_category
-from adapters.trajectory import RoundClock, inner_split
+from automl_bench_adapters.base import BaseAdapter, Capabilities, Requirements
+from automl_bench_adapters.deadline import Deadline
+from automl_bench_adapters.preprocess import as_category
+from automl_bench_adapters.trajectory import RoundClock, inner_split
 
 
 class XGBoost(BaseAdapter):

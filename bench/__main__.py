@@ -1,3 +1,3 @@
-from bench.cli import entry
+from automl_bench.cli import entry
 
 entry()

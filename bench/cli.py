@@ -1,4 +1,4 @@
-"""Command line: ``automl-bench run|list|show|env|race`` (also ``python -m bench``).
+"""Command line: ``automl-bench run|list|show|env|race`` (also ``python -m automl_bench``).
 
 Exit codes: 0 success (failed jobs are results, not errors), 2 bad input (the message names
 the file, field or value), 1 internal error.
@@ -16,8 +16,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from bench import timeline
-from bench.errors import BadInput
+from automl_bench import timeline
+from automl_bench.errors import BadInput
 
 
 def _console(stderr: bool = False) -> Console:
@@ -48,7 +48,7 @@ class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bench.execution.executor import Limits
+    from automl_bench.execution.executor import Limits
 
     d = Limits()
     p = argparse.ArgumentParser(
@@ -248,7 +248,7 @@ def _data_options(p: argparse.ArgumentParser) -> None:
 
 
 def _budgets(text):
-    from bench.planning.budgets import parse
+    from automl_bench.planning.budgets import parse
 
     return None if text is None else parse(text)
 
@@ -258,7 +258,7 @@ def _split(text):
 
 
 def _race_rule_options(p, prefix: str = "default: ") -> None:
-    from bench import race
+    from automl_bench import race
 
     p.add_argument("--race-alpha", type=float, default=None,
                    help=f"significance level of each race decision ({prefix}{race.ALPHA})")  # fmt: skip
@@ -272,7 +272,7 @@ def _race_rule_options(p, prefix: str = "default: ") -> None:
 
 
 def _race_rule(args, default):
-    from bench import race
+    from automl_bench import race
 
     if args.race_alpha is None and args.race_min_blocks is None and args.race_run_winner is None:
         return default
@@ -285,7 +285,7 @@ def _race_rule(args, default):
 
 
 def cmd_race(args) -> int:
-    from bench.race_replay import render, replay
+    from automl_bench.race_replay import render, replay
 
     rp = replay(args.replay, _race_rule(args, None))
     for line in render(rp):
@@ -296,8 +296,8 @@ def cmd_race(args) -> int:
 def cmd_run(args) -> int:
     from types import SimpleNamespace
 
-    from bench.execution.executor import Limits, close_prestarted, prestart_launcher
-    from bench.precheck import check_run_inputs
+    from automl_bench.execution.executor import Limits, close_prestarted, prestart_launcher
+    from automl_bench.precheck import check_run_inputs
 
     if not args.race and (args.race_alpha is not None or args.race_min_blocks is not None
                           or args.race_run_winner is not None):  # fmt: skip
@@ -350,9 +350,9 @@ def cmd_run(args) -> int:
     timeline.mark("checked")
     if warm_local:  # the run's adapters are known: the launcher loads what their jobs import
         prestart_launcher(cores=cores, adapters=_run_adapters(args.suite, fields["frameworks"]))
-    from bench.progress import Reporter
-    from bench.report.leaderboard import leaderboard, render
-    from bench.runner import RunOptions, execute, prepare
+    from automl_bench.progress import Reporter
+    from automl_bench.report.leaderboard import leaderboard, render
+    from automl_bench.runner import RunOptions, execute, prepare
 
     opts = RunOptions(**fields)
     prep = prepare(opts)  # all input checks happen here, before anything is written
@@ -372,7 +372,7 @@ def cmd_run(args) -> int:
     if args.no_report:
         return 0
     if not args.wait_report:
-        from bench.report.background import missing_report_packages, start_report
+        from automl_bench.report.background import missing_report_packages, start_report
 
         if missing_report_packages():
             return _report_after_run(summary.run_dir)  # says what to install
@@ -387,7 +387,7 @@ def _peek_cores(suite: str) -> int | None:
     """A suite's cores per job, read without validating it (the run checks the suite)."""
     import yaml
 
-    from bench.paths import suites_dir
+    from automl_bench.paths import suites_dir
 
     p = Path(suite)
     path = p if p.suffix in (".yaml", ".yml") or p.exists() else suites_dir() / f"{suite}.yaml"
@@ -400,8 +400,8 @@ def _peek_cores(suite: str) -> int | None:
 
 def _run_adapters(suite: str, frameworks: list[str] | None) -> list[str]:
     """The adapters (``module:Class``) of a run whose inputs were checked."""
-    from bench.planning import registry
-    from bench.planning.suite import load_suite
+    from automl_bench.planning import registry
+    from automl_bench.planning.suite import load_suite
 
     names = frameworks or load_suite(suite)[0].frameworks  # parsed once: cached
     return sorted({registry.get(n).adapter for n in names})
@@ -409,7 +409,7 @@ def _run_adapters(suite: str, frameworks: list[str] | None) -> list[str]:
 
 def _report_after_run(run_dir: Path) -> int:
     try:
-        from bench.report import write_report
+        from automl_bench.report import write_report
     except ImportError as e:
         err.print(Text(f"report not built ({e}): pip install -e '.[report]', then "
                        f"automl-bench report {run_dir}"))  # fmt: skip
@@ -426,8 +426,8 @@ def _report_after_run(run_dir: Path) -> int:
 
 
 def cmd_report(args) -> int:
-    from bench.report import write_report
-    from bench.report.console import render
+    from automl_bench.report import write_report
+    from automl_bench.report.console import render
 
     written = write_report(args.run_dirs, args.out, args.prices,
                            impute_missing=args.impute_missing)  # fmt: skip
@@ -439,10 +439,10 @@ def cmd_report(args) -> int:
 
 
 def cmd_estimate(args) -> int:
-    from bench.execution.executor import Limits
-    from bench.planning.estimate import estimate, render
-    from bench.results.cost import load_prices
-    from bench.runner import RunOptions
+    from automl_bench.execution.executor import Limits
+    from automl_bench.planning.estimate import estimate, render
+    from automl_bench.results.cost import load_prices
+    from automl_bench.runner import RunOptions
 
     opts = RunOptions(
         suite=args.suite,
@@ -472,7 +472,7 @@ def cmd_list(args) -> int:
             cmd_list(argparse.Namespace(**{**vars(args), "what": what}))
         return 0
     if args.what == "frameworks":
-        from bench.planning import registry
+        from automl_bench.planning import registry
 
         t = Table(title="Frameworks")
         for c in ("name", "adapter", "status", "description"):
@@ -482,13 +482,13 @@ def cmd_list(args) -> int:
             t.add_row(name, v.adapter, Text("installed", "green") if ok else Text(reason, "red"),
                       Text(v.description))  # fmt: skip
         out.print(t)
-        from bench.planning.capabilities import table as capability_table
+        from automl_bench.planning.capabilities import table as capability_table
 
         out.print(capability_table(registry.variants()))
     elif args.what == "tasks":
-        from bench.data.profile import table
-        from bench.planning.suite import load_suite
-        from bench.runner import load_tasks, source_context
+        from automl_bench.data.profile import table
+        from automl_bench.planning.suite import load_suite
+        from automl_bench.runner import load_tasks, source_context
 
         suite, path = load_suite(args.suite)
         ctx = source_context(_data_opts(args), path)
@@ -497,7 +497,7 @@ def cmd_list(args) -> int:
         profiles.update({u.name: f"unavailable: {u.reason}" for u in unavailable})
         out.print(table(profiles, Text(f"Tasks of suite {suite.name} ({path})")))
     else:
-        from bench.planning.suite import list_suites, load_suite
+        from automl_bench.planning.suite import list_suites, load_suite
 
         t = Table(title="Suites")
         for c in ("name", "tasks", "folds", "constraint", "frameworks", "path"):
@@ -515,9 +515,9 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from bench.report.leaderboard import leaderboard, render
-    from bench.results.store import Store
-    from bench.rundir import check_store
+    from automl_bench.report.leaderboard import leaderboard, render
+    from automl_bench.results.store import Store
+    from automl_bench.rundir import check_store
 
     db = args.run_dir / "results.sqlite"
     check_store(args.run_dir, expect_results=True)  # a damaged store is named, exit 2
@@ -531,7 +531,7 @@ def cmd_show(args) -> int:
     out.print(f"{len(df)} jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     profiles = _run_profiles(args.run_dir)
     if profiles:
-        from bench.data.profile import table
+        from automl_bench.data.profile import table
 
         out.print(table(profiles))
     return 0
@@ -539,7 +539,7 @@ def cmd_show(args) -> int:
 
 def _show_starved(df) -> None:
     """Jobs whose backend could search for less than half its budget, with that flag."""
-    from bench.results import starvation
+    from automl_bench.results import starvation
 
     table = starvation.render(df)
     if table is not None:
@@ -559,7 +559,7 @@ def _run_profiles(run_dir: Path) -> dict:
 
 
 def _data_opts(args):
-    from bench.runner import RunOptions
+    from automl_bench.runner import RunOptions
 
     return RunOptions(openml_cache=args.openml_cache, openml_server=args.openml_server,
                       cache_dir=args.cache_dir)  # fmt: skip
@@ -579,7 +579,7 @@ class _StderrHandler(logging.StreamHandler):
 
 def _setup_logging() -> None:
     """Warnings and notes from the harness (e.g. validation fixes) go to stderr."""
-    logger = logging.getLogger("bench")
+    logger = logging.getLogger("automl_bench")
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         h = _StderrHandler()
         h.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
@@ -589,7 +589,7 @@ def _setup_logging() -> None:
 
 
 def cmd_env(args) -> int:
-    from bench.execution import envs
+    from automl_bench.execution import envs
 
     if args.env_command == "list":
         from rich.table import Table
@@ -638,7 +638,7 @@ def main(argv=None) -> int:
 
 
 def entry() -> None:
-    """The console script and ``python -m bench``: :func:`main`, then exit without tearing
+    """The console script and ``python -m automl_bench``: :func:`main`, then exit without tearing
     down numpy, pandas, scikit-learn and pyarrow one object at a time, which takes longer
     than a short command itself. Exit handlers still run and output is flushed; with a
     thread still running the normal exit waits for it."""

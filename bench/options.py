@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from bench.errors import BadInput
+from automl_bench.errors import BadInput
 
 MAX_SEED = 2**32 - 1  # numpy's and most backends' seed range
 MAX_BUDGET_S = 7 * 24 * 3600.0
@@ -42,11 +42,11 @@ def check_limits(limits) -> None:
 
 
 def check_run_options(opts) -> None:
-    """The numeric options of ``run`` / ``estimate`` (a bench.runner.RunOptions)."""
+    """The numeric options of ``run`` / ``estimate`` (a automl_bench.runner.RunOptions)."""
     number("--budget", opts.budget, 0, MAX_BUDGET_S, lo_open=True)
     several = getattr(opts, "budgets", None)
     if several is not None:
-        from bench.planning.budgets import check_option
+        from automl_bench.planning.budgets import check_option
 
         if opts.budget is not None:
             raise BadInput("give --budget (one budget) or --budgets (several), not both")

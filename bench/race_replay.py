@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import race
-from bench.errors import BadInput
+from automl_bench import race
+from automl_bench.errors import BadInput
 
 
 @dataclass
@@ -43,8 +43,8 @@ class Replay:
 def full_verdict(loaded, alpha: float = 0.05) -> Verdict:
     """The report's verdict: best = first of the leaderboard (mean rank over tasks);
     not significantly worse = Nemenyi p-value against it >= alpha (Friedman + Nemenyi)."""
-    from bench.report import aggregate as ag
-    from bench.report import stats
+    from automl_bench.report import aggregate as ag
+    from automl_bench.report import stats
 
     grid = ag.build_grid(loaded)
     matrix = ag.task_matrix(grid)
@@ -77,9 +77,9 @@ def same_test_verdict(rows: pd.DataFrame, frameworks: list[str], constant: dict,
 
 
 def replay(run_dir: Path, rule: race.Rule | None = None) -> Replay:
-    from bench.race_live import read_rule
-    from bench.report.load import load_runs
-    from bench.report.race import replay_compute, run_trace
+    from automl_bench.race_live import read_rule
+    from automl_bench.report.load import load_runs
+    from automl_bench.report.race import replay_compute, run_trace
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

@@ -7,7 +7,7 @@ process of the run carries in its environment. A run into a directory whose mark
 otherwise is refused, naming what changed, so two suites, two versions of a dataset or two
 machine shapes never mix in one results table. Budgets are an axis of the results (every row
 carries its own): a run may add budgets to the ones it has, never drop one
-(:func:`bench.planning.budgets.change`). A directory holding anything else (the user's own
+(:func:`automl_bench.planning.budgets.change`). A directory holding anything else (the user's own
 files, ``/``) is refused before anything is written.
 
 The store is checked too: a ``results.sqlite`` that is not an intact SQLite database (a file
@@ -26,8 +26,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.errors import BadInput
-from bench.planning import budgets
+from automl_bench.errors import BadInput
+from automl_bench.planning import budgets
 
 MARKER = ".automl-bench-run.json"
 FORMAT = 1
@@ -73,7 +73,7 @@ def suite_digest(suite) -> str:
 
 def content_digest(suite) -> str:
     """Digest of the suite without its budgets: a run may add budgets (see
-    bench.planning.budgets.change), so they are compared on their own."""
+    automl_bench.planning.budgets.change), so they are compared on their own."""
     body = suite.model_dump(mode="json", exclude={"frameworks", "description"})
     body["constraint"].pop("budgets", None)
     body["constraint"].pop("budget_s", None)

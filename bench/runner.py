@@ -18,28 +18,28 @@ from pathlib import Path
 import pandas as pd
 from rich.text import Text
 
-from bench import race, race_live, rundir, timeline
-from bench.data import taskcache
-from bench.data.sources import SourceContext, TaskUnavailable
-from bench.errors import BadInput
-from bench.execution import contention, environment, inference
-from bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, check_fits
-from bench.execution.runlock import run_lock
-from bench.options import check_run_options
-from bench.planning import budgets, capabilities, registry
-from bench.planning.plan import Job, job_folder, plan_jobs
-from bench.planning.suite import Constraint, Suite, TaskSpec, load_suite
-from bench.precheck import check_optional
-from bench.race import RACED_OUT
-from bench.results import predictions, trajectory
-from bench.results.cost import job_cost
-from bench.results.scoring import METRICS, headline, score
-from bench.results.starvation import budget_columns
-from bench.results.store import Store
+from automl_bench import race, race_live, rundir, timeline
+from automl_bench.data import taskcache
+from automl_bench.data.sources import SourceContext, TaskUnavailable
+from automl_bench.errors import BadInput
+from automl_bench.execution import contention, environment, inference
+from automl_bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, check_fits
+from automl_bench.execution.runlock import run_lock
+from automl_bench.options import check_run_options
+from automl_bench.planning import budgets, capabilities, registry
+from automl_bench.planning.plan import Job, job_folder, plan_jobs
+from automl_bench.planning.suite import Constraint, Suite, TaskSpec, load_suite
+from automl_bench.precheck import check_optional
+from automl_bench.race import RACED_OUT
+from automl_bench.results import predictions, trajectory
+from automl_bench.results.cost import job_cost
+from automl_bench.results.scoring import METRICS, headline, score
+from automl_bench.results.starvation import budget_columns
+from automl_bench.results.store import Store
 
-CONSTANT = "adapters.constant:ConstantPredictor"
+CONSTANT = "automl_bench_adapters.constant:ConstantPredictor"
 
-log = logging.getLogger("bench.runner")
+log = logging.getLogger("automl_bench.runner")
 
 
 @dataclass
@@ -59,7 +59,7 @@ class RunOptions:
     mlflow: bool = False
     mlflow_uri: str | None = None  # None: SQLite store and artifacts inside the run dir
     limits: Limits = field(default_factory=Limits)
-    inference: bool = True  # measure deployability after fit (bench.execution.inference)
+    inference: bool = True  # measure deployability after fit (automl_bench.execution.inference)
     openml_cache: Path | None = None  # the user's OpenML cache (default: openml's config)
     openml_server: str | None = None  # for OpenML tasks that name no server
     cache_dir: Path | None = None  # bench's cross-run task cache (default ~/.cache/automl-bench)
@@ -67,7 +67,7 @@ class RunOptions:
     exclusive: bool = False  # wait before each job until the machine is quiet
     exclusive_wait: float = 600.0  # at most this long per job, then run and say so
     race: bool = False  # run --race: rounds, frameworks dropped when significantly worse
-    race_rule: object = None  # bench.race.Rule (None: its defaults)
+    race_rule: object = None  # automl_bench.race.Rule (None: its defaults)
 
 
 @dataclass
@@ -93,7 +93,7 @@ class Prepared:
 
 
 def source_context(opts: RunOptions, suite_path: Path) -> SourceContext:
-    from bench.planning.suite import check_server
+    from automl_bench.planning.suite import check_server
 
     ctx = SourceContext.from_env(
         suite_path.parent,
@@ -113,7 +113,7 @@ def suite_tasks(suite: Suite, ctx: SourceContext) -> tuple[list[TaskSpec], list[
     """The suite's own tasks plus those of its OpenML suite (if any and reachable)."""
     specs, missing = list(suite.tasks), []
     if suite.openml_suite is not None:
-        from bench.data.sources.openml_tasks import suite_task_ids
+        from automl_bench.data.sources.openml_tasks import suite_task_ids
 
         t0 = time.perf_counter()
         try:
@@ -172,7 +172,7 @@ def prepare(opts: RunOptions) -> Prepared:
             check_fits(constraint.cores, constraint.memory_mb, opts.oversubscribe)
         except BadInput as e:
             raise BadInput(f"{path}: constraint {constraint.name}: {e}") from None
-    from bench.paths import results_dir
+    from automl_bench.paths import results_dir
 
     run_dir = Path(opts.out) if opts.out else results_dir() / suite.name
     ident = rundir.identity(suite, constraint, tasks, unavailable)
@@ -299,7 +299,7 @@ def _check_optional(opts: RunOptions) -> None:
 
 def _executor(prep: Prepared, opts: RunOptions):
     if opts.executor == "dask":
-        from bench.execution.dask_executor import DaskExecutor
+        from automl_bench.execution.dask_executor import DaskExecutor
 
         c = prep.constraint
         return DaskExecutor.connect(opts.scheduler, opts.parallel, c.cores, c.memory_mb,
@@ -341,7 +341,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
 
     tracker = None
     if opts.mlflow:
-        from bench.results.mlflow_tracking import MlflowTracker
+        from automl_bench.results.mlflow_tracking import MlflowTracker
 
         tracker = MlflowTracker(run_dir, opts.mlflow_uri)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bench.errors import BadInput
+from automl_bench.errors import BadInput
 
 MAX_BYTES = 1 << 20  # a suite or framework file larger than this is not a definition
 MAX_ALIASES = 100  # alias (*ref) uses per document

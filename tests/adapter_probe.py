@@ -3,7 +3,7 @@
 Run by the tests with an adapter environment's interpreter (AutoGluon and EvalML cannot be
 imported beside the harness's pandas), and usable by hand:
 
-    python tests/adapter_probe.py adapters.autogluon_tabular:AutoGluon DATASET.parquet \
+    python tests/adapter_probe.py automl_bench_adapters.autogluon_tabular:AutoGluon DATASET.parquet \
         --budget 15 [--numeric-labels] [--params '{"presets": "best_quality"}']
 
 Split: stratified 70/30 with seed 0. ``--numeric-labels`` maps the string classes to
@@ -45,7 +45,7 @@ def probe(adapter: str, data: str, budget: float, numeric: bool, params: dict, c
         pred = model.predict(Xte)
         from pathlib import Path
 
-        from bench.execution.inference import measure
+        from automl_bench.execution.inference import measure
 
         trajectory = _trajectory(model, Path(scratch) / "trajectory", fit_s)
         inference = measure(model, Xte, Path(scratch) / "inference", allowance_s=30)
@@ -85,7 +85,7 @@ def _codes(model, labels) -> np.ndarray:
 
 def _trajectory(model, path, fit_s: float) -> dict:
     """What the harness's writer stores for this fit (trajectory.parquet), summarised."""
-    from bench.results import trajectory
+    from automl_bench.results import trajectory
 
     path.mkdir()
     written = trajectory.write(path, model)

@@ -72,7 +72,7 @@ def run_cli(*args, cwd=None, env=None, timeout=600) -> subprocess.CompletedProce
     """Run the real CLI in a subprocess (as a user would) and capture its output."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "bench", *map(str, args)],
+        [sys.executable, "-m", "automl_bench", *map(str, args)],
         cwd=cwd or ROOT,
         env=full_env,
         capture_output=True,

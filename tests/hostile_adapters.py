@@ -4,7 +4,7 @@ brackets). Registered through AUTOML_BENCH_FRAMEWORKS=tests/hostile_frameworks.y
 
 from __future__ import annotations
 
-from adapters.base import BaseAdapter, Requirements
+from automl_bench_adapters.base import BaseAdapter, Requirements
 
 
 class FailsWithMarkup(BaseAdapter):

@@ -1,4 +1,4 @@
-"""Run the CLI inside the test process: same code as `python -m bench` after the
+"""Run the CLI inside the test process: same code as `python -m automl_bench` after the
 interpreter starts, without paying for a new interpreter and its imports (useful for the
 quick bad-input checks; end-to-end tests still use conftest.run_cli)."""
 
@@ -9,7 +9,7 @@ import io
 
 
 def main(*argv) -> tuple[int, str, str]:
-    from bench import cli
+    from automl_bench import cli
 
     o, e = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sklearn.linear_model import LogisticRegression
 
-from adapters.base import BaseAdapter, Capabilities
-from adapters.constant import ConstantPredictor
+from automl_bench_adapters.base import BaseAdapter, Capabilities
+from automl_bench_adapters.constant import ConstantPredictor
 
 
 class NumericMulticlassOnly(BaseAdapter):

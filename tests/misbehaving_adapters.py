@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from adapters.base import BaseAdapter
+from automl_bench_adapters.base import BaseAdapter
 
 # a process that ignores SIGTERM, leaves the job's session and sleeps (like a stubborn server)
 STUBBORN = (

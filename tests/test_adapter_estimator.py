@@ -15,13 +15,13 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 
-from adapters.base import encode_labels
-from adapters.constant import ConstantPredictor
-from adapters.random_forest import RandomForest
+from automl_bench_adapters.base import encode_labels
+from automl_bench_adapters.constant import ConstantPredictor
+from automl_bench_adapters.random_forest import RandomForest
 
 
 def test_the_constant_predictor_loads_without_scikit_learn_or_scipy():
-    code = ("import sys, adapters.constant, bench.execution.worker; "
+    code = ("import sys, automl_bench_adapters.constant, automl_bench.execution.worker; "
             "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out

@@ -1,7 +1,7 @@
 """A corpus of bad inputs: each exits 2 naming the file and the problem, and writes nothing
 (no run directory, no task cache entry, no change to the OpenML cache).
 
-Runs the real CLI entry point in-process (``bench.cli.main``) to keep the corpus fast; the
+Runs the real CLI entry point in-process (``automl_bench.cli.main``) to keep the corpus fast; the
 subprocess path is covered by test_bad_input.py.
 """
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from test_openml_source import tree_digest
 
-from bench.cli import main
+from automl_bench.cli import main
 
 HEAD = """name: bad
 folds: 3

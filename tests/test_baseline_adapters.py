@@ -7,10 +7,10 @@ import pytest
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 
-from adapters.constant import ConstantPredictor
-from adapters.lgbm import LightGBM
-from adapters.random_forest import RandomForest
-from adapters.xgb import XGBoost
+from automl_bench_adapters.constant import ConstantPredictor
+from automl_bench_adapters.lgbm import LightGBM
+from automl_bench_adapters.random_forest import RandomForest
+from automl_bench_adapters.xgb import XGBoost
 
 BASELINES = [RandomForest, XGBoost, LightGBM]
 

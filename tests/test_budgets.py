@@ -13,8 +13,8 @@ import pytest
 from conftest import ROOT, run_cli
 from inprocess import main
 
-from bench.errors import BadInput
-from bench.results.store import Store
+from automl_bench.errors import BadInput
+from automl_bench.results.store import Store
 
 SUITE = """
 name: budget-axis
@@ -140,7 +140,7 @@ def test_budget_and_budgets_together_exit_2(tmp_path):
     ("{cores: 1}", "give budget_s (one budget, seconds) or budgets"),
 ])  # fmt: skip
 def test_suite_budgets_are_validated(tmp_path, constraint, says):
-    from bench.planning.suite import load_suite
+    from automl_bench.planning.suite import load_suite
 
     path = tmp_path / "s.yaml"
     path.write_text(SUITE.replace("{budget_s: 2, cores: 1, memory_mb: 2048}", constraint))
@@ -150,8 +150,8 @@ def test_suite_budgets_are_validated(tmp_path, constraint, says):
 
 
 def test_one_element_budgets_is_the_single_budget(tmp_path):
-    from bench.planning import budgets
-    from bench.planning.suite import load_suite
+    from automl_bench.planning import budgets
+    from automl_bench.planning.suite import load_suite
 
     path = tmp_path / "s.yaml"
     path.write_text(SUITE.replace("budget_s: 2,", "budgets: [2],"))

@@ -21,11 +21,11 @@ pytest.importorskip("distributed")
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from bench.execution.node_job import lease_cpus, node_dir, reap_orphans  # noqa: E402
-from bench.execution.proctree import proc_table  # noqa: E402
-from bench.planning.plan import job_folder  # noqa: E402
-from bench.results.scoring import METRICS  # noqa: E402
-from bench.results.store import COLUMNS  # noqa: E402
+from automl_bench.execution.node_job import lease_cpus, node_dir, reap_orphans  # noqa: E402
+from automl_bench.execution.proctree import proc_table  # noqa: E402
+from automl_bench.planning.plan import job_folder  # noqa: E402
+from automl_bench.results.scoring import METRICS  # noqa: E402
+from automl_bench.results.store import COLUMNS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def cluster():
 
 def _pooled_launchers():
     """In a Dask worker: (launchers its pool started, pids of its idle launchers)."""
-    from bench.execution.node_job import LAUNCHERS
+    from automl_bench.execution.node_job import LAUNCHERS
 
     idle = [launcher.pid for group in LAUNCHERS._idle.values() for launcher in group]
     return LAUNCHERS.started, idle
@@ -164,10 +164,10 @@ def test_worker_killed_mid_job_is_retried_and_no_row_is_lost(cluster, tmp_path):
     out = tmp_path / "run"
     fw = tmp_path / "frameworks.yaml"  # a forest slow enough to be caught mid-job
     fw.write_text(
-        "rf_slow:\n  adapter: adapters.random_forest:RandomForest\n  params: {n_estimators: 2000}\n"
+        "rf_slow:\n  adapter: automl_bench_adapters.random_forest:RandomForest\n  params: {n_estimators: 2000}\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench", "run", "--suite", "smoke", "--folds", "1",
+        [sys.executable, "-m", "automl_bench", "run", "--suite", "smoke", "--folds", "1",
          "--frameworks", "rf_slow,constant", "--out", str(out), "--no-report",
          "--scheduler", cluster.scheduler_address],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
@@ -198,7 +198,7 @@ def test_worker_killed_mid_job_is_retried_and_no_row_is_lost(cluster, tmp_path):
 def test_wall_time_is_enforced_on_the_node(cluster, tmp_path):
     fw = tmp_path / "frameworks.yaml"
     fw.write_text(
-        "rf_huge:\n  adapter: adapters.random_forest:RandomForest\n"
+        "rf_huge:\n  adapter: automl_bench_adapters.random_forest:RandomForest\n"
         "  params: {n_estimators: 50000}\n"
     )
     out = tmp_path / "run"

@@ -7,8 +7,8 @@ import time
 import pytest
 from sklearn.datasets import make_classification
 
-from adapters.lgbm import LightGBM
-from adapters.xgb import XGBoost
+from automl_bench_adapters.lgbm import LightGBM
+from automl_bench_adapters.xgb import XGBoost
 
 
 @pytest.mark.parametrize("cls", [XGBoost, LightGBM], ids=lambda c: c.__name__)

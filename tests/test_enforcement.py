@@ -19,8 +19,8 @@ import psutil
 import pytest
 from conftest import ROOT, adapter_env, run_cli
 
-from bench.errors import BadInput
-from bench.execution.executor import (
+from automl_bench.errors import BadInput
+from automl_bench.execution.executor import (
     JOB_MARKER,
     Limits,
     LocalExecutor,
@@ -28,8 +28,8 @@ from bench.execution.executor import (
     job_env,
     plan_slots,
 )
-from bench.execution.runlock import run_lock
-from bench.planning.plan import job_folder
+from automl_bench.execution.runlock import run_lock
+from automl_bench.planning.plan import job_folder
 
 TESTS = Path(__file__).resolve().parent
 ENV = adapter_env(TESTS / "misbehaving_frameworks.yaml")
@@ -63,7 +63,7 @@ def _suite(tmp: Path, name: str, folds: int, budget: float, frameworks: str) -> 
 
 def _cli(*args) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "bench", *map(str, args)],
+        [sys.executable, "-m", "automl_bench", *map(str, args)],
         cwd=ROOT,
         env={**os.environ, **ENV},
         stdout=subprocess.PIPE,
@@ -101,7 +101,7 @@ def survivors(run_dir: Path, driver_pid: int | None = None) -> list[str]:
             found.append(f"job env {p.pid} {cmd}")
         elif sid in sessions and p.create_time() > run_dir.stat().st_ctime - 1:
             found.append(f"worker session {sid}: {p.pid} {cmd}")
-        elif driver_pid and "bench.execution.launcher" in cmd and str(driver_pid) in cmd:
+        elif driver_pid and "automl_bench.execution.launcher" in cmd and str(driver_pid) in cmd:
             found.append(f"launcher {p.pid} {cmd}")
     return found
 
@@ -278,7 +278,7 @@ def test_a_stop_signal_only_flags_the_launcher_so_its_cleanup_always_runs():
     children alive (the test above caught it 1 run in 5 with 2 CPU hogs)."""
     code = (
         "import os, signal\n"
-        "from bench.execution.launcher import _Server\n"
+        "from automl_bench.execution.launcher import _Server\n"
         "s = _Server(os.getppid())\n"
         "s.install_signals()\n"
         "for sig in (signal.SIGTERM, signal.SIGHUP):\n"
@@ -298,7 +298,7 @@ def test_launcher_killed_midrun_jobs_are_retried_and_nothing_survives(tmp_path):
     deadline, victims = time.monotonic() + 120, []
     while time.monotonic() < deadline and not victims:
         launchers = [p for p in psutil.process_iter(["cmdline"])
-                     if "bench.execution.launcher" in (p.info["cmdline"] or [])
+                     if "automl_bench.execution.launcher" in (p.info["cmdline"] or [])
                      and str(proc.pid) in p.info["cmdline"]]  # fmt: skip
         victims = [p for p in launchers if len(p.children()) >= 2]  # two jobs running
         time.sleep(0.05)
@@ -343,7 +343,7 @@ def test_infrastructure_failures_are_retried_framework_errors_are_not(tmp_path):
 def test_worker_that_cannot_start_is_retried_then_reported(tmp_path):
     job_dir = tmp_path / "job"
     job_dir.mkdir()
-    (job_dir / "spec.json").write_text(json.dumps({"adapter": "adapters.constant:X"}))
+    (job_dir / "spec.json").write_text(json.dumps({"adapter": "automl_bench_adapters.constant:X"}))
     task = WorkItem("j", job_dir, 5, 1, 512, python=str(tmp_path / "no-such-python"))
     outcomes = []
     LocalExecutor(1, Limits(retries=2)).run([task], on_done=lambda t, o: outcomes.append(o))

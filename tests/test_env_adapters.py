@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, run_cli
 
-from bench.execution import envs
+from automl_bench.execution import envs
 
 PROBE = ROOT / "tests" / "adapter_probe.py"
 
@@ -58,8 +58,8 @@ def _check_common(out: dict, n_classes: int) -> None:
 # depends on how much search the machine allowed within the budget, which the benchmark
 # tests/benchmarks/budget_adherence.py checks, not this test.
 CASES = [
-    ("autogluon", "autogluon.tabular", "adapters.autogluon_tabular:AutoGluon", 15, 10, 0.5),
-    ("evalml", "evalml", "adapters.evalml_automl:EvalML", 20, 10, 0.5),
+    ("autogluon", "autogluon.tabular", "automl_bench_adapters.autogluon_tabular:AutoGluon", 15, 10, 0.5),
+    ("evalml", "evalml", "automl_bench_adapters.evalml_automl:EvalML", 20, 10, 0.5),
 ]
 
 
@@ -94,7 +94,7 @@ def test_semeion_string_labels(env, package, adapter, budget, _, floor, datasets
     assert out["reloaded_agreement"] == 1.0, out
     # anytime trajectory: one point per model the backend evaluated, inside the fit
     tr = out["trajectory"]
-    from adapters.trajectory import COLUMNS
+    from automl_bench_adapters.trajectory import COLUMNS
 
     assert tr["written"] == {"trajectory_points": tr["points"]} and tr["points"] >= 1, tr
     assert tr["columns"] == list(COLUMNS) and tr["loss_names"] == ["log_loss"], tr
@@ -138,7 +138,7 @@ def test_a_run_starts_the_worker_with_the_environment_interpreter(tmp_path, data
     assert rows.loc[0, "setup_duration"] > 0 and rows.loc[0, "best_model"]
     assert rows.loc[0, "stop_reason"] in ("converged", "budget") and not rows.loc[0, "starved"]
     # the worker in the environment wrote the job's trajectory beside its predictions
-    from bench.planning.plan import job_dir
+    from automl_bench.planning.plan import job_dir
 
     r = rows.iloc[0]
     tr = pd.read_parquet(job_dir(out, "autogluon", "anneal", 0, r["job_id"]) / "trajectory.parquet")

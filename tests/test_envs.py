@@ -8,9 +8,9 @@ import sys
 import pandas as pd
 from conftest import run_cli
 
-from adapters.autogluon_tabular import AutoGluon
-from adapters.evalml_automl import EvalML
-from bench.execution import envs
+from automl_bench.execution import envs
+from automl_bench_adapters.autogluon_tabular import AutoGluon
+from automl_bench_adapters.evalml_automl import EvalML
 
 
 def _fake_env(root, name, source, packages=()):
@@ -84,7 +84,7 @@ def test_env_cli_list_and_bad_name(tmp_path):
 
 def test_list_frameworks_reports_environment_backends(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOML_BENCH_ENVS", str(tmp_path))
-    from bench.planning import registry
+    from automl_bench.planning import registry
 
     for name, env in (("autogluon", "autogluon"), ("autogluon_best", "autogluon"),
                       ("evalml", "evalml")):  # fmt: skip

@@ -8,9 +8,9 @@ import pytest
 from conftest import run_cli
 from inprocess import main
 
-from bench.errors import BadInput
-from bench.planning.estimate import JobEstimate, load_timings, model_for, schedule
-from bench.results.cost import job_cost, load_prices
+from automl_bench.errors import BadInput
+from automl_bench.planning.estimate import JobEstimate, load_timings, model_for, schedule
+from automl_bench.results.cost import job_cost, load_prices
 
 USER_PRICES = """
 reference:
@@ -61,7 +61,7 @@ def test_unknown_adapters_are_assumed_to_use_their_budget():
     t = load_timings()
     m = model_for(t, "someone_elses_automl", "their.module:AutoML")
     assert m.kind == "budget" and m.fraction == 1.0 and "full budget" in m.source
-    assert model_for(t, "rf", "adapters.random_forest:RandomForest").kind == "work"
+    assert model_for(t, "rf", "automl_bench_adapters.random_forest:RandomForest").kind == "work"
 
 
 def _number(pattern, text):

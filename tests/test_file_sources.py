@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from data_files import write_arff
 
-from bench.data import taskcache
-from bench.data.profile import profile
-from bench.data.sources import SourceContext
-from bench.data.sources.files import load, resolve
-from bench.errors import BadInput
-from bench.planning.suite import FileSource, Suite, TaskSpec
+from automl_bench.data import taskcache
+from automl_bench.data.profile import profile
+from automl_bench.data.sources import SourceContext
+from automl_bench.data.sources.files import load, resolve
+from automl_bench.errors import BadInput
+from automl_bench.planning.suite import FileSource, Suite, TaskSpec
 
 
 def _suite(folds=3) -> Suite:
@@ -118,8 +118,8 @@ def test_cached_task_keeps_its_folds_and_loads_without_scikit_learn(tmp_path, an
         np.testing.assert_array_equal(b, d)
     # a run's driver loading this cached task starts its jobs without importing scikit-learn
     code = (
-        "import sys; from pathlib import Path; from bench.data import taskcache; "
-        "from bench.data.sources import SourceContext; from bench.planning.suite import Suite, TaskSpec; "
+        "import sys; from pathlib import Path; from automl_bench.data import taskcache; "
+        "from automl_bench.data.sources import SourceContext; from automl_bench.planning.suite import Suite, TaskSpec; "
         f"ctx = SourceContext(base_dir=Path({str(tmp_path)!r}), "
         f"cache_root=Path({str(tmp_path / 'cache')!r})); "
         "spec = TaskSpec(name='anneal', file={'path': 'anneal.parquet', 'target': 'class'}); "
@@ -135,7 +135,7 @@ def test_cached_task_keeps_its_folds_and_loads_without_scikit_learn(tmp_path, an
 def test_all_missing_columns_are_dropped_and_logged(tmp_path, anneal, caplog):
     anneal.to_parquet(tmp_path / "a.parquet")
     spec = TaskSpec(name="anneal", file={"path": "a.parquet", "target": "class"})
-    with caplog.at_level("WARNING", logger="bench"):
+    with caplog.at_level("WARNING", logger="automl_bench"):
         t = taskcache.load(spec, _suite(), SourceContext(base_dir=tmp_path))
     assert t.frame.shape[1] == 38 - 6 + 1
     assert "dropped 6 all-missing column(s)" in caplog.text and "a.parquet" in caplog.text

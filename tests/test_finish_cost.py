@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.finish_cost import MIN_SHARE, FinishCost, cpu_share
+from automl_bench_adapters.finish_cost import MIN_SHARE, FinishCost, cpu_share
 
 
 def test_cost_grows_with_rows_classes_and_budget_and_is_capped():

@@ -9,8 +9,8 @@ import pytest
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 
-from adapters.base import AdapterError
-from adapters.flaml_automl import FLAML
+from automl_bench_adapters.base import AdapterError
+from automl_bench_adapters.flaml_automl import FLAML
 
 pytest.importorskip("flaml", reason="FLAML is not installed: pip install -e '.[flaml]'")
 

@@ -17,7 +17,7 @@ pytest.importorskip("h2o", reason="H2O is not installed: pip install -e '.[h2o]'
 if not any(os.access(os.path.join(p, "java"), os.X_OK) for p in os.environ["PATH"].split(":")):
     pytest.skip("java is not installed (H2O needs a JVM)", allow_module_level=True)
 
-from adapters.h2o_automl import H2OAutoML  # noqa: E402
+from automl_bench_adapters.h2o_automl import H2OAutoML  # noqa: E402
 
 
 def _split(X, y):
@@ -48,7 +48,7 @@ def model(tmp_path_factory):
 
 
 def test_semeion_string_labels(model, load_dataset, capfd, monkeypatch):
-    import adapters.h2o_automl as h2o_adapter
+    import automl_bench_adapters.h2o_automl as h2o_adapter
 
     X, y = load_dataset("semeion")
     Xtr, Xte, ytr, yte = _split(X, y)
@@ -124,8 +124,8 @@ def test_trajectory_from_the_event_log(model, tmp_path):
     """The model fitted on anneal above: every finished leaderboard model once, at the moment
     H2O's event log says it joined the leaderboard, with its leaderboard log loss; the
     worker's writer stores it as trajectory.parquet."""
-    from adapters.trajectory import COLUMNS
-    from bench.results import trajectory
+    from automl_bench.results import trajectory
+    from automl_bench_adapters.trajectory import COLUMNS
 
     written = trajectory.write(tmp_path, model)
     tr = pd.read_parquet(tmp_path / "trajectory.parquet")
@@ -152,7 +152,7 @@ def test_deployability_in_h2o_own_format(model, load_dataset, tmp_path):
     file loads back into H2O and predicts what the leader predicts."""
     import h2o
 
-    from bench.execution.inference import measure
+    from automl_bench.execution.inference import measure
 
     X, _ = load_dataset("anneal")
     out = measure(model, X.iloc[:300], tmp_path / "m", allowance_s=30)

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from conftest import ROOT, run_cli
 
-from bench.data import catalogue
-from bench.paths import shipped_data_dir
-from bench.planning.suite import load_suite
-from bench.yamlio import read_yaml
+from automl_bench.data import catalogue
+from automl_bench.paths import shipped_data_dir
+from automl_bench.planning.suite import load_suite
+from automl_bench.yamlio import read_yaml
 
 DATA = shipped_data_dir() / "hd-real"
 FEATURES = {"cnae-9": 856, "micro-mass": 1300, "semeion": 256, "mfeat-factors": 216,
@@ -62,8 +62,9 @@ def test_every_dataset_has_source_licence_and_citation():
 def test_data_ships_as_package_data():
     tomllib = pytest.importorskip("tomllib", reason="Python < 3.11 has no tomllib")
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert "bench" in config["packages"]
-    patterns = config["package-data"]["bench"]
+    assert "automl_bench" in config["packages"]
+    assert config["package-dir"]["automl_bench"] == "bench"
+    patterns = config["package-data"]["automl_bench"]
     for f in DATA.iterdir():
         rel = f.relative_to(ROOT / "bench").as_posix()
         assert any(fnmatch.fnmatch(rel, p) for p in patterns), rel

@@ -19,7 +19,7 @@ import pytest
 from conftest import adapter_env, run_cli
 from inprocess import main as cli
 
-from bench.planning import plan
+from automl_bench.planning import plan
 
 TESTS = Path(__file__).resolve().parent
 FW_ENV = adapter_env(TESTS / "hostile_frameworks.yaml")
@@ -146,7 +146,7 @@ def test_nan_inf_and_negative_limits_refused_before_anything_is_written(tmp_path
 
 
 def _start_time(pid: int) -> float:
-    from bench.execution.proctree import proc_table
+    from automl_bench.execution.proctree import proc_table
 
     return proc_table()[pid].start
 
@@ -215,8 +215,8 @@ def test_markup_in_data_errors_and_hints_is_printed_literally(tmp_path, datasets
 
 
 def test_alias_bomb_refused_fast_and_suite_parsed_once(tmp_path, segment):
-    from bench import yamlio
-    from bench.planning.suite import load_suite
+    from automl_bench import yamlio
+    from automl_bench.planning.suite import load_suite
 
     levels = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     for i in range(1, 9):
@@ -238,7 +238,7 @@ def test_alias_bomb_refused_fast_and_suite_parsed_once(tmp_path, segment):
     good = _suite(tmp_path, segment)
     calls = []
     real = yamlio.read_yaml
-    import bench.planning.suite as suite_mod
+    import automl_bench.planning.suite as suite_mod
 
     suite_mod.read_yaml = lambda p: calls.append(p) or real(p)
     try:

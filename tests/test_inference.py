@@ -1,4 +1,4 @@
-"""Deployability measurements (bench.execution.inference): plausible latencies on real data, the
+"""Deployability measurements (automl_bench.execution.inference): plausible latencies on real data, the
 allowance, the stated reasons when something cannot be measured, and the columns a run
 stores (or skips with --no-inference)."""
 
@@ -9,9 +9,9 @@ import pytest
 from conftest import ROOT, adapter_env, run_cli
 from limited_adapters import CannotSave
 
-from adapters.lgbm import LightGBM
-from bench.execution import inference
-from bench.results.store import COLUMNS
+from automl_bench.execution import inference
+from automl_bench.results.store import COLUMNS
+from automl_bench_adapters.lgbm import LightGBM
 
 TESTS = ROOT / "tests"
 

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.report import intervals as iv
-from bench.report import stats
+from automl_bench.report import intervals as iv
+from automl_bench.report import stats
 
 N_BENCHMARKS = 1000
 

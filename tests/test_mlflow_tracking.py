@@ -15,9 +15,9 @@ pytest.importorskip("mlflow")
 
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-from bench.planning.plan import job_folder  # noqa: E402
-from bench.results.mlflow_tracking import JOB_TAG, default_uris  # noqa: E402
-from bench.results.scoring import METRICS  # noqa: E402
+from automl_bench.planning.plan import job_folder  # noqa: E402
+from automl_bench.results.mlflow_tracking import JOB_TAG, default_uris  # noqa: E402
+from automl_bench.results.scoring import METRICS  # noqa: E402
 
 
 def _runs(out):
@@ -99,7 +99,7 @@ def test_mlflow_not_installed_simulated_is_bad_input_before_anything_is_written(
         "import sys; sys.modules['mlflow'] = None; "
         "import importlib.util as u; u.find_spec = (lambda f: lambda n, *a: "
         "None if n == 'mlflow' else f(n, *a))(u.find_spec); "
-        "from bench.cli import main; "
+        "from automl_bench.cli import main; "
         f"sys.exit(main(['run', '--suite', 'smoke', '--out', {str(out)!r}, '--mlflow']))"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

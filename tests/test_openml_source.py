@@ -23,10 +23,10 @@ import pytest
 import requests
 from conftest import run_cli
 
-from bench.data.sources import SourceContext, TaskUnavailable
-from bench.data.sources import openml_tasks as om
-from bench.errors import BadInput
-from bench.planning.suite import OpenMLSource, load_suite
+from automl_bench.data.sources import SourceContext, TaskUnavailable
+from automl_bench.data.sources import openml_tasks as om
+from automl_bench.errors import BadInput
+from automl_bench.planning.suite import OpenMLSource, load_suite
 
 TEST_SERVER = "https://test.openml.org/api/v1/xml"
 UNREACHABLE = "http://127.0.0.1:9/api/v1/xml"  # nothing listens on the discard port
@@ -237,7 +237,7 @@ def test_shipped_openml_suites_validate():
 
 
 def test_shipped_openml_suites_fail_fast_offline_per_task(tmp_path):
-    from bench.runner import RunOptions, prepare
+    from automl_bench.runner import RunOptions, prepare
 
     opts = RunOptions(suite="openml-hd-multiclass", out=tmp_path / "run",
                       openml_cache=tmp_path / "empty", cache_dir=tmp_path / "c")  # fmt: skip
@@ -255,7 +255,7 @@ def test_shipped_openml_suites_fail_fast_offline_per_task(tmp_path):
 
 def test_suite_expansion_uses_the_cached_task_list(tmp_path, openml_cache):
     """A task list stored by an earlier online run expands offline (here: suite 99 -> 1882)."""
-    from bench.runner import RunOptions, prepare
+    from automl_bench.runner import RunOptions, prepare
 
     listing = om.server_dir(tmp_path / "c", TEST_SERVER) / "suites" / "99.json"
     listing.parent.mkdir(parents=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.report.deploy import budget_line, summarise_notes
+from automl_bench.report.deploy import budget_line, summarise_notes
 
 
 def test_notes_are_told_once_with_the_jobs_they_concern():

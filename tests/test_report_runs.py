@@ -21,16 +21,16 @@ import pytest
 from conftest import ROOT, run_cli, wait_for_report
 from inprocess import main
 
-from bench.results.store import Store
+from automl_bench.results.store import Store
 
 SCRIPT = "<script>alert(1)</script>"
 FRAMEWORKS_YAML = f"""
 rf_small:
-  adapter: adapters.random_forest:RandomForest
+  adapter: automl_bench_adapters.random_forest:RandomForest
   description: 25 trees
   params: {{n_estimators: 25}}
 rf_broken:
-  adapter: adapters.random_forest:RandomForest
+  adapter: automl_bench_adapters.random_forest:RandomForest
   description: an invalid parameter whose value is markup; fails inside scikit-learn
   params: {{max_features: "{SCRIPT}"}}
 """

@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.report import aggregate, stats, write_report
-from bench.report.load import load_runs
-from bench.results.cost import load_prices
-from bench.results.store import Store
+from automl_bench.report import aggregate, stats, write_report
+from automl_bench.report.load import load_runs
+from automl_bench.results.cost import load_prices
+from automl_bench.results.store import Store
 
 SCORES = {
     "t1": (0.9, 0.8, 0.7),
@@ -59,7 +59,7 @@ def test_critical_difference_matches_hand_computation(matrix):
 
 
 def test_cd_diagram_draws_the_hand_computed_cliques(matrix):
-    from bench.report import plots
+    from automl_bench.report import plots
 
     cd = stats.critical_difference(matrix)
     png, artists = plots.cd_diagram(cd.ranks, cd.pvalues, cd.cd)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from conftest import run_cli, wait_for_report
 
-from bench.planning.plan import job_folder
-from bench.results.store import COLUMNS
+from automl_bench.planning.plan import job_folder
+from automl_bench.results.store import COLUMNS
 
 SUITE = """
 name: digits-check

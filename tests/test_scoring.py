@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.results.scoring import score
+from automl_bench.results.scoring import score
 
 
 def _preds(proba, truth, classes):

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from conftest import adapter_env, run_cli, wait_for_report
 
-from adapters.trajectory import COLUMNS
-from bench.planning.plan import job_dir
+from automl_bench.planning.plan import job_dir
+from automl_bench_adapters.trajectory import COLUMNS
 
 FLAML = importlib.util.find_spec("flaml") is not None
 FRAMEWORKS = ["constant", "rf", "xgboost", "lightgbm", "xgboost_no_holdout"] + (
@@ -25,7 +25,7 @@ FRAMEWORKS = ["constant", "rf", "xgboost", "lightgbm", "xgboost_no_holdout"] + (
 RECORDING = [f for f in FRAMEWORKS if f != "xgboost_no_holdout"]
 VARIANTS = """
 xgboost_no_holdout:
-  adapter: adapters.xgb:XGBoost
+  adapter: automl_bench_adapters.xgb:XGBoost
   description: XGBoost trained on all rows, no inner validation split (no trajectory)
   params: {n_estimators: 200, validation_fraction: 0}
 trajectory_raises:

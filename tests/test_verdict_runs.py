@@ -118,7 +118,7 @@ def test_report_over_runs_with_different_tasks_compares_on_common_ones(
 def test_summary_names_every_framework_of_a_three_way_tie(tmp_path, datasets_dir):
     fw = tmp_path / "frameworks.yaml"
     fw.write_text("".join(
-        f"{n}:\n  adapter: adapters.constant:ConstantPredictor\n  description: prior\n"
+        f"{n}:\n  adapter: automl_bench_adapters.constant:ConstantPredictor\n  description: prior\n"
         for n in ("prior_a", "prior_b", "prior_c")))  # fmt: skip
     suite = _suite(tmp_path / "suite.yaml", "tie", ["segment", "semeion"],
                    ["prior_a", "prior_b", "prior_c"], datasets_dir)  # fmt: skip

@@ -79,6 +79,11 @@ def test_built_wheel_runs_the_smoke_suite_from_any_directory(tmp_path):
         subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                        capture_output=True, text=True, check=True).stdout.strip()
     )  # fmt: skip
+    # the wheel claims import names of its own only (PyPI's `bench` and `adapters` are others')
+    record = next(site.glob("automl_bench-*.dist-info")) / "RECORD"
+    tops = {line.split(",")[0].split("/")[0] for line in record.read_text().splitlines()}
+    ours = {t for t in tops if not t.endswith(".dist-info") and t != ".."}
+    assert ours == {"automl_bench", "automl_bench_adapters"}, ours
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "zz_borrowed_dependencies.pth").write_text("\n".join(sorted(deps)) + "\n")
 
@@ -93,11 +98,11 @@ def test_built_wheel_runs_the_smoke_suite_from_any_directory(tmp_path):
         return subprocess.run([venv / "bin" / "automl-bench", *map(str, args)], cwd=work,
                               env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
 
-    code = "import bench, bench.paths as p; print(bench.__file__); print(p.suites_dir())"
+    code = "import automl_bench as b, automl_bench.paths as p; print(b.__file__); print(p.suites_dir())"
     where = subprocess.run([python, "-c", code], cwd=work, env=env, capture_output=True,
                            text=True, check=True).stdout.split()  # fmt: skip
     assert Path(where[0]).is_relative_to(site)  # the wheel's copy, not the checkout's
-    assert Path(where[1]) == site / "bench" / "suites"
+    assert Path(where[1]) == site / "automl_bench" / "suites"
 
     listed = cli("list", "suites")
     assert listed.returncode == 0, listed.stderr
@@ -123,12 +128,12 @@ def test_built_wheel_runs_the_smoke_suite_from_any_directory(tmp_path):
     rows = pd.read_csv(work / "results" / "hd-real" / "results.csv")
     assert len(rows) == 5 and (rows["status"] == "ok").all(), rows[["task", "error_message"]]
 
-    # nothing was written into the installation (bench/results is the results package: its
+    # nothing was written into the installation (automl_bench/results is the results package: its
     # files are only the wheel's own) or the checkout
     assert not (site / "results").exists()
     record = next(site.glob("automl_bench-*.dist-info")) / "RECORD"
     installed = {line.split(",")[0] for line in record.read_text().splitlines()}
-    written = [p.relative_to(site).as_posix() for p in (site / "bench").rglob("*")
+    written = [p.relative_to(site).as_posix() for p in (site / "automl_bench").rglob("*")
                if p.is_file() and "__pycache__" not in p.parts]
     assert set(written) <= installed, sorted(set(written) - installed)
     assert sorted(p.name for p in work.iterdir()) == ["results"]

@@ -9,7 +9,7 @@ import time
 
 import pandas as pd
 
-from adapters.constant import ConstantPredictor
+from automl_bench_adapters.constant import ConstantPredictor
 
 
 class TrajectoryRaises(ConstantPredictor):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from adapters.base import BaseAdapter, Requirements
+from automl_bench_adapters.base import BaseAdapter, Requirements
 
 
 class _Prior(BaseAdapter):

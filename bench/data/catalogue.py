@@ -6,8 +6,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import PurePosixPath
 
-from bench.paths import shipped_data_dir
-from bench.yamlio import read_yaml
+from automl_bench.paths import shipped_data_dir
+from automl_bench.yamlio import read_yaml
 
 CATALOGUE = "datasets.yaml"
 CHECKSUMS = "SHA256SUMS"

@@ -13,7 +13,7 @@ data is never cached), atomically (a temp folder renamed into place). Built-in s
 
 Per run (``<run>/tasks/<task>/``): ``data.parquet`` (features plus the ``__target__``
 column) which every job reads, ``folds.json`` (train/test row indices per fold),
-``meta.json`` (source id, classes, content hash) and ``profile.json`` (bench.data.profile). The
+``meta.json`` (source id, classes, content hash) and ``profile.json`` (automl_bench.data.profile). The
 content hash enters every job id, so a changed dataset or fold assignment never resumes onto
 old results.
 """
@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.data.folds import stratified_folds
-from bench.data.profile import profile
-from bench.data.sources import SourceContext, TaskData, fingerprint, load_task
-from bench.data.validate import check_task
+from automl_bench.data.folds import stratified_folds
+from automl_bench.data.profile import profile
+from automl_bench.data.sources import SourceContext, TaskData, fingerprint, load_task
+from automl_bench.data.validate import check_task
 
 TARGET = "__target__"
 
@@ -49,7 +49,7 @@ def target_name(columns) -> str:
         name = f"{TARGET}{i}"
     return name
 
-log = logging.getLogger("bench.data.taskcache")
+log = logging.getLogger("automl_bench.data.taskcache")
 
 
 @dataclass(frozen=True)

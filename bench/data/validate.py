@@ -20,9 +20,9 @@ import logging
 import numpy as np
 import pandas as pd
 
-from bench.errors import BadInput
+from automl_bench.errors import BadInput
 
-log = logging.getLogger("bench.data.validate")
+log = logging.getLogger("automl_bench.data.validate")
 
 
 def _names(cols, limit: int = 8) -> str:

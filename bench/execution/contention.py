@@ -43,7 +43,7 @@ def load_now() -> float | None:
 def is_cpu_bound(framework: str) -> bool:
     """Whether a framework variant's backend keeps its cores busy while it runs (adapters
     that mostly wait, e.g. on a remote service, declare ``cpu_bound = False``)."""
-    from bench.planning import registry
+    from automl_bench.planning import registry
 
     try:
         cls = registry.get(framework).adapter_class()

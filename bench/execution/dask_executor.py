@@ -1,8 +1,8 @@
 """Dask executor: the same jobs, the same enforcement, on a Dask cluster.
 
-The driver submits one Dask task per job. Each task runs :func:`bench.execution.node_job.run_job` on a
+The driver submits one Dask task per job. Each task runs :func:`automl_bench.execution.node_job.run_job` on a
 worker node, which starts the usual worker subprocess there under the usual wall-time and
-memory limits (:mod:`bench.execution.node_job`). Jobs ask for Dask worker *resources*
+memory limits (:mod:`automl_bench.execution.node_job`). Jobs ask for Dask worker *resources*
 ``{"cores": job cores, "memory_mb": job memory}``, so a node never runs more jobs than its
 declared cores and memory hold; workers declare them when started::
 
@@ -38,10 +38,10 @@ from distributed import Client, LocalCluster, WorkerPlugin
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
-import bench
-from bench.errors import BadInput
-from bench.execution.executor import Limits, Outcome, WorkItem, available_cpus
-from bench.execution.node_job import EVENT_TOPIC, kill_active, reap_orphans, run_job
+import automl_bench
+from automl_bench.errors import BadInput
+from automl_bench.execution.executor import Limits, Outcome, WorkItem, available_cpus
+from automl_bench.execution.node_job import EVENT_TOPIC, kill_active, reap_orphans, run_job
 
 CONNECT_S = float(os.environ.get("AUTOML_BENCH_DASK_CONNECT_S", 15))
 WAIT_FOR_WORKERS_S = float(os.environ.get("AUTOML_BENCH_DASK_WAIT_S", 300))
@@ -153,17 +153,17 @@ class DaskExecutor:
                 f'memory_mb=M" (N >= {cores}, M >= {memory_mb})'
             )
         try:  # every worker must run our code: same package, importable
-            versions = self.client.run(lambda: __import__("bench").__version__)
+            versions = self.client.run(lambda: __import__("automl_bench").__version__)
         except Exception as e:
             raise BadInput(
                 f"Dask scheduler {where}: workers cannot import the harness ({e}); install "
                 "automl-bench with the [dask] extra in the workers' environment"
             ) from None
-        other = {a: v for a, v in versions.items() if v != bench.__version__}
+        other = {a: v for a, v in versions.items() if v != automl_bench.__version__}
         if other:
             raise BadInput(
                 f"Dask scheduler {where}: workers run automl-bench {sorted(set(other.values()))}"
-                f", this driver {bench.__version__}: install the same version on every worker"
+                f", this driver {automl_bench.__version__}: install the same version on every worker"
             )
 
     def run(self, tasks: list[WorkItem], on_start=None, on_done=None) -> None:

@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import psutil
 
-import bench
+import automl_bench
 
 PACKAGES = (
     "numpy", "pandas", "scikit-learn", "xgboost", "lightgbm", "flaml", "h2o", "openml",
@@ -38,7 +38,7 @@ def describe() -> dict:
         except PackageNotFoundError:
             continue
     return {
-        "app_version": bench.__version__,
+        "app_version": automl_bench.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_model": _cpu_model(),

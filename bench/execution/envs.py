@@ -2,7 +2,7 @@
 
 AutoGluon pins ``pandas < 2.4`` and EvalML ``pandas < 2.1`` while the harness runs on pandas
 3, so each gets its own venv. The worker protocol is files in, files out, so a job of such an
-adapter simply starts ``python -m bench.execution.worker JOB_DIR`` with the venv's interpreter.
+adapter simply starts ``python -m automl_bench.execution.worker JOB_DIR`` with the venv's interpreter.
 
 ``automl-bench env create NAME`` builds ``<envs dir>/NAME`` in three pip steps: the
 environment's ``pre`` requirements alone (torch, so the CPU wheel is chosen before anything
@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.errors import BadInput
-from bench.paths import PROJECT_ROOT
+import automl_bench
+import automl_bench_adapters
+from automl_bench.errors import BadInput
+from automl_bench.paths import PROJECT_ROOT
 
 MANIFEST = "automl-bench-env.json"
 
-# What bench.execution.worker and adapters.base import inside the env (not the baselines' backends).
+# What automl_bench.execution.worker and automl_bench_adapters.base import inside the env (not the baselines' backends).
 WORKER_REQUIREMENTS = (
     "numpy",
     "pandas>=2.0",
@@ -192,9 +194,10 @@ def create(
                 _run([*pip, "--no-deps", "-e", str(src)], tee)
             else:  # installed from a wheel: copy the two pure-Python packages in
                 sp = _site_packages(env)[0]
-                for pkg in ("bench", "adapters"):
-                    shutil.copytree(PROJECT_ROOT / pkg, sp / pkg, dirs_exist_ok=True)
-            check = "import bench.execution.worker, adapters.base; " + "; ".join(
+                for pkg in (automl_bench, automl_bench_adapters):
+                    src_dir = Path(pkg.__file__).parent
+                    shutil.copytree(src_dir, sp / pkg.__name__, dirs_exist_ok=True)
+            check = "import automl_bench.execution.worker, automl_bench_adapters.base; " + "; ".join(
                 f"import {m}" for m in s.imports
             )
             _run([py, "-c", check], tee)

@@ -31,7 +31,7 @@ Limits (recorded per row):
   thread variables of BLAS/OpenMP/numexpr/Arrow/joblib and ``-XX:ActiveProcessorCount``
   for Java (``JAVA_TOOL_OPTIONS``) are set to the job's cores.
 
-Workers are started by :mod:`bench.execution.launcher` (warm fork, or exec of ``WorkItem.python``), which
+Workers are started by :mod:`automl_bench.execution.launcher` (warm fork, or exec of ``WorkItem.python``), which
 also guarantees that nothing of a job outlives it or the driver.
 
 Failures of the infrastructure (the worker could not start, it was SIGKILLed by someone
@@ -54,10 +54,10 @@ from pathlib import Path
 
 import psutil
 
-from bench.errors import BadInput
-from bench.execution.launcher import Launcher, LauncherError
-from bench.execution.ownership import TOKEN_VARIABLE, sweep_job, sweep_owned
-from bench.execution.proctree import ProcessTree, proc_table
+from automl_bench.errors import BadInput
+from automl_bench.execution.launcher import Launcher, LauncherError
+from automl_bench.execution.ownership import TOKEN_VARIABLE, sweep_job, sweep_owned
+from automl_bench.execution.proctree import ProcessTree, proc_table
 
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -436,7 +436,7 @@ def prestart_launcher(suite: str | None = None, cores: int | None = None,
     loads them and what their jobs import while the driver loads the run's data."""
     if cores is None:
         try:
-            from bench.planning.suite import load_suite
+            from automl_bench.planning.suite import load_suite
 
             cores = load_suite(suite)[0].constraint.cores if suite else 1
         except Exception:  # the run itself reports a bad suite
@@ -475,7 +475,7 @@ class LocalExecutor:
         self.launcher_info: dict = {}
         self.gate = None  # called before each job starts; False: not yet (run --exclusive)
         self.admit = None  # called as a job's slot is given: False drops the job (run --race)
-        self.pool = pool  # bench.execution.launcher_pool.LauncherPool: launchers kept across runs
+        self.pool = pool  # automl_bench.execution.launcher_pool.LauncherPool: launchers kept across runs
 
     def plan(self, items: list[WorkItem]) -> SlotPlan:
         cores = max((t.cores for t in items), default=1)

@@ -1,7 +1,7 @@
 """Starts job workers: a warm fork server that also supervises every job's processes.
 
 The executor starts one launcher per run
-(``python -m bench.execution.launcher DRIVER_PID [--cold] [MODULE...]``)
+(``python -m automl_bench.execution.launcher DRIVER_PID [--cold] [MODULE...]``)
 and talks to it with JSON lines: ``start`` requests on stdin; ``ready``, ``started``,
 ``spawn_failed`` and ``exited`` events on stdout (with CLOCK_MONOTONIC times, which the
 driver shares, so a job's end is when it was reaped, not when the driver got to it).
@@ -12,7 +12,7 @@ Why a separate process:
   constant predictor) once; each job is a ``fork()`` of it, so a job does not pay ~1.5 s of
   interpreter start and imports. Jobs whose interpreter is not this one (``WorkItem.python``, e.g. an
   adapter's own virtual environment) are forked the same way and then ``exec`` that
-  interpreter with ``-m bench.execution.worker JOB_DIR`` (the cold path: files in, files out).
+  interpreter with ``-m automl_bench.execution.worker JOB_DIR`` (the cold path: files in, files out).
 - No orphans, by operating-system mechanisms rather than best effort:
   * every worker calls ``setsid()`` (its own session and process group) and
     ``PR_SET_PDEATHSIG(SIGKILL)``: it dies with the launcher, whatever kills the launcher;
@@ -36,16 +36,16 @@ import signal
 import sys
 import time
 
-from bench import timeline
+from automl_bench import timeline
 
 PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
 PR_SET_CHILD_SUBREAPER = 36
 # what every job imports; scikit-learn is not among them: an adapter that needs it says so
 # (its class's ``warm_imports``), and the launcher loads those once it knows the run's adapters
-WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "threadpoolctl", "joblib", "adapters.base",
-                "bench.execution.worker", "bench.execution.inference",
-                "bench.results.predictions")  # fmt: skip
+WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "threadpoolctl", "joblib", "automl_bench_adapters.base",
+                "automl_bench.execution.worker", "automl_bench.execution.inference",
+                "automl_bench.results.predictions")  # fmt: skip
 
 
 def _prctl(option: int, arg) -> bool:
@@ -219,7 +219,7 @@ class _Server:
 
     def sweep(self) -> None:
         """Kill every child that is not a live worker: what finished jobs left behind."""
-        from bench.execution.proctree import descendants, proc_table
+        from automl_bench.execution.proctree import descendants, proc_table
 
         table = proc_table()
         for p in list(table.values()):
@@ -230,7 +230,7 @@ class _Server:
     def shutdown(self) -> None:
         """SIGKILL everything below the launcher until nothing is left (a stop signal that
         comes meanwhile only sets the flag again: it cannot interrupt this)."""
-        from bench.execution.proctree import descendants, proc_table
+        from automl_bench.execution.proctree import descendants, proc_table
 
         for _ in range(500):
             table = proc_table()
@@ -257,7 +257,7 @@ def _exercise_data_path() -> None:
     import numpy as np
     import pandas as pd
 
-    from adapters.base import encode_labels
+    from automl_bench_adapters.base import encode_labels
 
     df = pd.DataFrame({"x": np.arange(4.0), "c": pd.Categorical(list("abab")), "y": list("pqpq")})
     with tempfile.TemporaryDirectory(prefix="automl-bench-warm-") as d:
@@ -309,14 +309,14 @@ def _child(msg: dict, launcher_pid: int) -> int:
         for s in (signal.SIGPIPE, signal.SIGXFSZ):
             signal.signal(s, signal.SIG_DFL)  # as subprocess does before exec
         try:
-            os.execve(python, [python, "-m", "bench.execution.worker", job_dir], env)
+            os.execve(python, [python, "-m", "automl_bench.execution.worker", job_dir], env)
         except OSError as e:
             os.write(2, f"could not start worker {python}: {e}\n".encode())
             return 127
     os.environ.update(msg["env"])
     import atexit
 
-    from bench.execution import worker
+    from automl_bench.execution import worker
 
     atexit._clear()  # the launcher's exit handlers are not the job's
     sys.argv = [worker.__file__, job_dir]
@@ -363,7 +363,7 @@ class Launcher:
 
         mode = [] if warm else ["--cold"]  # only exec's workers: skip the warm imports
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.execution.launcher", str(os.getpid()), *mode, *preload],
+            [sys.executable, "-m", "automl_bench.execution.launcher", str(os.getpid()), *mode, *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

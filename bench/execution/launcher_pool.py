@@ -1,6 +1,6 @@
 """Warm launchers kept across jobs by a long-lived process (a Dask worker on a cluster node).
 
-A local run starts one launcher (:mod:`bench.execution.launcher`) and closes it at the end. A Dask
+A local run starts one launcher (:mod:`automl_bench.execution.launcher`) and closes it at the end. A Dask
 worker runs one job per Dask task, so without this pool every job would pay the launcher's
 start and imports (about a second). The pool lends each job a ready launcher for the job's
 cores and returns it afterwards; a job never shares its launcher with a job running at the
@@ -19,7 +19,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.execution.launcher import Launcher
+from automl_bench.execution.launcher import Launcher
 
 
 class LauncherPool:

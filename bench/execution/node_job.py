@@ -4,9 +4,9 @@ A Dask task calls :func:`run_job` on whichever worker node the scheduler picked.
 shared with the driver but what travels through the engine: the job's spec (a dict) and the
 task's cached data (the files the spec names, as bytes). The node writes them into its own
 temporary job dir and runs the job through the local executor with one slot
-(:class:`bench.execution.executor.LocalExecutor`: the same launcher, worker subprocess, wall-time,
+(:class:`automl_bench.execution.executor.LocalExecutor`: the same launcher, worker subprocess, wall-time,
 memory and core enforcement, and retries of infrastructure failures as a local run; the
-Dask worker process keeps its warm launchers across jobs, :mod:`bench.execution.launcher_pool`), then
+Dask worker process keeps its warm launchers across jobs, :mod:`automl_bench.execution.launcher_pool`), then
 returns the outcome and the files the worker wrote (predictions, outcome, log) as bytes.
 The driver alone writes the run directory and the store.
 
@@ -38,9 +38,9 @@ from pathlib import Path
 
 import psutil
 
-from bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, available_cpus
-from bench.execution.launcher_pool import LauncherPool
-from bench.execution.proctree import sweep_session
+from automl_bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, available_cpus
+from automl_bench.execution.launcher_pool import LauncherPool
+from automl_bench.execution.proctree import sweep_session
 
 EVENT_TOPIC = "automl-bench-job"
 # Files of a finished job dir sent back to the driver (inputs and scratch stay on the node).
@@ -52,7 +52,6 @@ LOG_TAIL_BYTES = 1 << 20
 LAUNCHERS = LauncherPool()
 _active: dict[str, Path] = {}  # key -> job dir of a job running in this process (teardown)
 _active_lock = threading.Lock()
-_env_lock = threading.Lock()
 
 
 def node_dir() -> Path:
@@ -88,15 +87,6 @@ def lease_cpus(n: int):
     finally:
         for _, fd in held:
             os.close(fd)
-
-
-def _ensure_importable() -> None:
-    """Make ``bench``/``adapters`` importable by the job subprocess, as they are here."""
-    root = str(Path(__file__).resolve().parents[2])
-    with _env_lock:
-        parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-        if root not in parts:
-            os.environ["PYTHONPATH"] = os.pathsep.join([root, *parts])
 
 
 def _identity(p: psutil.Process) -> dict:
@@ -206,7 +196,6 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
     ``data``: the files named by the spec's ``data_path`` and ``folds_path``, as
     ``{file name: bytes}``.
     """
-    _ensure_importable()
     reap_orphans()
     host = socket.gethostname()
     key = payload["key"]

@@ -14,7 +14,7 @@ import os
 import signal
 from pathlib import Path
 
-from bench.execution.proctree import ProcessTree, proc_table, signal_pids
+from automl_bench.execution.proctree import ProcessTree, proc_table, signal_pids
 
 TOKEN_VARIABLE = "AUTOML_BENCH_RUN_TOKEN"
 JOB_VARIABLE = "AUTOML_BENCH_JOB_DIR"

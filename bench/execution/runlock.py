@@ -10,7 +10,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.errors import BadInput
+from automl_bench.errors import BadInput
 
 
 @contextmanager

@@ -1,27 +1,27 @@
-"""The job worker: files in, files out. Run as ``python -m bench.execution.worker JOB_DIR``.
+"""The job worker: files in, files out. Run as ``python -m automl_bench.execution.worker JOB_DIR``.
 
 Reads ``JOB_DIR/spec.json`` (adapter, params, budget, data and fold paths), fits the adapter
 on the fold's training rows, predicts the test rows, and writes
 ``JOB_DIR/predictions.parquet`` (the adapter's probabilities as returned and the test row
-ids, see :mod:`bench.results.predictions`; no labels: the driver takes those from the task files)
+ids, see :mod:`automl_bench.results.predictions`; no labels: the driver takes those from the task files)
 and ``JOB_DIR/outcome.json`` (durations, models count, or the error).
 Then, outside the training budget, it measures the fitted model's deployability
-(:mod:`bench.execution.inference`: latency, throughput, memory, size on disk).
+(:mod:`automl_bench.execution.inference`: latency, throughput, memory, size on disk).
 Outcome files are written atomically and last, so the driver never reads half a result.
 Metrics are not computed here: the driver scores the saved predictions itself.
 
 Phases: the worker calls the adapter's setup step (``prepare``: e.g. H2O's JVM start and
 frame upload), then ``fit``, then ``predict_proba``, and rewrites ``JOB_DIR/phases.json``
 (atomically) as each phase starts, with the system-wide monotonic clock, so the driver can
-place the job's deadline after the real end of setup (see :mod:`bench.execution.executor`). Setup
+place the job's deadline after the real end of setup (see :mod:`automl_bench.execution.executor`). Setup
 that runs past the driver's setup allowance comes out of the budget: the adapter is told
 its shortened time limit, and a job left with less than half its budget is marked
-``starved`` (see :mod:`bench.results.starvation`).
+``starved`` (see :mod:`automl_bench.results.starvation`).
 
 ``JOB_DIR/started.json`` is written first: a worker that exits without it could not start
 (an infrastructure failure the executor retries). Usually the worker is not a fresh
-interpreter but a fork of the warm launcher (:mod:`bench.execution.launcher`), which calls
-:func:`main` with ``warm_cores``; ``python -m bench.execution.worker`` is the cold path, used for
+interpreter but a fork of the warm launcher (:mod:`automl_bench.execution.launcher`), which calls
+:func:`main` with ``warm_cores``; ``python -m automl_bench.execution.worker`` is the cold path, used for
 another interpreter (an adapter's own environment) or ``--cold-start``.
 """
 
@@ -62,7 +62,7 @@ def limit_loaded_thread_pools(cores: int):
 def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     spec = json.loads((job_dir / "spec.json").read_text())
     pin_cpus(spec.get("cpus"))
-    from bench.execution.launcher import become_subreaper
+    from automl_bench.execution.launcher import become_subreaper
 
     # orphaned grandchildren (a setsid'd JVM whose launcher exited) stay in our tree
     become_subreaper()
@@ -72,7 +72,7 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
 
     import pandas as pd
 
-    from bench.results import predictions
+    from automl_bench.results import predictions
 
     module, _, cls_name = spec["adapter"].partition(":")
     cls = getattr(importlib.import_module(module), cls_name)
@@ -117,8 +117,8 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
         info["leaderboard"] = "leaderboard.csv"
     if getattr(adapter, "timings_", None):  # the adapter's own phases (e.g. H2O's search)
         info["timings"] = {k: round(float(v), 3) for k, v in adapter.timings_.items()}
-    from bench.execution import inference
-    from bench.results import trajectory
+    from automl_bench.execution import inference
+    from automl_bench.results import trajectory
 
     traj = trajectory.write(job_dir, adapter, trajectory.limit(spec))
     if traj.get("trajectory_note"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from adapters.base import Capabilities
+    from automl_bench_adapters.base import Capabilities
 
 
 def of(variant) -> Capabilities | None:
@@ -23,7 +23,7 @@ def of(variant) -> Capabilities | None:
 
 def unsupported(caps: Capabilities | None, task_type: str, profile: dict) -> str | None:
     """Why a backend with ``caps`` cannot run a task (None: it can, or it declares nothing).
-    ``profile`` is the task's profile (bench.data.profile): ``missing_ratio`` and ``categorical``
+    ``profile`` is the task's profile (automl_bench.data.profile): ``missing_ratio`` and ``categorical``
     are read."""
     if caps is None:
         return None

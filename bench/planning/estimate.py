@@ -28,10 +28,10 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bench.errors import BadInput
-from bench.execution.executor import Limits, available_cpus
-from bench.results.cost import PriceTable, load_prices
-from bench.yamlio import describe_validation_error, read_yaml
+from automl_bench.errors import BadInput
+from automl_bench.execution.executor import Limits, available_cpus
+from automl_bench.results.cost import PriceTable, load_prices
+from automl_bench.yamlio import describe_validation_error, read_yaml
 
 SHIPPED = Path(__file__).resolve().parent / "timings.yaml"
 
@@ -125,7 +125,7 @@ def _task_shapes(run: Path) -> dict:
 
 def calibrate(timings: Timings, run_dirs) -> tuple[Timings, list[str]]:
     """Refit overhead (and coef or fraction) per adapter from ok jobs in ``run_dirs``."""
-    from bench.report.load import load_runs
+    from automl_bench.report.load import load_runs
 
     loaded = load_runs(run_dirs)
     ok = loaded.results[loaded.results["status"] == "ok"]
@@ -273,10 +273,10 @@ def contention(n_cpus: int, seconds: float = 1.0) -> float:
 
 def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = None,
              calibrate_from=None) -> Estimate:  # fmt: skip
-    """``opts``: a bench.runner.RunOptions (suite, frameworks, budget, folds, parallel, limits)."""
-    from bench.data.taskcache import CachedTask
-    from bench.planning.plan import plan_jobs
-    from bench.runner import prepare
+    """``opts``: a automl_bench.runner.RunOptions (suite, frameworks, budget, folds, parallel, limits)."""
+    from automl_bench.data.taskcache import CachedTask
+    from automl_bench.planning.plan import plan_jobs
+    from automl_bench.runner import prepare
 
     prices = prices or load_prices()
     timings = timings or load_timings()

@@ -12,9 +12,9 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.data.taskcache import CachedTask
-from bench.planning.registry import Variant
-from bench.planning.suite import Constraint
+from automl_bench.data.taskcache import CachedTask
+from automl_bench.planning.registry import Variant
+from automl_bench.planning.suite import Constraint
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def plan_jobs(
     max_folds: int | None = None,
 ) -> list[Job]:
     """Every (variant, task, fold) at each of the constraint's budgets, smallest budget first."""
-    from bench.planning import budgets
+    from automl_bench.planning import budgets
 
     if len(budgets.of(constraint)) > 1:
         return [job for b in budgets.of(constraint)

@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bench.errors import BadInput
-from bench.paths import frameworks_file
-from bench.yamlio import describe_validation_error, read_yaml
+from automl_bench.errors import BadInput
+from automl_bench.paths import frameworks_file
+from automl_bench.yamlio import describe_validation_error, read_yaml
 
 ENTRY_POINT_GROUP = "automl_bench.adapters"
 
@@ -59,7 +59,7 @@ class Variant:
         dist = getattr(cls, "distribution", None) or "scikit-learn"
         env = cls.requirements.environment
         if env:  # the backend lives in its own environment, which recorded its versions
-            from bench.execution import envs
+            from automl_bench.execution import envs
 
             return envs.version_in(env, dist) or "unknown"
         try:

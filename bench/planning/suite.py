@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bench.errors import BadInput
-from bench.paths import suites_dir
-from bench.planning import registry
-from bench.yamlio import describe_validation_error, read_yaml, shown
+from automl_bench.errors import BadInput
+from automl_bench.paths import suites_dir
+from automl_bench.planning import registry
+from automl_bench.yamlio import describe_validation_error, read_yaml, shown
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 MAX_NAME = 100  # names become file and directory names (at most 255 bytes on most systems)
@@ -56,7 +56,7 @@ class Constraint(Strict):
                 raise ValueError("give budget_s (one budget, seconds) or budgets (a list of "
                                  "budgets)")  # fmt: skip
             return self
-        from bench.planning.budgets import check
+        from automl_bench.planning.budgets import check
 
         self.budgets = check(self.budgets, "budgets")  # sorted; no budget twice
         self.budget_s = self.budgets[-1]
@@ -100,7 +100,7 @@ class GeneratedSource(Strict):
 
 
 class FileSource(Strict):
-    """A Parquet, CSV or ARFF file (optionally .gz). Relative paths: see bench.data.sources.files."""
+    """A Parquet, CSV or ARFF file (optionally .gz). Relative paths: see automl_bench.data.sources.files."""
 
     path: str
     target: str
@@ -206,7 +206,7 @@ class Suite(Strict):
 def resolve_suite_path(name_or_path: str) -> Path:
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml") or p.exists():
-        from bench.data.readable import path_problem  # no data library needed for this
+        from automl_bench.data.readable import path_problem  # no data library needed for this
 
         problem = path_problem(p)
         if problem:

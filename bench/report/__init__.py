@@ -2,7 +2,7 @@
 
 ``write_report(run_dirs, out_dir)`` writes ``index.html`` (self-contained), ``report.md``
 (with ``img/*.png`` beside it) and the underlying tables as ``tables/*.csv``; it returns the
-built :class:`~bench.report.build.Report` (whose ``leaderboard`` table the CLI prints).
+built :class:`~automl_bench.report.build.Report` (whose ``leaderboard`` table the CLI prints).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.results.cost import load_prices
+from automl_bench.results.cost import load_prices
 
 
 @dataclass
 class Written:
-    report: object  # bench.report.build.Report
+    report: object  # automl_bench.report.build.Report
     out_dir: Path
     html: Path
     markdown: Path
@@ -27,7 +27,7 @@ def default_out_dir(run_dirs) -> Path:
     """One run: ``<run>/report``; several: ``reports/<run names joined>``."""
     if len(run_dirs) == 1:
         return Path(run_dirs[0]) / "report"
-    from bench.paths import reports_dir
+    from automl_bench.paths import reports_dir
 
     names = "+".join(Path(r).resolve().name for r in run_dirs)
     return reports_dir() / names[:120]
@@ -44,9 +44,9 @@ def _write(path: Path, data: bytes | str) -> None:
 
 def write_report(run_dirs, out_dir: Path | None = None, prices: str | Path | None = None,
                  n_boot: int = 1000, impute_missing: bool = False) -> Written:  # fmt: skip
-    from bench.report import html, markdown
-    from bench.report.build import build
-    from bench.report.load import load_runs
+    from automl_bench.report import html, markdown
+    from automl_bench.report.build import build
+    from automl_bench.report.load import load_runs
 
     price_table = load_prices(prices)  # bad price file: BadInput before anything is written
     loaded = load_runs([Path(r) for r in run_dirs])

@@ -11,7 +11,7 @@ and listed (``Grid.dropped``), unless imputing them is asked for.
 
 Raced-out jobs (``run --race`` dropped their framework before they started) are never
 imputed: a framework the race dropped is compared on the folds it ran (see
-:mod:`bench.report.race`), and raced-out jobs count neither as failures nor as jobs that ran.
+:mod:`automl_bench.report.race`), and raced-out jobs count neither as failures nor as jobs that ran.
 
 This is the only aggregation: ``run`` and ``show`` print the leaderboard computed here.
 """
@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bench.report import intervals as iv
-from bench.report.baseline import constant_scores
-from bench.report.load import EXTRA_PROFILE, Loaded
-from bench.results.cost import PriceTable
+from automl_bench.report import intervals as iv
+from automl_bench.report.baseline import constant_scores
+from automl_bench.report.load import EXTRA_PROFILE, Loaded
+from automl_bench.results.cost import PriceTable
 
 SCORES = ("result", "acc", "balacc", "logloss")
 FAILED = ("failed", "timeout", "memory")
@@ -231,7 +231,7 @@ def leaderboard(loaded: Loaded, grid: Grid, prices: PriceTable,
     """One row per compared framework, best mean rank first (ties: higher normalised score).
 
     Intervals come from resampling tasks (folds nested inside), see
-    :mod:`bench.report.intervals`; NaN with fewer than ``intervals.MIN_TASKS`` tasks."""
+    :mod:`automl_bench.report.intervals`; NaN with fewer than ``intervals.MIN_TASKS`` tasks."""
     df = loaded.results.assign(cost_usd=job_costs(loaded.results, prices))
     ranks = mean_ranks(task_matrix(grid))
     norm = normalised(grid)

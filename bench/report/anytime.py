@@ -1,6 +1,6 @@
 """The report's "Anytime performance" section: how each framework's best model improved while
 it searched, from the jobs' trajectory files (``trajectory.parquet``, see
-:mod:`bench.results.trajectory`).
+:mod:`automl_bench.results.trajectory`).
 
 Per job, the trajectory is a step function: the backend's best validation log loss so far
 at each second since its fit started. Before its first model a framework is counted at the
@@ -22,9 +22,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from bench.report import plots
-from bench.report.load import Loaded
-from bench.report.tables import Table, num, text
+from automl_bench.report import plots
+from automl_bench.report.load import Loaded
+from automl_bench.report.tables import Table, num, text
 
 LOG_LOSS = "log_loss"
 GRID_POINTS = 121
@@ -35,8 +35,8 @@ MAX_TASK_PANELS = 24
 def collect(loaded: Loaded) -> pd.DataFrame:
     """Every stored trajectory point of the loaded runs' ok jobs, with the job's label, task,
     fold and budget."""
-    from bench.planning.plan import job_dir
-    from bench.results.trajectory import read
+    from automl_bench.planning.plan import job_dir
+    from automl_bench.results.trajectory import read
 
     df = loaded.results
     if df.empty or "job_id" not in df:
@@ -200,7 +200,7 @@ def _summary(avg: pd.DataFrame, traj: pd.DataFrame, horizon: float, constant) ->
 
 def section(loaded: Loaded):
     """(Section, table for tables/anytime.csv: the averaged normalised curves)."""
-    from bench.report.build import Image, Section
+    from automl_bench.report.build import Image, Section
 
     s = Section("anytime", "Anytime performance")
     traj = collect(loaded)

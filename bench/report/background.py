@@ -33,7 +33,7 @@ def start_report(run_dir: Path) -> tuple[Path, Path]:
     log = run_dir / LOG_NAME
     with open(log, "wb") as f:
         subprocess.Popen(
-            [sys.executable, "-m", "bench", "report", str(run_dir.resolve())],
+            [sys.executable, "-m", "automl_bench", "report", str(run_dir.resolve())],
             stdin=subprocess.DEVNULL,
             stdout=f,
             stderr=subprocess.STDOUT,

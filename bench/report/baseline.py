@@ -2,7 +2,7 @@
 
 Used to impute a failed job when the run did not include the ``constant`` framework (or its
 job failed too): the training fold's class prior for every test row, scored by the same
-scorer as every job (``bench.results.scoring``).
+scorer as every job (``automl_bench.results.scoring``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.results.predictions import BadPredictions, truth_for
-from bench.results.scoring import headline, score
+from automl_bench.results.predictions import BadPredictions, truth_for
+from automl_bench.results.scoring import headline, score
 
 
 @cache
@@ -46,7 +46,7 @@ def constant_scores(task_dir: Path, fold: int) -> dict | None:
 
 
 def _train_truth(y: pd.Series, rows, classes):
-    from bench.results.predictions import label_key
+    from automl_bench.results.predictions import label_key
 
     index = {label_key(c): i for i, c in enumerate(classes)}
     return rows, np.array([index[label_key(v)] for v in y.iloc[rows].tolist()], dtype=np.int64)

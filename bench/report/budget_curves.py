@@ -5,7 +5,7 @@ budgets: the leaderboard and every comparison of the report are computed at one 
 largest (:func:`focus`), and this module adds what only several budgets can show:
 
 - **normalised score versus budget** per framework, averaged over tasks, with 95% intervals
-  from resampling tasks (folds nested inside; :mod:`bench.report.intervals`). The score is the
+  from resampling tasks (folds nested inside; :mod:`automl_bench.report.intervals`). The score is the
   report's normalised score (constant predictor = 0, best = 1) with the best taken over every
   framework *and every budget* of the task, so that the points of a curve share one scale:
   1 is the best mean result any framework reached on the task at any budget;
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bench.report import aggregate as ag
-from bench.report import intervals as iv
-from bench.report.load import Loaded
-from bench.report.tables import Table, interval, num, text, usd
+from automl_bench.report import aggregate as ag
+from automl_bench.report import intervals as iv
+from automl_bench.report.load import Loaded
+from automl_bench.report.tables import Table, interval, num, text, usd
 
 PLATEAU_TOL = 0.01  # without intervals: a gain of the mean normalised score above this counts
 PLATEAU_RULE = (
@@ -320,8 +320,8 @@ def sentences(c: Curves) -> list[str]:
 
 def section(loaded: Loaded, prices, impute_missing: bool = False, n_boot: int = iv.N_BOOT):
     """(the report's Budget curves section, its CSV tables, the conclusions it adds)."""
-    from bench.report import budget_plots as plots
-    from bench.report.build import Image, Section
+    from automl_bench.report import budget_plots as plots
+    from automl_bench.report.build import Image, Section
 
     c = curves(loaded, prices, impute_missing, n_boot)
     s = Section("budget-curves", "Budget curves")

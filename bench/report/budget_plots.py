@@ -1,10 +1,10 @@
-"""Figures of the budget curves (matplotlib, like :mod:`bench.report.plots`)."""
+"""Figures of the budget curves (matplotlib, like :mod:`automl_bench.report.plots`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from bench.report.plots import _png, _text, plt
+from automl_bench.report.plots import _png, _text, plt
 
 
 def _budget_axis(ax, budgets) -> None:

@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from bench.data import catalogue
-from bench.report import aggregate as ag
-from bench.report import budget_curves, deploy, plots, stats, tables
-from bench.report import contention as rc
-from bench.report import starved as starved_jobs
-from bench.report.anytime import section as anytime_section
-from bench.report.load import Loaded
-from bench.report.race import section as race_section
-from bench.report.tables import Table
-from bench.results.cost import PriceTable
+from automl_bench.data import catalogue
+from automl_bench.report import aggregate as ag
+from automl_bench.report import budget_curves, deploy, plots, stats, tables
+from automl_bench.report import contention as rc
+from automl_bench.report import starved as starved_jobs
+from automl_bench.report.anytime import section as anytime_section
+from automl_bench.report.load import Loaded
+from automl_bench.report.race import section as race_section
+from automl_bench.report.tables import Table
+from automl_bench.results.cost import PriceTable
 
 IMPUTATION_RULE = (
     "Imputation rule (as in the AMLB paper): a job without a scored result (failed, timeout, "
@@ -409,7 +409,7 @@ def _conclusions(loaded, grid, board, cd, rat) -> list[str]:
         if cd.pvalue is not None and cd.pvalue >= stats.ALPHA:
             line += "; the Friedman test finds no significant difference among all frameworks"
         out.append(line + ".")
-    from bench.report.intervals import MIN_TASKS
+    from automl_bench.report.intervals import MIN_TASKS
 
     if len(fws) >= 2 and 0 < n_cmp < MIN_TASKS:
         out.append(f"Only {n_cmp} task(s) compared: too few to say how the frameworks would do "

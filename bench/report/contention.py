@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.execution import contention
-from bench.report.tables import Table, num, text
+from automl_bench.execution import contention
+from automl_bench.report.tables import Table, num, text
 
 
 def per_framework(df: pd.DataFrame) -> pd.DataFrame:

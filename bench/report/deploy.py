@@ -1,7 +1,7 @@
 """The report's "Deployability" section: how fast each framework's models predict, how big they
 are on disk and how much memory prediction takes, next to how good they are.
 
-Figures come from the result rows' inference columns (measured by :mod:`bench.execution.inference` in
+Figures come from the result rows' inference columns (measured by :mod:`automl_bench.execution.inference` in
 each job's worker after fit): medians over a framework's jobs that finished ok. A framework
 whose jobs could not be measured shows the reason instead of a number.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.execution.inference import BATCH_ROWS
-from bench.report import plots
-from bench.report.aggregate import pareto
-from bench.report.load import Loaded
-from bench.report.tables import Table, num, text
+from automl_bench.execution.inference import BATCH_ROWS
+from automl_bench.report import plots
+from automl_bench.report.aggregate import pareto
+from automl_bench.report.load import Loaded
+from automl_bench.report.tables import Table, num, text
 
 MEASURES = ("infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s",
             "infer_peak_rss_mb", "model_size_mb")  # fmt: skip
@@ -120,7 +120,7 @@ def budget_line(t: pd.DataFrame, max_ms: float) -> str:
 
 def section(loaded: Loaded, scores: pd.DataFrame, score_name: str):
     """(Section, table for tables/deployability.csv)."""
-    from bench.report.build import Image, Section
+    from automl_bench.report.build import Image, Section
 
     s = Section("deployability", "Deployability")
     t = per_framework(loaded, scores)

@@ -8,10 +8,10 @@ import base64
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from bench.report.build import Report
+from automl_bench.report.build import Report
 
 _env = Environment(
-    loader=PackageLoader("bench.report", "templates"),
+    loader=PackageLoader("automl_bench.report", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,

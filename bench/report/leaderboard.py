@@ -1,7 +1,7 @@
 """The run's leaderboard for the terminal (``run`` and ``show``).
 
 It is the report's leaderboard, computed by the report's aggregation
-(:mod:`bench.report.aggregate`: a failed job takes the constant predictor's result, ranks
+(:mod:`automl_bench.report.aggregate`: a failed job takes the constant predictor's result, ranks
 are over tasks, intervals resample tasks), so the terminal and the report never disagree.
 """
 
@@ -16,10 +16,10 @@ from rich.text import Text
 def leaderboard(run_dirs, impute_missing: bool = False):
     """(the report's leaderboard Table, the board DataFrame) for one or several runs: the
     same numbers as the report's, bootstrap draws and seed included."""
-    from bench.report import aggregate as ag
-    from bench.report import budget_curves, tables
-    from bench.report.load import load_runs
-    from bench.results.cost import load_prices
+    from automl_bench.report import aggregate as ag
+    from automl_bench.report import budget_curves, tables
+    from automl_bench.report.load import load_runs
+    from automl_bench.results.cost import load_prices
 
     full = load_runs([Path(r) for r in run_dirs])
     loaded, at_one_budget = budget_curves.focus(full)  # several budgets: the largest
@@ -32,7 +32,7 @@ def leaderboard(run_dirs, impute_missing: bool = False):
 
 
 def render(table, title: str = "Leaderboard") -> Table:
-    """A report Table (bench.report.tables) as a rich table; cells are text, never markup."""
+    """A report Table (automl_bench.report.tables) as a rich table; cells are text, never markup."""
     t = Table(title=Text(title), caption=Text(table.caption) if table.caption else None)
     if table.empty:
         t.add_column("no framework has results yet")

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.errors import BadInput
-from bench.results.store import COLUMNS, Store
-from bench.yamlio import read_yaml
+from automl_bench.errors import BadInput
+from automl_bench.results.store import COLUMNS, Store
+from automl_bench.yamlio import read_yaml
 
-CONSTANT_ADAPTER = "adapters.constant:ConstantPredictor"
+CONSTANT_ADAPTER = "automl_bench_adapters.constant:ConstantPredictor"
 EXTRA_PROFILE = ("imbalance", "sparsity", "missing_ratio")
 NUMERIC = (
     "fold", "result", "acc", "balacc", "logloss", "f1_macro", "auc_ovr", "duration",
@@ -103,7 +103,7 @@ def _profile(task_dir: Path) -> dict:
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     out[key] = int(v)
                     break
-        if name == "profile.json":  # bench.data.profile's difficulty markers, when present
+        if name == "profile.json":  # automl_bench.data.profile's difficulty markers, when present
             for key in EXTRA_PROFILE:
                 v = data.get(key)
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -182,7 +182,7 @@ def _label(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     if df.empty:
         return df, notes
     for name, g in df.groupby("framework"):
-        # budgets are an axis (bench.report.budget_curves), not a configuration
+        # budgets are an axis (automl_bench.report.budget_curves), not a configuration
         configs = pd.DataFrame({"setting": _without_budget(g), "params": g["params"]})
         configs = configs.fillna("").drop_duplicates()
         if len(configs) < 2:

@@ -3,8 +3,8 @@ beside it (``img/<name>.png``). Cell text is escaped so markup in names shows as
 
 from __future__ import annotations
 
-from bench.report.build import Report
-from bench.report.tables import Table
+from automl_bench.report.build import Report
+from automl_bench.report.tables import Table
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "\\": "\\\\", "*": "\\*",
             "_": "\\_", "`": "\\`", "[": "\\[", "]": "\\]"}  # fmt: skip

@@ -1,4 +1,4 @@
-"""The report's list of starved jobs (see :mod:`bench.results.starvation`): jobs that ran ``ok`` but
+"""The report's list of starved jobs (see :mod:`automl_bench.results.starvation`): jobs that ran ``ok`` but
 whose backend could search for less than half its budget. Their scores enter the tables
 like any other; this section and a line in the conclusions name every one, with the
 seconds it got, so no such score is shown without the flag."""
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.report.tables import Table, num, text
-from bench.results import starvation
+from automl_bench.report.tables import Table, num, text
+from automl_bench.results import starvation
 
 
 def jobs(results: pd.DataFrame) -> pd.DataFrame:

@@ -214,7 +214,7 @@ def bradley_terry(
     a = cols.index(anchor)
     v = m.to_numpy()
     point = ELO_BASE + ELO_SCALE * _fit_bt(v, a, c)
-    from bench.report.intervals import MIN_TASKS
+    from automl_bench.report.intervals import MIN_TASKS
 
     lo = hi = np.full(len(cols), np.nan)
     if len(m) >= MIN_TASKS:

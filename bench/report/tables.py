@@ -49,7 +49,7 @@ def text(v) -> str:
 
 
 def leaderboard(board: pd.DataFrame) -> Table:
-    from bench.report.intervals import MIN_TASKS
+    from automl_bench.report.intervals import MIN_TASKS
 
     n_tasks = int(board["tasks"].max()) if not board.empty and "tasks" in board else 0
     repaired = "repaired_rows" in board and board["repaired_rows"].fillna(0).sum() > 0
@@ -84,7 +84,7 @@ def leaderboard(board: pd.DataFrame) -> Table:
 
 
 def pairwise(pw: pd.DataFrame, metric_name: str) -> Table:
-    from bench.report.intervals import MIN_TASKS
+    from automl_bench.report.intervals import MIN_TASKS
 
     n = int(pw["tasks"].max()) if not pw.empty else 0
     how = ("95% interval from resampling tasks (folds nested inside); an interval that "
@@ -115,7 +115,7 @@ def coverage(c: pd.DataFrame, dropped: dict, impute: bool) -> Table:
 
 
 def per_task(pt: pd.DataFrame, metric_name: str) -> Table:
-    from bench.report.intervals import MIN_FOLDS
+    from automl_bench.report.intervals import MIN_FOLDS
 
     extra = [c for c in ("imbalance", "sparsity", "missing_ratio")
              if c in pt.columns and pt[c].notna().any()]  # fmt: skip

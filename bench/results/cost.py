@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bench.errors import BadInput
-from bench.yamlio import describe_validation_error, read_yaml
+from automl_bench.errors import BadInput
+from automl_bench.yamlio import describe_validation_error, read_yaml
 
 SHIPPED = Path(__file__).resolve().parent / "prices.yaml"
 ENV_VAR = "AUTOML_BENCH_PRICES"

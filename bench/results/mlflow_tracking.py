@@ -24,9 +24,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bench.execution import environment
-from bench.errors import BadInput
-from bench.results.scoring import METRICS
+from automl_bench.execution import environment
+from automl_bench.errors import BadInput
+from automl_bench.results.scoring import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class MlflowTracker:
 
 
 def _job_dir(run_dir: Path, row: dict) -> Path:
-    from bench.planning.plan import job_dir
+    from automl_bench.planning.plan import job_dir
 
     return job_dir(run_dir, row["framework"], row["task"], row["fold"], row["job_id"])
 

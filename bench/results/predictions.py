@@ -79,7 +79,7 @@ def label_key(v) -> tuple:
 
 def raw_proba(adapter, X) -> np.ndarray:
     """The adapter's probabilities as it computed them: adapters built on
-    :class:`adapters.base.BaseAdapter` expose them before their own clean-up, so the harness
+    :class:`automl_bench_adapters.base.BaseAdapter` expose them before their own clean-up, so the harness
     sees and counts what needed repair; other adapters' ``predict_proba`` is used as is."""
     fn = getattr(adapter, "predict_proba_unchecked", None) or adapter.predict_proba
     return np.asarray(fn(X), dtype=float)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.results.scoring import METRICS
+from automl_bench.results.scoring import METRICS
 
 # AMLB's results.csv columns, in its order, then its metric columns, then ours.
 AMLB_COLUMNS = [
@@ -28,12 +28,12 @@ OUR_COLUMNS = [
     # the budget contract: setup measured apart, the hard limit's parts, what the backend did
     "setup_duration", "setup_allowance_s", "margin_s", "predict_allowance_s", "search_s",
     "starved", "best_model", "stop_reason", "rounds",
-    # deployability (bench.execution.inference)
+    # deployability (automl_bench.execution.inference)
     "infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",
     "model_size_mb", "model_format", "infer_duration", "infer_allowance_s", "infer_note",
-    # racing (run --race): a raced-out job's evidence (bench.race)
+    # racing (run --race): a raced-out job's evidence (automl_bench.race)
     "race_round", "race_test", "race_pvalue", "race_mean_rank", "race_leader",
-    # anytime: points in the job's trajectory.parquet (bench.results.trajectory)
+    # anytime: points in the job's trajectory.parquet (automl_bench.results.trajectory)
     "trajectory_points",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
@@ -56,7 +56,7 @@ class Store:
     def __init__(self, path: Path):
         self.path = Path(path)
         if self.path.exists():  # a damaged store is reported, never rebuilt over results
-            from bench.rundir import check_database
+            from automl_bench.rundir import check_database
 
             check_database(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,10 @@
 """A job's anytime trajectory file, ``JOB_DIR/trajectory.parquet``.
 
 The worker asks the fitted adapter for its trajectory (``adapter.trajectory()``, see
-:mod:`adapters.trajectory` for the columns and what each backend records) after prediction,
+:mod:`automl_bench_adapters.trajectory` for the columns and what each backend records) after prediction,
 outside the budget, and writes it here; the result row's ``trajectory_points`` says how many
 points it holds (0: the backend recorded none, so there is no file; empty: the job did not
-get that far). The report reads the files back (:mod:`bench.report.anytime`).
+get that far). The report reads the files back (:mod:`automl_bench.report.anytime`).
 
 Extracting a trajectory never costs a job its result: it runs before the job's outcome is
 written, so within the predict allowance, with a time limit (what that allowance has left,
@@ -68,7 +68,7 @@ def write(job_dir: Path, adapter, hard_limit_monotonic: float | None = None) -> 
         return {"trajectory_points": 0, "trajectory_note": error[:500]}
     if frame is None or len(frame) == 0:
         return {"trajectory_points": 0}
-    from adapters.trajectory import check
+    from automl_bench_adapters.trajectory import check
 
     try:
         frame = check(frame)

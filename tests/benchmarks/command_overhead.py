@@ -15,7 +15,7 @@ so both see the same load; it needs no network (a local file dataset).
 Prints medians over --repeats runs of the whole command, each into a fresh run directory,
 wall seconds and CPU seconds (CPU time is what a busy machine inflates least; the load
 average is printed before and after). The phases come from the marks the CLI writes when
-``$AUTOML_BENCH_TIMELINE`` names a file (:mod:`bench.timeline`):
+``$AUTOML_BENCH_TIMELINE`` names a file (:mod:`automl_bench.timeline`):
 - CLI start: `--help`, `list suites` and a bad-input error (targets < 0.5 s);
 - checks: command start to the end of the cheap input checks (suite, frameworks, options);
 - data loaded: to the end of loading, validating and splitting the cached task;
@@ -51,7 +51,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("AUTOML_BENCH_SHARED", ROOT.parent / "shared"))
-CLI = [sys.executable, "-m", "bench"]
+CLI = [sys.executable, "-m", "automl_bench"]
 BUDGET_S = 30
 
 SUITE = """
@@ -120,7 +120,7 @@ def marks(path: Path, driver_pid: int) -> dict:
 
 
 def our_run(suite: Path, out: Path, env, cwd, extra) -> dict:
-    from bench.planning.plan import job_dir
+    from automl_bench.planning.plan import job_dir
 
     trace = out.with_name(out.name + ".timeline")
     env = {**env, "AUTOML_BENCH_TIMELINE": str(trace)}

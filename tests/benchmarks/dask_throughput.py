@@ -42,7 +42,7 @@ def engine_cpu() -> dict[int, float]:
     out = {}
     for p in [me, *me.children(recursive=True)]:
         try:
-            if "bench.execution.worker" in p.cmdline():
+            if "automl_bench.execution.worker" in p.cmdline():
                 continue
             t = p.cpu_times()
             out[p.pid] = t.user + t.system
@@ -71,7 +71,7 @@ class Clock:
 
 
 def run(kind: str, parallel: int, suite: Path, out: Path) -> dict:
-    from bench.runner import RunOptions, execute, prepare
+    from automl_bench.runner import RunOptions, execute, prepare
 
     opts = RunOptions(suite=str(suite), out=out, parallel=parallel, executor=kind)
     prep = prepare(opts)

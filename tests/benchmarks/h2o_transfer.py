@@ -29,7 +29,7 @@ def main() -> None:
 
     import h2o
 
-    from adapters.h2o_automl import H2OAutoML
+    from automl_bench_adapters.h2o_automl import H2OAutoML
 
     rng = np.random.default_rng(0)
     df = pd.DataFrame(

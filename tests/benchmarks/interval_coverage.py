@@ -5,7 +5,7 @@ spread versus fold noise), 1000 benchmarks each.
     PYTHONPATH=. python tests/benchmarks/interval_coverage.py [--benchmarks 1000]
 
 Prints, per shape, the share of benchmarks whose pairwise-difference interval
-(bench.report.intervals.task_bootstrap, as the report computes it) covers the true
+(automl_bench.report.intervals.task_bootstrap, as the report computes it) covers the true
 difference, for each of the three pairs; a well-calibrated 95% interval gives 0.93-0.97.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.report.intervals import task_bootstrap  # noqa: E402
+from automl_bench.report.intervals import task_bootstrap  # noqa: E402
 
 SHAPES = [  # tasks, folds, task x framework spread, fold noise
     (5, 2, 0.015, 0.02),

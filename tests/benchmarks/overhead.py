@@ -39,7 +39,7 @@ ENV = {
 
 def cli(*args) -> tuple[float, subprocess.CompletedProcess]:
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "bench", *map(str, args)], cwd=ROOT, env=ENV,
+    proc = subprocess.run([sys.executable, "-m", "automl_bench", *map(str, args)], cwd=ROOT, env=ENV,
                           capture_output=True, text=True)  # fmt: skip
     wall = time.monotonic() - t0
     if proc.returncode != 0:
@@ -88,7 +88,7 @@ def makespan(tmp: Path) -> None:
     cpu = _children_cpu() - cpu0
     df = pd.read_csv(out / "results.csv")
     assert len(df) == jobs and (df["status"] == "ok").all(), df["error_message"]
-    from bench.planning.plan import job_dir
+    from automl_bench.planning.plan import job_dir
 
     dirs = [job_dir(out, r.framework, r.task, r.fold, r.job_id) for r in df.itertuples()]
     starts = [json.loads((d / "started.json").read_text())["time"] for d in dirs]

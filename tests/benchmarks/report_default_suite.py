@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 EXTRA = """
 rf_small:
-  adapter: adapters.random_forest:RandomForest
+  adapter: automl_bench_adapters.random_forest:RandomForest
   description: RandomForest, 50 trees
   params: {n_estimators: 50}
 """
@@ -44,8 +44,8 @@ def main() -> int:
     os.environ["AUTOML_BENCH_FRAMEWORKS"] = str(fw_file)
     os.environ["PYTHONPATH"] = str(ROOT)
 
-    from bench.planning.estimate import estimate
-    from bench.runner import RunOptions
+    from automl_bench.planning.estimate import estimate
+    from automl_bench.runner import RunOptions
 
     frameworks = args.frameworks.split(",")
     est = estimate(RunOptions(suite="default", frameworks=frameworks, parallel=args.parallel))
@@ -62,7 +62,7 @@ def main() -> int:
         shutil.rmtree(args.out)
     t0 = time.monotonic()
     p = subprocess.run(
-        [sys.executable, "-m", "bench", "run", "--suite", "default", "--frameworks",
+        [sys.executable, "-m", "automl_bench", "run", "--suite", "default", "--frameworks",
          args.frameworks, "--parallel", str(args.parallel), "--out", str(args.out), "--no-report"],
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
@@ -79,7 +79,7 @@ def main() -> int:
     print(f"load average (1, 5, 15 min) before {load_before}, after {load_after}")
 
     t0 = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "bench", "report", str(args.out)], cwd=ROOT,
+    p = subprocess.run([sys.executable, "-m", "automl_bench", "report", str(args.out)], cwd=ROOT,
                        capture_output=True, text=True)  # fmt: skip
     print(f"report built in {time.monotonic() - t0:.1f} s (exit {p.returncode})")
     if p.returncode != 0:

@@ -75,7 +75,7 @@ def main() -> None:
         t0 = time.monotonic()
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "bench", "run", "--suite", suite, "--out", out,
+                [sys.executable, "-m", "automl_bench", "run", "--suite", suite, "--out", out,
                  "--parallel", str(args.parallel), "--no-report"],
                 cwd=ROOT, capture_output=True, text=True,
             )  # fmt: skip
@@ -108,7 +108,7 @@ def main() -> None:
               f"{share.median():.3f}, p10 {share.quantile(0.1):.3f}, below 0.8: "
               f"{int((share < 0.8).sum())}; load at start median "
               f"{df['load_at_start'].median():.1f} (with {args.hogs} CPU hogs beside)")  # fmt: skip
-        rep = subprocess.run([sys.executable, "-m", "bench", "report", out], cwd=ROOT,
+        rep = subprocess.run([sys.executable, "-m", "automl_bench", "report", out], cwd=ROOT,
                              capture_output=True, text=True)  # fmt: skip
         md = (out / "report" / "report.md").read_text() if rep.returncode == 0 else ""
         flag = next((ln for ln in md.splitlines() if ln.startswith("- Contention:")), None)

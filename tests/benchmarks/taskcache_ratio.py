@@ -4,7 +4,7 @@ Usage:  PYTHONPATH=. python tests/benchmarks/taskcache_ratio.py [DATASETS_DIR] [
 
 For datasets with >= 500 features (cnae-9: 1080 x 856, micro-mass: 571 x 1300) written as
 ARFF and CSV in a temp dir, times (median of REPEATS, default 5):
-  parse  = bench.data.sources.files.load (read + parse the file into a frame)
+  parse  = automl_bench.data.sources.files.load (read + parse the file into a frame)
   cache  = what a cache hit costs: fingerprint (SHA-256 of the file bytes) + read_cached
 and the same for the whole taskcache.load (validation, folds, profile included) on a miss
 versus a hit. Prints one row per dataset and format.
@@ -23,10 +23,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from data_files import write_arff  # noqa: E402
 
-from bench import taskcache  # noqa: E402
-from bench.data.sources import SourceContext, fingerprint  # noqa: E402
-from bench.data.sources.files import load  # noqa: E402
-from bench.planning.suite import Suite, TaskSpec  # noqa: E402
+from automl_bench import taskcache  # noqa: E402
+from automl_bench.data.sources import SourceContext, fingerprint  # noqa: E402
+from automl_bench.data.sources.files import load  # noqa: E402
+from automl_bench.planning.suite import Suite, TaskSpec  # noqa: E402
 
 
 def median_time(fn, repeats):

@@ -3,7 +3,7 @@
 One module per source kind; ``load_task`` dispatches on the kind the spec names. A source
 module offers ``load(source, ctx) -> TaskData`` and, when its input is a file whose parse is
 worth skipping, ``fingerprint(source, ctx) -> str | None``: a content hash computed without
-parsing, which keys the columnar task cache (bench.data.taskcache).
+parsing, which keys the columnar task cache (automl_bench.data.taskcache).
 """
 
 from __future__ import annotations
@@ -74,13 +74,13 @@ class TaskData:
 
 def _module(kind: str):
     if kind == "sklearn":
-        from bench.data.sources import sklearn_data as m
+        from automl_bench.data.sources import sklearn_data as m
     elif kind == "generated":
-        from bench.data.sources import generated as m
+        from automl_bench.data.sources import generated as m
     elif kind == "file":
-        from bench.data.sources import files as m
+        from automl_bench.data.sources import files as m
     elif kind == "openml":
-        from bench.data.sources import openml_tasks as m
+        from automl_bench.data.sources import openml_tasks as m
     else:  # pragma: no cover - the suite model admits no other kinds
         raise ValueError(f"unknown source kind {kind}")
     return m

@@ -1,6 +1,6 @@
 """Local Parquet, CSV and ARFF files with a target column.
 
-Options (``FileSource`` in bench.planning.suite): ``ignore`` drops columns such as ids; either
+Options (``FileSource`` in automl_bench.planning.suite): ``ignore`` drops columns such as ids; either
 ``test_path`` (a separate test file: one fold, train = the main file) or ``fold_column``
 (an integer column assigning each row to a test fold) fixes the splits; otherwise the
 harness makes stratified folds.
@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.data.readable import path_problem
-from bench.data.sources import TaskData
-from bench.errors import BadInput
-from bench.paths import shipped_data_dir
+from automl_bench.data.readable import path_problem
+from automl_bench.data.sources import TaskData
+from automl_bench.errors import BadInput
+from automl_bench.paths import shipped_data_dir
 
 DATA_ROOT_ENV = "AUTOML_BENCH_DATA"
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".arff": "arff"}

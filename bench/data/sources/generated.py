@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sklearn.datasets import make_classification
 
-from bench.data.sources import TaskData
+from automl_bench.data.sources import TaskData
 
 
 def load(source, ctx) -> TaskData:

@@ -37,8 +37,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from bench.data.sources import SourceContext, TaskData, TaskUnavailable
-from bench.errors import BadInput
+from automl_bench.data.sources import SourceContext, TaskData, TaskUnavailable
+from automl_bench.errors import BadInput
 
 SERVERS = {
     "www": "https://www.openml.org/api/v1/xml",
@@ -316,7 +316,7 @@ def load(source, ctx: SourceContext) -> TaskData:
 
 
 def suite_task_ids(suite_id: int, ctx: SourceContext, server_name: str | None = None) -> list[int]:
-    """Task ids of an OpenML benchmark suite; fetched once, then read from bench's cache."""
+    """Task ids of an OpenML benchmark suite; fetched once, then read from automl_bench's cache."""
     server = resolve_server(server_name, ctx)
     what = f"OpenML suite {suite_id} (server {server})"
     root = Path(ctx.cache_root) if ctx.cache_root else None
