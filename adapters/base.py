@@ -32,8 +32,6 @@ the backend's incumbent over time (see :mod:`automl_bench_adapters.trajectory`),
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 import time
 from dataclasses import dataclass, field
 
@@ -43,45 +41,15 @@ import pandas as pd
 from automl_bench_adapters.estimator import ClassifierEstimator
 
 
-def _find_spec(name: str):
-    try:
-        return importlib.util.find_spec(name)
-    except ModuleNotFoundError:  # "a.b" whose parent "a" is absent
-        return None
-
-
 @dataclass(frozen=True)
 class Requirements:
-    """What an adapter needs before it can run, so the harness can say so up front."""
+    """What an adapter needs before it can run, so the harness can say so up front (the
+    harness checks it: :func:`automl_bench.planning.backend_envs.unmet`)."""
 
     packages: tuple[str, ...] = ()  # importable module names
     java: bool = False
     extra: str | None = None  # pip extra that installs the packages
     environment: str | None = None  # name of its own virtual environment, if any
-
-    def missing(self) -> list[str]:
-        """Human-readable list of what is missing on this machine (empty when runnable).
-
-        An adapter with its own ``environment`` is installed when that environment exists
-        and holds its packages (see :mod:`automl_bench.execution.envs`); the main interpreter needs none.
-        """
-        if self.environment:
-            from automl_bench.execution import envs
-
-            out = envs.missing(self.environment, self.packages)
-        else:
-            out = [p for p in self.packages if _find_spec(p) is None]
-        if self.java and shutil.which("java") is None:
-            out.append("java")
-        return out
-
-    def python(self) -> str | None:
-        """The interpreter that runs this adapter's jobs (None: the harness's own)."""
-        if not self.environment:
-            return None
-        from automl_bench.execution import envs
-
-        return str(envs.python_of(self.environment))
 
     def install_hint(self) -> str:
         if self.environment:

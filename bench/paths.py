@@ -1,6 +1,6 @@
 """Where shipped files are read from and where outputs go, with environment overrides.
 
-Shipped suites are package data: an installed package holds them in ``bench/suites/``
+Shipped suites are package data: an installed package holds them in ``automl_bench/suites/``
 (``pyproject.toml`` maps the repository's ``suites/`` there), a source checkout reads its
 ``suites/`` folder. Data files a suite names relative to itself travel with it. Outputs go
 below the current directory (``./results/<suite>``, ``./reports/<names>``), never into the
@@ -34,7 +34,11 @@ def reports_dir() -> Path:
 
 
 def frameworks_file() -> Path:
-    return PROJECT_ROOT / "adapters" / "frameworks.yaml"
+    """The shipped framework definitions, beside the adapters (package data of
+    ``automl_bench_adapters``, the repository's adapters/ folder)."""
+    import automl_bench_adapters
+
+    return Path(automl_bench_adapters.__file__).resolve().parent / "frameworks.yaml"
 
 
 def shipped_data_dir() -> Path:

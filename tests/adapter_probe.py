@@ -85,7 +85,7 @@ def _codes(model, labels) -> np.ndarray:
 
 def _trajectory(model, path, fit_s: float) -> dict:
     """What the harness's writer stores for this fit (trajectory.parquet), summarised."""
-    from automl_bench.results import trajectory
+    from automl_bench.execution import trajectory_file as trajectory
 
     path.mkdir()
     written = trajectory.write(path, model)

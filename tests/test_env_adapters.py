@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, run_cli
 
-from automl_bench.execution import envs
+from automl_bench.planning import backend_envs as envs
 
 PROBE = ROOT / "tests" / "adapter_probe.py"
 

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 from conftest import run_cli
 
-from automl_bench.execution import envs
+from automl_bench.planning import backend_envs as envs
 from automl_bench_adapters.autogluon_tabular import AutoGluon
 from automl_bench_adapters.evalml_automl import EvalML
 
@@ -31,24 +31,24 @@ def _fake_env(root, name, source, packages=()):
 def test_absent_environment_is_missing_with_the_create_command(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOML_BENCH_ENVS", str(tmp_path))
     req = AutoGluon.requirements
-    assert req.missing() == [f"environment autogluon ({tmp_path / 'autogluon'})"]
+    assert envs.unmet(req) == [f"environment autogluon ({tmp_path / 'autogluon'})"]
     assert req.install_hint() == "automl-bench env create autogluon"
-    assert req.python() == str(tmp_path / "autogluon" / "bin" / "python")
+    assert envs.python_for(req) == str(tmp_path / "autogluon" / "bin" / "python")
 
 
 def test_ready_needs_manifest_this_checkout_and_the_package(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOML_BENCH_ENVS", str(tmp_path))
     src = envs._source_root()
     _fake_env(tmp_path, "evalml", src, packages=("evalml",))
-    assert EvalML.requirements.missing() == []
+    assert envs.unmet(EvalML.requirements) == []
     assert envs.version_in("evalml", "evalml") == "0.84.0"
     # the package directory gone: missing, named
     (tmp_path / "evalml" / "lib" / "python3.11" / "site-packages" / "evalml").rmdir()
-    assert EvalML.requirements.missing() == ["evalml in environment evalml"]
+    assert envs.unmet(EvalML.requirements) == ["evalml in environment evalml"]
     # built for another checkout: not silently used
     _fake_env(tmp_path / "other", "evalml", tmp_path / "elsewhere", packages=("evalml",))
     monkeypatch.setenv("AUTOML_BENCH_ENVS", str(tmp_path / "other"))
-    assert "built for the checkout" in EvalML.requirements.missing()[0]
+    assert "built for the checkout" in envs.unmet(EvalML.requirements)[0]
 
 
 def test_missing_environment_skips_jobs_and_names_the_fix(tmp_path):

@@ -9,8 +9,8 @@ from conftest import run_cli
 from inprocess import main
 
 from automl_bench.errors import BadInput
-from automl_bench.planning.estimate import JobEstimate, load_timings, model_for, schedule
 from automl_bench.results.cost import job_cost, load_prices
+from automl_bench.run.estimate import JobEstimate, load_timings, model_for, schedule
 
 USER_PRICES = """
 reference:

@@ -124,7 +124,7 @@ def test_trajectory_from_the_event_log(model, tmp_path):
     """The model fitted on anneal above: every finished leaderboard model once, at the moment
     H2O's event log says it joined the leaderboard, with its leaderboard log loss; the
     worker's writer stores it as trajectory.parquet."""
-    from automl_bench.results import trajectory
+    from automl_bench.execution import trajectory_file as trajectory
     from automl_bench_adapters.trajectory import COLUMNS
 
     written = trajectory.write(tmp_path, model)

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, adapter_env, run_cli
 
+from automl_bench.execution import predictions_file as predictions
 from automl_bench.planning import plan
-from automl_bench.results import predictions
 
 TESTS = ROOT / "tests"
 ENV = adapter_env(TESTS / "verdict_frameworks.yaml")

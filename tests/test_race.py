@@ -16,7 +16,7 @@ from conftest import ROOT, adapter_env, run_cli
 from scipy import stats as st
 from sklearn.model_selection import train_test_split
 
-from automl_bench import race
+from automl_bench.race import rule as race
 
 TASKS = ("segment", "mfeat-pixel", "semeion")
 FOLDS = 4
@@ -125,7 +125,7 @@ def test_replay_reproduces_the_live_race_and_writes_nothing(raced):
              and not p.name.endswith(("-wal", "-shm"))}  # fmt: skip
     assert after == before
 
-    from automl_bench.race_replay import replay
+    from automl_bench.race.replay import replay
 
     rp = replay(out)
     live = {(x["framework"], x["round"]) for x in json.loads((out / "race.json").read_text())["drops"]}
@@ -306,7 +306,7 @@ def test_the_race_ends_when_one_framework_is_left_unless_the_winner_runs_on():
     assert "the only framework left" in tr.winner(10.0).message()
     assert tr.winner(10.0).columns()["race_pvalue"] is None
     # the winner's rounds 3 and 4 are not part of what the race uses
-    from automl_bench.report.race import replay_compute
+    from automl_bench.race.report_section import replay_compute
 
     used, total = replay_compute(df.assign(duration=1.0, cores=1), tr)
     assert (used, total) == (3 * 8.0, 48.0)  # a, b, c on rounds 1-2 of 4 tasks

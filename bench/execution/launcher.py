@@ -45,7 +45,7 @@ PR_SET_CHILD_SUBREAPER = 36
 # (its class's ``warm_imports``), and the launcher loads those once it knows the run's adapters
 WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "threadpoolctl", "joblib", "automl_bench_adapters.base",
                 "automl_bench.execution.worker", "automl_bench.execution.inference",
-                "automl_bench.results.predictions")  # fmt: skip
+                "automl_bench.execution.predictions_file")  # fmt: skip
 
 
 def _prctl(option: int, arg) -> bool:

@@ -3,7 +3,7 @@
 Reads ``JOB_DIR/spec.json`` (adapter, params, budget, data and fold paths), fits the adapter
 on the fold's training rows, predicts the test rows, and writes
 ``JOB_DIR/predictions.parquet`` (the adapter's probabilities as returned and the test row
-ids, see :mod:`automl_bench.results.predictions`; no labels: the driver takes those from the task files)
+ids, see :mod:`automl_bench.execution.predictions_file`; no labels: the driver takes those from the task files)
 and ``JOB_DIR/outcome.json`` (durations, models count, or the error).
 Then, outside the training budget, it measures the fitted model's deployability
 (:mod:`automl_bench.execution.inference`: latency, throughput, memory, size on disk).
@@ -72,7 +72,7 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
 
     import pandas as pd
 
-    from automl_bench.results import predictions
+    from automl_bench.execution import predictions_file as predictions
 
     module, _, cls_name = spec["adapter"].partition(":")
     cls = getattr(importlib.import_module(module), cls_name)
@@ -118,7 +118,7 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     if getattr(adapter, "timings_", None):  # the adapter's own phases (e.g. H2O's search)
         info["timings"] = {k: round(float(v), 3) for k, v in adapter.timings_.items()}
     from automl_bench.execution import inference
-    from automl_bench.results import trajectory
+    from automl_bench.execution import trajectory_file as trajectory
 
     traj = trajectory.write(job_dir, adapter, trajectory.limit(spec))
     if traj.get("trajectory_note"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from automl_bench.errors import BadInput
-from automl_bench.options import MAX_BUDGET_S
+from automl_bench.planning.options import MAX_BUDGET_S
 
 MAX_BUDGETS = 50  # budgets per run: each multiplies the number of jobs
 
@@ -79,7 +79,7 @@ def of(constraint) -> list[float]:
 
 def override(constraint, budget: float | None = None, budgets=None):
     """The constraint with ``--budget`` or ``--budgets`` applied (neither: unchanged). The
-    options were checked first (automl_bench.options.check_run_options: not both, each value)."""
+    options were checked first (automl_bench.planning.options.check_run_options: not both, each value)."""
     if budget is not None:
         return constraint.model_copy(update={"budget_s": float(budget), "budgets": None})
     if budgets is not None:

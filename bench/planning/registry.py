@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from automl_bench.errors import BadInput
 from automl_bench.paths import frameworks_file
+from automl_bench.planning import backend_envs
 from automl_bench.yamlio import describe_validation_error, read_yaml
 
 ENTRY_POINT_GROUP = "automl_bench.adapters"
@@ -49,7 +50,7 @@ class Variant:
             cls = self.adapter_class()
         except Exception as e:  # a broken third-party plugin must not break `list`
             return False, f"adapter {self.adapter} cannot be imported: {e}"
-        missing = cls.requirements.missing()
+        missing = backend_envs.unmet(cls.requirements)
         if missing:
             return False, f"missing {', '.join(missing)}: {cls.requirements.install_hint()}"
         return True, "installed"
@@ -59,7 +60,7 @@ class Variant:
         dist = getattr(cls, "distribution", None) or "scikit-learn"
         env = cls.requirements.environment
         if env:  # the backend lives in its own environment, which recorded its versions
-            from automl_bench.execution import envs
+            from automl_bench.planning import backend_envs as envs
 
             return envs.version_in(env, dist) or "unknown"
         try:

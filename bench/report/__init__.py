@@ -43,14 +43,16 @@ def _write(path: Path, data: bytes | str) -> None:
 
 
 def write_report(run_dirs, out_dir: Path | None = None, prices: str | Path | None = None,
-                 n_boot: int = 1000, impute_missing: bool = False) -> Written:  # fmt: skip
+                 n_boot: int = 1000, impute_missing: bool = False,
+                 race_section=None) -> Written:  # fmt: skip
     from automl_bench.report import html, markdown
     from automl_bench.report.build import build
     from automl_bench.report.load import load_runs
 
     price_table = load_prices(prices)  # bad price file: BadInput before anything is written
     loaded = load_runs([Path(r) for r in run_dirs])
-    report = build(loaded, price_table, n_boot=n_boot, impute_missing=impute_missing)
+    report = build(loaded, price_table, n_boot=n_boot, impute_missing=impute_missing,
+                   race_section=race_section)
     out = Path(out_dir) if out_dir else default_out_dir(run_dirs)
     (out / "img").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ and listed (``Grid.dropped``), unless imputing them is asked for.
 
 Raced-out jobs (``run --race`` dropped their framework before they started) are never
 imputed: a framework the race dropped is compared on the folds it ran (see
-:mod:`automl_bench.report.race`), and raced-out jobs count neither as failures nor as jobs that ran.
+:mod:`automl_bench.race.report_section`), and raced-out jobs count neither as failures nor as jobs that ran.
 
 This is the only aggregation: ``run`` and ``show`` print the leaderboard computed here.
 """
@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from automl_bench.report import intervals as iv
-from automl_bench.report.baseline import constant_scores
 from automl_bench.report.load import EXTRA_PROFILE, Loaded
+from automl_bench.results.baseline import constant_scores
 from automl_bench.results.cost import PriceTable
 
 SCORES = ("result", "acc", "balacc", "logloss")

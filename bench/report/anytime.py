@@ -1,6 +1,6 @@
 """The report's "Anytime performance" section: how each framework's best model improved while
 it searched, from the jobs' trajectory files (``trajectory.parquet``, see
-:mod:`automl_bench.results.trajectory`).
+:mod:`automl_bench.execution.trajectory_file`).
 
 Per job, the trajectory is a step function: the backend's best validation log loss so far
 at each second since its fit started. Before its first model a framework is counted at the
@@ -35,8 +35,8 @@ MAX_TASK_PANELS = 24
 def collect(loaded: Loaded) -> pd.DataFrame:
     """Every stored trajectory point of the loaded runs' ok jobs, with the job's label, task,
     fold and budget."""
+    from automl_bench.execution.trajectory_file import read
     from automl_bench.planning.plan import job_dir
-    from automl_bench.results.trajectory import read
 
     df = loaded.results
     if df.empty or "job_id" not in df:

@@ -12,11 +12,10 @@ import pandas as pd
 from automl_bench.data import catalogue
 from automl_bench.report import aggregate as ag
 from automl_bench.report import budget_curves, deploy, plots, stats, tables
-from automl_bench.report import contention as rc
+from automl_bench.report import contention_section as rc
 from automl_bench.report import starved as starved_jobs
 from automl_bench.report.anytime import section as anytime_section
 from automl_bench.report.load import Loaded
-from automl_bench.report.race import section as race_section
 from automl_bench.report.tables import Table
 from automl_bench.results.cost import PriceTable
 
@@ -82,7 +81,9 @@ def _metric_name(loaded: Loaded) -> str:
 
 
 def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
-          impute_missing: bool = False) -> Report:  # fmt: skip
+          impute_missing: bool = False, race_section=None) -> Report:  # fmt: skip
+    """``race_section(loaded, Section) -> (section or None, drops, notes)``: the racing
+    stage's section, handed in by the caller (the report does not import the race)."""
     full = loaded  # every budget; the comparisons are at one budget (the largest)
     loaded, at_one_budget = budget_curves.focus(full)
     df = full.results
@@ -131,7 +132,8 @@ def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000,
     if curves:
         sections.append(curves[0])
 
-    raced, race_drops, race_notes = race_section(loaded, Section)  # runs made with run --race
+    raced, race_drops, race_notes = (race_section(loaded, Section) if race_section  # run --race
+                                     else (None, None, []))
     if raced is not None:
         sections.append(raced)
         conclusions.extend(race_notes)

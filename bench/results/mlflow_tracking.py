@@ -24,7 +24,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from automl_bench.execution import environment
+from automl_bench.execution import fingerprint as environment
 from automl_bench.errors import BadInput
 from automl_bench.results.scoring import METRICS
 

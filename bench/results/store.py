@@ -31,9 +31,9 @@ OUR_COLUMNS = [
     # deployability (automl_bench.execution.inference)
     "infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",
     "model_size_mb", "model_format", "infer_duration", "infer_allowance_s", "infer_note",
-    # racing (run --race): a raced-out job's evidence (automl_bench.race)
+    # racing (run --race): a raced-out job's evidence (automl_bench.race.rule)
     "race_round", "race_test", "race_pvalue", "race_mean_rank", "race_leader",
-    # anytime: points in the job's trajectory.parquet (automl_bench.results.trajectory)
+    # anytime: points in the job's trajectory.parquet (automl_bench.execution.trajectory_file)
     "trajectory_points",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
@@ -56,7 +56,7 @@ class Store:
     def __init__(self, path: Path):
         self.path = Path(path)
         if self.path.exists():  # a damaged store is reported, never rebuilt over results
-            from automl_bench.rundir import check_database
+            from automl_bench.results.rundir import check_database
 
             check_database(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -71,7 +71,7 @@ class Clock:
 
 
 def run(kind: str, parallel: int, suite: Path, out: Path) -> dict:
-    from automl_bench.runner import RunOptions, execute, prepare
+    from automl_bench.run.runner import RunOptions, execute, prepare
 
     opts = RunOptions(suite=str(suite), out=out, parallel=parallel, executor=kind)
     prep = prepare(opts)

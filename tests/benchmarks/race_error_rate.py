@@ -7,7 +7,7 @@ Run (from the repository root, after `make install`):
 
 Simulates races in which every framework is equally good: each block (task x fold) has a task
 effect plus independent noise per framework, so the frameworks' scores are exchangeable. Each
-race runs the rule of `run --race` (automl_bench.race.trace, the code the harness uses) after every
+race runs the rule of `run --race` (automl_bench.race.rule.trace, the code the harness uses) after every
 round (one fold of every task) and records whether any framework was dropped. Prints the
 share of races with at least one wrong drop (the race-wide error rate) with a 95% Wilson
 interval, and the share of single decisions that dropped someone (the per-decision rate,
@@ -24,7 +24,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from automl_bench import race
+from automl_bench.race import rule as race
 
 
 def _rows(rng, k: int, tasks: int, folds: int, worse: float) -> pd.DataFrame:

@@ -44,8 +44,8 @@ def main() -> int:
     os.environ["AUTOML_BENCH_FRAMEWORKS"] = str(fw_file)
     os.environ["PYTHONPATH"] = str(ROOT)
 
-    from automl_bench.planning.estimate import estimate
-    from automl_bench.runner import RunOptions
+    from automl_bench.run.estimate import estimate
+    from automl_bench.run.runner import RunOptions
 
     frameworks = args.frameworks.split(",")
     est = estimate(RunOptions(suite="default", frameworks=frameworks, parallel=args.parallel))

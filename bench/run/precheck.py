@@ -1,6 +1,6 @@
 """The checks of a run's input that need no data library, done before numpy, pandas and
 scikit-learn are imported, so that a wrong suite, framework, option or price file is
-reported in a fraction of a second. :func:`automl_bench.runner.prepare` runs the full checks
+reported in a fraction of a second. :func:`automl_bench.run.runner.prepare` runs the full checks
 (task data included) afterwards; everything here is a subset of them.
 """
 
@@ -26,17 +26,17 @@ def check_optional(executor: str, scheduler: str | None, mlflow: bool) -> None:
 
 def check_run_dir(run_dir: Path) -> None:
     """The run directory must be (or be creatable as) a writable directory."""
-    from automl_bench.rundir import check_writable_target
+    from automl_bench.results.rundir import check_writable_target
 
     check_writable_target(run_dir)
 
 
 def check_run_inputs(opts) -> int:
     """Check what can be checked cheaply in ``opts`` (anything with the fields of
-    :class:`automl_bench.runner.RunOptions`); return the cores one job of the run asks for."""
-    from automl_bench.options import check_run_options
+    :class:`automl_bench.run.runner.RunOptions`); return the cores one job of the run asks for."""
     from automl_bench.paths import results_dir
     from automl_bench.planning import registry
+    from automl_bench.planning.options import check_run_options
     from automl_bench.planning.suite import load_suite
     from automl_bench.results.cost import load_prices
 

@@ -4,7 +4,7 @@ Jobs are ordered in rounds (smallest budget first, then fold 0 of every task, fo
 within a round by task, then framework, in the suite's order). The run's slots stay busy:
 jobs of the next round start while the last ones of a round still run. The decision after
 round r is taken the moment the last result of rounds 1..r (of the frameworks still racing)
-is stored; it uses rounds 1..r only (see :mod:`automl_bench.race`). A job starts only if, at the
+is stored; it uses rounds 1..r only (see :mod:`automl_bench.race.rule`). A job starts only if, at the
 moment its slot comes free, its framework has not been dropped at its budget; jobs already
 running when a framework is dropped finish and are stored as usual. A job that may not start
 is stored as a ``raced_out`` row carrying the evidence, and gets no job directory.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from automl_bench import race
+from automl_bench.race import rule as race
 
 STATE = "race.json"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from automl_bench import race
+from automl_bench.race import rule as race
 from automl_bench.report.tables import Table, num
 
 ERROR_RATE = (
@@ -130,7 +130,7 @@ def run_trace(run_path: Path, rows: pd.DataFrame, constant_names, rule: race.Rul
 def section(loaded, section_cls) -> tuple[object | None, pd.DataFrame, list[str]]:
     """The race section for the raced runs among ``loaded.runs`` (None when none was raced),
     a table of the drops for the report's CSV files, and one conclusion per raced run."""
-    from automl_bench.race_live import read_rule
+    from automl_bench.race.live import read_rule
 
     s, drops, notes = None, [], []
     for run in loaded.runs:

@@ -1,6 +1,6 @@
 """Before running: how many jobs, CPU-hours, dollars and how long on this machine.
 
-Each job's wall time is predicted from a timing model per adapter (``bench/planning/timings.yaml``):
+Each job's wall time is predicted from a timing model per adapter (``bench/run/timings.yaml``):
 
 - ``budget``: AutoML systems search until their budget is spent: fit = fraction x budget;
 - ``work``: fixed-size learners (random forest, boosting with a fixed number of rounds) take
@@ -273,10 +273,10 @@ def contention(n_cpus: int, seconds: float = 1.0) -> float:
 
 def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = None,
              calibrate_from=None) -> Estimate:  # fmt: skip
-    """``opts``: a automl_bench.runner.RunOptions (suite, frameworks, budget, folds, parallel, limits)."""
+    """``opts``: a automl_bench.run.runner.RunOptions (suite, frameworks, budget, folds, parallel, limits)."""
     from automl_bench.data.taskcache import CachedTask
     from automl_bench.planning.plan import plan_jobs
-    from automl_bench.runner import prepare
+    from automl_bench.run.runner import prepare
 
     prices = prices or load_prices()
     timings = timings or load_timings()

@@ -285,7 +285,7 @@ def constant_results(rows: pd.DataFrame, run_dir=None, constant_names=("constant
     recomputed from the run's task files (class prior of the training fold)."""
     from pathlib import Path
 
-    from automl_bench.report.baseline import constant_scores
+    from automl_bench.results.baseline import constant_scores
 
     out = {}
     ok = rows[rows["framework"].isin(constant_names) & (rows["status"] == "ok")]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from automl_bench.results.predictions import BadPredictions, truth_for
+from automl_bench.execution.predictions_file import BadPredictions, truth_for
 from automl_bench.results.scoring import headline, score
 
 
@@ -46,7 +46,7 @@ def constant_scores(task_dir: Path, fold: int) -> dict | None:
 
 
 def _train_truth(y: pd.Series, rows, classes):
-    from automl_bench.results.predictions import label_key
+    from automl_bench.execution.predictions_file import label_key
 
     index = {label_key(c): i for i, c in enumerate(classes)}
     return rows, np.array([index[label_key(v)] for v in y.iloc[rows].tolist()], dtype=np.int64)

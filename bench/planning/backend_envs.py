@@ -19,6 +19,7 @@ The envs directory is ``$AUTOML_BENCH_ENVS`` or ``$XDG_CACHE_HOME/automl-bench/e
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -126,6 +127,34 @@ def _source_root() -> Path | None:
 
 def _site_packages(env: Path) -> list[Path]:
     return sorted(env.glob("lib/python*/site-packages"))
+
+
+def _find_spec(name: str):
+    try:
+        return importlib.util.find_spec(name)
+    except ModuleNotFoundError:  # "a.b" whose parent "a" is absent
+        return None
+
+
+def unmet(req) -> list[str]:
+    """What an adapter's ``Requirements`` lack on this machine (empty when runnable).
+
+    An adapter with its own ``environment`` is installed when that environment exists and
+    holds its packages; the main interpreter needs none of them.
+    """
+    if req.environment:
+        out = missing(req.environment, req.packages)
+    else:
+        out = [p for p in req.packages if _find_spec(p) is None]
+    if req.java and shutil.which("java") is None:
+        out.append("java")
+    return out
+
+
+def python_for(req) -> str | None:
+    """The interpreter that runs the jobs of an adapter with ``Requirements`` ``req`` (None:
+    the harness's own)."""
+    return str(python_of(req.environment)) if req.environment else None
 
 
 def missing(name: str, packages: tuple[str, ...] = (), root: Path | None = None) -> list[str]:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from automl_bench import race
 from automl_bench.errors import BadInput
+from automl_bench.race import rule as race
 
 
 @dataclass
@@ -77,9 +77,9 @@ def same_test_verdict(rows: pd.DataFrame, frameworks: list[str], constant: dict,
 
 
 def replay(run_dir: Path, rule: race.Rule | None = None) -> Replay:
-    from automl_bench.race_live import read_rule
+    from automl_bench.race.live import read_rule
+    from automl_bench.race.report_section import replay_compute, run_trace
     from automl_bench.report.load import load_runs
-    from automl_bench.report.race import replay_compute, run_trace
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

@@ -258,7 +258,7 @@ def _split(text):
 
 
 def _race_rule_options(p, prefix: str = "default: ") -> None:
-    from automl_bench import race
+    from automl_bench.race import rule as race
 
     p.add_argument("--race-alpha", type=float, default=None,
                    help=f"significance level of each race decision ({prefix}{race.ALPHA})")  # fmt: skip
@@ -272,7 +272,7 @@ def _race_rule_options(p, prefix: str = "default: ") -> None:
 
 
 def _race_rule(args, default):
-    from automl_bench import race
+    from automl_bench.race import rule as race
 
     if args.race_alpha is None and args.race_min_blocks is None and args.race_run_winner is None:
         return default
@@ -285,7 +285,7 @@ def _race_rule(args, default):
 
 
 def cmd_race(args) -> int:
-    from automl_bench.race_replay import render, replay
+    from automl_bench.race.replay import render, replay
 
     rp = replay(args.replay, _race_rule(args, None))
     for line in render(rp):
@@ -297,7 +297,7 @@ def cmd_run(args) -> int:
     from types import SimpleNamespace
 
     from automl_bench.execution.executor import Limits, close_prestarted, prestart_launcher
-    from automl_bench.precheck import check_run_inputs
+    from automl_bench.run.precheck import check_run_inputs
 
     if not args.race and (args.race_alpha is not None or args.race_min_blocks is not None
                           or args.race_run_winner is not None):  # fmt: skip
@@ -350,9 +350,9 @@ def cmd_run(args) -> int:
     timeline.mark("checked")
     if warm_local:  # the run's adapters are known: the launcher loads what their jobs import
         prestart_launcher(cores=cores, adapters=_run_adapters(args.suite, fields["frameworks"]))
-    from automl_bench.progress import Reporter
     from automl_bench.report.leaderboard import leaderboard, render
-    from automl_bench.runner import RunOptions, execute, prepare
+    from automl_bench.run.progress import Reporter
+    from automl_bench.run.runner import RunOptions, execute, prepare
 
     opts = RunOptions(**fields)
     prep = prepare(opts)  # all input checks happen here, before anything is written
@@ -415,7 +415,9 @@ def _report_after_run(run_dir: Path) -> int:
                        f"automl-bench report {run_dir}"))  # fmt: skip
         return 0
     try:
-        written = write_report([run_dir])
+        from automl_bench.race.report_section import section as race_section
+
+        written = write_report([run_dir], race_section=race_section)
     except Exception:
         err.print("building the report failed (the run's results are stored; rebuild with "
                   f"`automl-bench report {run_dir}`):\n" + traceback.format_exc(),
@@ -426,11 +428,12 @@ def _report_after_run(run_dir: Path) -> int:
 
 
 def cmd_report(args) -> int:
+    from automl_bench.race.report_section import section as race_section
     from automl_bench.report import write_report
     from automl_bench.report.console import render
 
     written = write_report(args.run_dirs, args.out, args.prices,
-                           impute_missing=args.impute_missing)  # fmt: skip
+                           impute_missing=args.impute_missing, race_section=race_section)  # fmt: skip
     out.print(render(written.report))
     out.print(Text(f"report: {written.html}"))
     out.print(Text(f"markdown: {written.markdown}"))
@@ -440,9 +443,9 @@ def cmd_report(args) -> int:
 
 def cmd_estimate(args) -> int:
     from automl_bench.execution.executor import Limits
-    from automl_bench.planning.estimate import estimate, render
     from automl_bench.results.cost import load_prices
-    from automl_bench.runner import RunOptions
+    from automl_bench.run.estimate import estimate, render
+    from automl_bench.run.runner import RunOptions
 
     opts = RunOptions(
         suite=args.suite,
@@ -488,7 +491,7 @@ def cmd_list(args) -> int:
     elif args.what == "tasks":
         from automl_bench.data.profile import table
         from automl_bench.planning.suite import load_suite
-        from automl_bench.runner import load_tasks, source_context
+        from automl_bench.run.runner import load_tasks, source_context
 
         suite, path = load_suite(args.suite)
         ctx = source_context(_data_opts(args), path)
@@ -516,8 +519,8 @@ def cmd_list(args) -> int:
 
 def cmd_show(args) -> int:
     from automl_bench.report.leaderboard import leaderboard, render
+    from automl_bench.results.rundir import check_store
     from automl_bench.results.store import Store
-    from automl_bench.rundir import check_store
 
     db = args.run_dir / "results.sqlite"
     check_store(args.run_dir, expect_results=True)  # a damaged store is named, exit 2
@@ -559,7 +562,7 @@ def _run_profiles(run_dir: Path) -> dict:
 
 
 def _data_opts(args):
-    from automl_bench.runner import RunOptions
+    from automl_bench.run.runner import RunOptions
 
     return RunOptions(openml_cache=args.openml_cache, openml_server=args.openml_server,
                       cache_dir=args.cache_dir)  # fmt: skip
@@ -589,7 +592,7 @@ def _setup_logging() -> None:
 
 
 def cmd_env(args) -> int:
-    from automl_bench.execution import envs
+    from automl_bench.planning import backend_envs as envs
 
     if args.env_command == "list":
         from rich.table import Table

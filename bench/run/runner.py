@@ -18,28 +18,33 @@ from pathlib import Path
 import pandas as pd
 from rich.text import Text
 
-from automl_bench import race, race_live, rundir, timeline
+from automl_bench import timeline
 from automl_bench.data import taskcache
 from automl_bench.data.sources import SourceContext, TaskUnavailable
 from automl_bench.errors import BadInput
-from automl_bench.execution import contention, environment, inference
+from automl_bench.execution import contention, inference
+from automl_bench.execution import fingerprint as environment
+from automl_bench.execution import predictions_file as predictions
+from automl_bench.execution import trajectory_file as trajectory
 from automl_bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, check_fits
 from automl_bench.execution.runlock import run_lock
-from automl_bench.options import check_run_options
-from automl_bench.planning import budgets, capabilities, registry
+from automl_bench.planning import backend_envs, budgets, capabilities, registry
+from automl_bench.planning.options import check_run_options
 from automl_bench.planning.plan import Job, job_folder, plan_jobs
 from automl_bench.planning.suite import Constraint, Suite, TaskSpec, load_suite
-from automl_bench.precheck import check_optional
-from automl_bench.race import RACED_OUT
-from automl_bench.results import predictions, trajectory
+from automl_bench.race import live as race_live
+from automl_bench.race import rule as race
+from automl_bench.race.rule import RACED_OUT
+from automl_bench.results import rundir
 from automl_bench.results.cost import job_cost
 from automl_bench.results.scoring import METRICS, headline, score
 from automl_bench.results.starvation import budget_columns
 from automl_bench.results.store import Store
+from automl_bench.run.precheck import check_optional
 
 CONSTANT = "automl_bench_adapters.constant:ConstantPredictor"
 
-log = logging.getLogger("automl_bench.runner")
+log = logging.getLogger("automl_bench.run.runner")
 
 
 @dataclass
@@ -67,7 +72,7 @@ class RunOptions:
     exclusive: bool = False  # wait before each job until the machine is quiet
     exclusive_wait: float = 600.0  # at most this long per job, then run and say so
     race: bool = False  # run --race: rounds, frameworks dropped when significantly worse
-    race_rule: object = None  # automl_bench.race.Rule (None: its defaults)
+    race_rule: object = None  # automl_bench.race.rule.Rule (None: its defaults)
 
 
 @dataclass
@@ -422,7 +427,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             task = WorkItem(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)
             task.token = prep.identity.token if prep.identity else None
             # an adapter with its own environment runs its worker with that env's interpreter
-            python = variants[j.framework].adapter_class().requirements.python()
+            python = backend_envs.python_for(variants[j.framework].adapter_class().requirements)
             if python:
                 task.python = python
             tasks.append(task)

@@ -42,7 +42,7 @@ def check_limits(limits) -> None:
 
 
 def check_run_options(opts) -> None:
-    """The numeric options of ``run`` / ``estimate`` (a automl_bench.runner.RunOptions)."""
+    """The numeric options of ``run`` / ``estimate`` (a automl_bench.run.runner.RunOptions)."""
     number("--budget", opts.budget, 0, MAX_BUDGET_S, lo_open=True)
     several = getattr(opts, "budgets", None)
     if several is not None:
