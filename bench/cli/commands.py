@@ -1,0 +1,179 @@
+"""The commands other than `run` (see :mod:`automl_bench.cli.run_command`): race, report,
+estimate, list, show and env. Each takes the parsed arguments and returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.text import Text
+
+from automl_bench.cli.console import err, out
+from automl_bench.cli.run_options import data_fields, plan_fields, race_rule
+from automl_bench.errors import BadInput
+
+
+def cmd_race(args) -> int:
+    from automl_bench.race.replay import render, replay
+
+    rp = replay(args.replay, race_rule(args, None))
+    for line in render(rp):
+        out.print(Text(line), highlight=False)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from automl_bench.race.report_section import section as race_section
+    from automl_bench.report import write_report
+    from automl_bench.report.console import render
+
+    written = write_report(args.run_dirs, args.out, args.prices,
+                           impute_missing=args.impute_missing, race_section=race_section)  # fmt: skip
+    out.print(render(written.report))
+    out.print(Text(f"report: {written.html}"))
+    out.print(Text(f"markdown: {written.markdown}"))
+    out.print(Text(f"tables: {written.out_dir / 'tables'}"))
+    return 0
+
+
+def cmd_estimate(args) -> int:
+    from automl_bench.results.cost import load_prices
+    from automl_bench.run.estimate import estimate, render
+    from automl_bench.run.runner import RunOptions
+
+    opts = RunOptions(**plan_fields(args, check_run_dir=False))  # estimating writes nothing
+    est = estimate(opts, load_prices(args.prices), calibrate_from=args.calibrate)
+    for line in render(est):
+        out.print(line)
+    return 0
+
+
+def cmd_list(args) -> int:
+    from rich.table import Table
+
+    if args.what is None:  # everything that needs no suite
+        for what in ("frameworks", "suites"):
+            cmd_list(argparse.Namespace(**{**vars(args), "what": what}))
+        return 0
+    if args.what == "frameworks":
+        from automl_bench.planning import registry
+
+        t = Table(title="Frameworks")
+        for c in ("name", "adapter", "status", "description"):
+            t.add_column(c)
+        for name, v in sorted(registry.variants().items()):
+            ok, reason = v.status()
+            t.add_row(name, v.adapter, Text("installed", "green") if ok else Text(reason, "red"),
+                      Text(v.description))  # fmt: skip
+        out.print(t)
+        from automl_bench.planning.capabilities import table as capability_table
+
+        out.print(capability_table(registry.variants()))
+    elif args.what == "tasks":
+        from automl_bench.data.profile import table
+        from automl_bench.planning.suite import load_suite
+        from automl_bench.run.runner import load_tasks, source_context
+
+        suite, path = load_suite(args.suite)
+        ctx = source_context(_data_opts(args), path)
+        loaded, unavailable = load_tasks(suite, path, ctx)
+        profiles = {t.name: t.profile for t in loaded}
+        profiles.update({u.name: f"unavailable: {u.reason}" for u in unavailable})
+        out.print(table(profiles, Text(f"Tasks of suite {suite.name} ({path})")))
+    else:
+        from automl_bench.planning.suite import list_suites, load_suite
+
+        t = Table(title="Suites")
+        for c in ("name", "tasks", "folds", "constraint", "frameworks", "path"):
+            t.add_column(c)
+        for name, path in list_suites():
+            try:
+                s, _ = load_suite(str(path))
+                n = str(len(s.tasks)) + (f" + openml/s/{s.openml_suite}" if s.openml_suite else "")
+                t.add_row(name, n, str(s.folds), s.constraint.name,
+                          ",".join(s.frameworks), Text(str(path)))  # fmt: skip
+            except BadInput as e:
+                t.add_row(name, "-", "-", "-", Text(f"invalid: {e}", "red"), Text(str(path)))
+        out.print(t)
+    return 0
+
+
+def cmd_show(args) -> int:
+    from automl_bench.report.leaderboard import leaderboard, render
+    from automl_bench.results.rundir import check_store
+    from automl_bench.results.store import Store
+
+    db = args.run_dir / "results.sqlite"
+    check_store(args.run_dir, expect_results=True)  # a damaged store is named, exit 2
+    if not db.exists():
+        raise BadInput(f"{args.run_dir}: not a run directory (no results.sqlite)")
+    with Store(db) as store:
+        df = store.frame()
+    out.print(render(leaderboard([args.run_dir])[0], f"Leaderboard: {args.run_dir}"))
+    _show_starved(df)
+    counts = df["status"].value_counts().to_dict() if not df.empty else {}
+    out.print(f"{len(df)} jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    profiles = _run_profiles(args.run_dir)
+    if profiles:
+        from automl_bench.data.profile import table
+
+        out.print(table(profiles))
+    return 0
+
+
+def _show_starved(df) -> None:
+    """Jobs whose backend could search for less than half its budget, with that flag."""
+    from automl_bench.results import starvation
+
+    table = starvation.render(df)
+    if table is not None:
+        out.print(table)
+
+
+def _run_profiles(run_dir: Path) -> dict:
+    import json
+
+    profiles = {}
+    for p in sorted((run_dir / "tasks").glob("*/profile.json")):
+        try:
+            profiles[p.parent.name] = json.loads(p.read_text())
+        except (OSError, ValueError):
+            profiles[p.parent.name] = f"unreadable profile {p}"
+    return profiles
+
+
+def _data_opts(args):
+    from automl_bench.run.runner import RunOptions
+
+    return RunOptions(**data_fields(args))
+
+
+def cmd_env(args) -> int:
+    from automl_bench.planning import backend_envs as envs
+
+    if args.env_command == "list":
+        from rich.table import Table
+
+        t = Table(title=f"Environments in {envs.envs_dir()}")
+        for c in ("name", "status", "versions", "description"):
+            t.add_column(c)
+        for row in envs.listing():
+            ok = row["status"] == "ready"
+            versions = ", ".join(f"{k} {v}" for k, v in row["versions"].items() if v)
+            t.add_row(row["name"], Text("ready", "green") if ok else Text(row["status"], "red"),
+                      Text(versions), Text(row["description"]))  # fmt: skip
+        out.print(t)
+        return 0
+    envs.spec(args.name)  # unknown name: BadInput before anything is written
+    err.print(Text(f"creating environment {args.name} in {envs.env_path(args.name)} (pip "
+                   f"output: {envs.envs_dir() / (args.name + '.log')})"), highlight=False)  # fmt: skip
+    try:
+        info = envs.create(args.name, python=args.python, force=args.force, log_to=sys.stderr)
+    except envs.EnvError as e:
+        err.print(Text("error: ", "red") + Text(str(e)), highlight=False)
+        return 1
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
+    out.print(Text(f"environment {args.name} ready: {info['python']} ({versions})"),
+              highlight=False)  # fmt: skip
+    return 0
