@@ -10,7 +10,6 @@ from automl_bench.paths import shipped_data_dir
 from automl_bench.yamlio import read_yaml
 
 CATALOGUE = "datasets.yaml"
-CHECKSUMS = "SHA256SUMS"
 
 
 @cache

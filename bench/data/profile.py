@@ -16,9 +16,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-FIELDS = ("rows", "features", "numeric", "categorical", "missing_ratio", "classes",
-          "imbalance", "sparsity", "features_per_row")  # fmt: skip
-
 
 def profile(X: pd.DataFrame, y: pd.Series, **extra) -> dict:
     rows, features = X.shape

@@ -42,7 +42,6 @@ TIMING_SHARE = 0.4
 SAMPLE_EVERY_S = 0.01
 EXIT_MARGIN_S = 1.5  # the worker ends the measurement this long before the hard limit
 MIN_WINDOW_S = 1.0  # less time than this left: not measured
-DEFAULT_ALLOWANCE_S = 30.0
 
 COLUMNS = (
     "infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",

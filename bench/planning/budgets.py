@@ -94,7 +94,7 @@ def single(constraint, budget: float):
 
 
 def from_marker(constraint: dict) -> list[float]:
-    """The budgets a run directory's marker (or legacy plan) records."""
+    """The budgets a run directory's marker records."""
     if constraint.get("budgets"):
         return sorted(float(b) for b in constraint["budgets"])
     return [float(constraint["budget_s"])] if "budget_s" in constraint else []

@@ -90,6 +90,3 @@ def job_cost(wall_s: float, cores: int, price_per_vcpu_hour: float | None = None
         price_per_vcpu_hour = load_prices().usd_per_vcpu_hour
     return wall_s / 3600.0 * cores * price_per_vcpu_hour
 
-
-# Kept for callers that want the shipped reference figure as a constant.
-DEFAULT_PRICE_PER_VCPU_HOUR = 0.384 / 8

@@ -32,14 +32,6 @@ from automl_bench.planning import budgets
 MARKER = ".automl-bench-run.json"
 FORMAT = 1
 SQLITE_HEADER = b"SQLite format 3\x00"
-# what a run of this tool writes at the top of its directory (a run made before the marker
-# existed is recognised by these names alone)
-OWN_NAMES = {
-    MARKER, ".lock", "results.sqlite", "results.sqlite-wal", "results.sqlite-shm",
-    "results.sqlite-journal", "results.csv", "results.csv.tmp", "suite.yaml", "plan.json",
-    "environment.json", "tasks", "jobs", "report", "report.log", "mlflow.db",
-    "mlflow-artifacts",
-}  # fmt: skip
 CONSTRAINT_FIELDS = ("budget_s", "cores", "memory_mb")  # and budgets, when there are several
 
 
@@ -53,7 +45,6 @@ class RunIdentity:
     constraint: dict  # budget_s, cores, memory_mb (and budgets, when there are several)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     content_digest: str = ""  # the suite's digest without its budgets (compared on their own)
-    suite: object = field(default=None, repr=False)  # the Suite (to read older markers)
 
     def to_json(self) -> dict:
         return {
@@ -87,7 +78,7 @@ def identity(suite, constraint, tasks, unavailable=()) -> RunIdentity:
     if len(budgets.of(constraint)) > 1:
         c["budgets"] = budgets.of(constraint)
     return RunIdentity(suite.name, suite_digest(suite), data, c,
-                       content_digest=content_digest(suite), suite=suite)  # fmt: skip
+                       content_digest=content_digest(suite))  # fmt: skip
 
 
 def read_marker(run_dir: Path) -> dict | None:
@@ -187,39 +178,20 @@ def check(run_dir: Path, ident: RunIdentity) -> dict | None:
     if not names:
         return None
     marker = read_marker(run_dir)
-    if marker is None:
-        foreign = [n for n in names if n not in OWN_NAMES]
-        ours = {"results.sqlite", "plan.json"} & set(names) or set(names) <= {".lock"}
-        if foreign or not ours:
-            shown = ", ".join(repr(n) for n in (foreign or names)[:5])
-            more = f" and {len(foreign or names) - 5} more" if len(foreign or names) > 5 else ""
-            raise BadInput(
-                f"--out {run_dir}: directory holds files automl-bench did not write ({shown}"
-                f"{more}); a run writes only into a new or empty directory or its own run "
-                "directory: choose another --out"
-            )
-    check_store(run_dir, marker is not None or "results.csv" in names)
-    if marker is not None:
-        _compare(run_dir, marker, ident)
-        ident.token = str(marker.get("token") or ident.token)
-    else:  # a run made before markers existed: its plan still tells its constraint
-        legacy = _legacy_marker(run_dir)
-        if legacy:
-            _compare(run_dir, {**legacy, "suite": ident.suite_name,
-                               "suite_digest": ident.suite_digest}, ident)  # fmt: skip
+    if marker is None:  # files named like ours prove nothing: only the marker makes it ours
+        if set(names) <= {".lock"}:  # a run stopped between taking its lock and its marker
+            return None
+        shown = ", ".join(repr(n) for n in names[:5])
+        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+        raise BadInput(
+            f"--out {run_dir}: directory holds files automl-bench did not write ({shown}"
+            f"{more}); a run writes only into a new or empty directory or its own run "
+            "directory: choose another --out"
+        )
+    check_store(run_dir, True)
+    _compare(run_dir, marker, ident)
+    ident.token = str(marker.get("token") or ident.token)
     return marker
-
-
-def _legacy_marker(run_dir: Path) -> dict | None:
-    try:
-        plan = json.loads((Path(run_dir) / "plan.json").read_text())
-        job = plan[0]
-        axis = sorted({float(j["budget_s"]) for j in plan})
-        return {"constraint": {**{k: job[k] for k in CONSTRAINT_FIELDS},
-                               **({"budgets": axis} if len(axis) > 1 else {})},
-                "data": {j["task"]: j["task_digest"] for j in plan}}  # fmt: skip
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
-        return None
 
 
 def _compare(run_dir: Path, marker: dict, ident: RunIdentity) -> None:
@@ -250,19 +222,8 @@ def _compare(run_dir: Path, marker: dict, ident: RunIdentity) -> None:
 
 
 def _same_content(marker: dict, ident: RunIdentity) -> bool:
-    """Same suite content, budgets apart. A marker written before budgets were an axis has
-    only the digest with its single budget in it: compared with this suite at that budget."""
-    if marker.get("suite_content"):
-        return marker["suite_content"] == ident.content_digest
-    old = marker.get("suite_digest")
-    if old == ident.suite_digest:
-        return True
-    budget = (marker.get("constraint") or {}).get("budget_s")
-    if ident.suite is None or budget is None:
-        return False
-    s = ident.suite
-    at_old = s.model_copy(update={"constraint": budgets.single(s.constraint, float(budget))})
-    return old == suite_digest(at_old)
+    """Same suite content, budgets apart."""
+    return marker.get("suite_content") == ident.content_digest
 
 
 def claim(run_dir: Path, ident: RunIdentity) -> None:

@@ -286,7 +286,6 @@ def _nan():
 class RunSummary:
     run_dir: Path
     planned: int
-    already_done: int
     executed: int
     statuses: dict
 
@@ -494,4 +493,4 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             if tracker:  # rows stored before --mlflow was given, or whose logging failed
                 tracker.sync(store.frame(), run_dir)
         statuses = pd.Series(list(store.statuses().values())).value_counts().to_dict()
-    return RunSummary(run_dir, len(jobs), already, len(todo), statuses)
+    return RunSummary(run_dir, len(jobs), len(todo), statuses)
