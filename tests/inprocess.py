@@ -16,6 +16,8 @@ def main(*argv) -> tuple[int, str, str]:
         cli.out.file, cli.err.file = o, e
         try:
             code = cli.main([str(a) for a in argv])
+        except SystemExit as stop:  # argparse refused the command line (exit 2, as the CLI)
+            code = stop.code
         finally:
             cli.out.file, cli.err.file = None, None
     return code, o.getvalue(), e.getvalue()

@@ -178,7 +178,7 @@ CASES = {
                                       "unknown framework '[/b]'"),
     # --- numeric command-line values
     "--budget 1e309": (lambda b, t: _run(b, b["suite"], "--budget", "1e309"), "--budget must be a finite"),
-    "--budget -0.0": (lambda b, t: _run(b, b["suite"], "--budget", "-0.0"), "--budget must be > 0"),
+    "--budget -0.0": (lambda b, t: _run(b, b["suite"], "--budget", "-0.0"), "--budget must be >= 1"),
     "--grace-margin inf": (lambda b, t: _run(b, b["suite"], "--grace-margin", "inf"), "--grace-margin"),
     "--grace-margin -0.5": (lambda b, t: _run(b, b["suite"], "--grace-margin", "-0.5"), "--grace-margin"),
     "--kill-grace -1": (lambda b, t: _run(b, b["suite"], "--kill-grace", "-1"), "--kill-grace"),

@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 
 from automl_bench.errors import BadInput
-from automl_bench.planning.options import MAX_BUDGET_S
 
 MAX_BUDGETS = 50  # budgets per run: each multiplies the number of jobs
+MIN_BUDGET_S = 1.0  # a job's start-up and scoring take about this long: less measures the harness
+MAX_BUDGET_S = 7 * 24 * 3600.0
 
 
 def shown(budgets) -> str:
@@ -26,7 +27,7 @@ def shown(budgets) -> str:
 
 def check(values, where: str = "budgets") -> list[float]:
     """The budgets sorted ascending; ValueError naming the value at fault unless each is a
-    finite number > 0 and <= the longest budget allowed, and no value repeats."""
+    finite number from ``MIN_BUDGET_S`` to ``MAX_BUDGET_S``, and no value repeats."""
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise ValueError(f"{where} must be a list of seconds, e.g. [30, 60, 120] (got "
                          f"{str(values)[:50]!r})")  # fmt: skip
@@ -40,8 +41,10 @@ def check(values, where: str = "budgets") -> list[float]:
             raise ValueError(f"{where}: {str(v)[:50]!r} is not a number of seconds") from None
         if not math.isfinite(b):
             raise ValueError(f"{where}: every budget must be a finite number (got {v})")
-        if not b > 0:
-            raise ValueError(f"{where}: every budget must be > 0 seconds (got {v})")
+        if not b >= MIN_BUDGET_S:
+            raise ValueError(f"{where}: every budget must be >= {MIN_BUDGET_S:g} second (got "
+                             f"{v}): a job's own start-up and scoring take about a second, so a "
+                             "shorter budget measures the harness, not the backend")  # fmt: skip
         if b > MAX_BUDGET_S:
             raise ValueError(f"{where}: every budget must be <= {MAX_BUDGET_S:g} seconds "
                              f"(got {v})")  # fmt: skip

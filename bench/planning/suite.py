@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from automl_bench.errors import BadInput
 from automl_bench.paths import suites_dir
 from automl_bench.planning import registry
+from automl_bench.planning.budgets import MAX_BUDGET_S, MIN_BUDGET_S
+from automl_bench.planning.options import MAX_SEED
 from automl_bench.yamlio import describe_validation_error, read_yaml, shown
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 MAX_NAME = 100  # names become file and directory names (at most 255 bytes on most systems)
-MAX_SEED = 2**32 - 1  # numpy's and most backends' seed range
-MAX_BUDGET_S = 7 * 24 * 3600.0
 
 
 class Strict(BaseModel):
@@ -27,9 +27,9 @@ class Constraint(Strict):
     """One budget (``budget_s``) or several (``budgets``: every job is planned at each; the
     largest is then ``budget_s``, the budget the report's comparisons are at)."""
 
-    budget_s: float | None = Field(default=None, gt=0, le=MAX_BUDGET_S,
+    budget_s: float | None = Field(default=None, ge=MIN_BUDGET_S, le=MAX_BUDGET_S,
                                    description="training time budget per job, seconds")  # fmt: skip
-    budgets: list[Annotated[float, Field(gt=0, le=MAX_BUDGET_S)]] | None = Field(
+    budgets: list[Annotated[float, Field(ge=MIN_BUDGET_S, le=MAX_BUDGET_S)]] | None = Field(
         default=None, min_length=1, max_length=50,
         description="several training budgets (seconds), instead of budget_s: every job is "
         "planned at each (budget curves)",

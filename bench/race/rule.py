@@ -39,6 +39,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from automl_bench.planning import options
+
 if TYPE_CHECKING:  # the data libraries load when a race is decided, not for `--help`
     import numpy as np
     import pandas as pd
@@ -67,10 +69,11 @@ class Rule:
 
 def check_rule(alpha: float, min_blocks: int, run_winner: bool = False) -> Rule:
     """The rule for these options, or ValueError naming the option at fault."""
-    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
-        raise ValueError(f"--race-alpha must be between 0 and 1 (got {alpha})")
-    if not (isinstance(min_blocks, int) and min_blocks >= 2):
-        raise ValueError(f"--race-min-blocks must be an integer >= 2 (got {min_blocks})")
+    said = options.problem("--race-alpha", alpha) or options.problem("--race-min-blocks",
+                                                                        min_blocks)  # fmt: skip
+    if said or isinstance(alpha, bool) or not isinstance(min_blocks, int):
+        raise ValueError(said or f"--race-alpha must be a number and --race-min-blocks an "
+                         f"integer (got {alpha!r}, {min_blocks!r})")  # fmt: skip
     return Rule(float(alpha), int(min_blocks), bool(run_winner))
 
 

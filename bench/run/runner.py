@@ -160,13 +160,6 @@ def prepare(opts: RunOptions) -> Prepared:
     suite, path = load_suite(opts.suite)
     names = opts.frameworks or suite.frameworks
     variants = [registry.get(n) for n in names]
-    if opts.budget is not None and not opts.budget > 0:
-        raise BadInput(f"--budget must be > 0 seconds (got {opts.budget})")
-    if opts.inference and not opts.limits.infer_s > 0:
-        raise BadInput(f"--infer-allowance must be > 0 seconds (got {opts.limits.infer_s}); "
-                       "use --no-inference to skip the measurement")  # fmt: skip
-    if opts.folds is not None and opts.folds < 1:
-        raise BadInput(f"--folds must be >= 1 (got {opts.folds})")
     constraint = budgets.override(suite.constraint, opts.budget, opts.budgets)
     seed = suite.seed if opts.seed is None else opts.seed
     if seed != suite.seed:
