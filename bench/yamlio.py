@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import yaml
@@ -78,17 +80,37 @@ def shown(value, limit: int = SHOW_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def read_yaml(path: Path) -> object:
+def read_text_file(path: Path, limit: int = MAX_BYTES) -> str:
+    """The UTF-8 text of the regular file ``path``, at most ``limit`` bytes; BadInput naming
+    the file otherwise. A pipe, device, socket or directory is refused before anything is
+    read from it (it is opened without blocking and looked at through its descriptor, so a
+    named pipe cannot hang the command and /dev/zero cannot fill its memory), and the size
+    bound holds before any parsing."""
     try:
-        size = Path(path).stat().st_size
-        if size > MAX_BYTES:
-            raise BadInput(f"{path}: file too large for a definition ({size} bytes; at most "
-                           f"{MAX_BYTES})")  # fmt: skip
-        text = Path(path).read_text()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as e:
         raise BadInput(f"{path}: cannot read file ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise BadInput(f"{path}: is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise BadInput(f"{path}: is not a regular file (a pipe, device or socket): give "
+                           "the path of a file")  # fmt: skip
+        try:
+            data = f.read(limit + 1)
+        except OSError as e:
+            raise BadInput(f"{path}: cannot read file ({e.strerror})") from None
+    if len(data) > limit:
+        raise BadInput(f"{path}: file too large for a definition (more than {limit} bytes)")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise BadInput(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
+def read_yaml(path: Path) -> object:
+    text = read_text_file(path)
     try:
         return safe_load_bounded(text)
     except RecursionError:

@@ -100,14 +100,13 @@ def _print_summary(summary, suite_name: str) -> None:
 
 def _peek_cores(suite: str) -> int | None:
     """A suite's cores per job, read without validating it (the run checks the suite)."""
-    import yaml
-
     from automl_bench.paths import suites_dir
+    from automl_bench.yamlio import read_yaml
 
     p = Path(suite)
     path = p if p.suffix in (".yaml", ".yml") or p.exists() else suites_dir() / f"{suite}.yaml"
-    try:
-        cores = yaml.safe_load(path.read_text())["constraint"].get("cores", 1)
+    try:  # bounded: a huge or endless file is refused by the run's own checks, not parsed here
+        cores = read_yaml(path)["constraint"].get("cores", 1)
     except Exception:
         return None
     return cores if isinstance(cores, int) and cores >= 1 else None
