@@ -246,6 +246,7 @@ def _load_suite(path: Path) -> tuple[Suite, Path]:
         suite = Suite.model_validate(data)
     except ValidationError as e:
         raise BadInput(describe_validation_error(path, e)) from None
+    check_unique_frameworks(suite.frameworks, f"{path}: frameworks")
     for fw in suite.frameworks:
         if fw not in registry.variants():
             raise BadInput(
@@ -253,6 +254,16 @@ def _load_suite(path: Path) -> tuple[Suite, Path]:
                 f"known: {', '.join(sorted(registry.variants()))}"
             )
     return suite, path
+
+
+def check_unique_frameworks(names, where: str = "--frameworks") -> None:
+    """BadInput naming a framework given twice: every job would run twice, and the second
+    row would silently replace the first."""
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise BadInput(f"{where}: framework {shown(name)} is named twice; name each once")
+        seen.add(name)
 
 
 def list_suites() -> list[tuple[str, Path]]:

@@ -37,11 +37,12 @@ def check_run_inputs(opts) -> int:
     from automl_bench.paths import results_dir
     from automl_bench.planning import registry
     from automl_bench.planning.options import check_run_options
-    from automl_bench.planning.suite import load_suite
+    from automl_bench.planning.suite import check_unique_frameworks, load_suite
     from automl_bench.results.cost import load_prices
 
     check_optional(opts.executor, opts.scheduler, opts.mlflow)
     suite, _ = load_suite(opts.suite)
+    check_unique_frameworks(opts.frameworks or [])
     for name in opts.frameworks or suite.frameworks:
         registry.get(name)
     check_run_options(opts)  # the same numeric checks prepare() makes, before anything loads

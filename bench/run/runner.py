@@ -31,7 +31,13 @@ from automl_bench.execution.runlock import run_lock
 from automl_bench.planning import backend_envs, budgets, capabilities, registry
 from automl_bench.planning.options import check_run_options
 from automl_bench.planning.plan import Job, job_folder, plan_jobs
-from automl_bench.planning.suite import Constraint, Suite, TaskSpec, load_suite
+from automl_bench.planning.suite import (
+    Constraint,
+    Suite,
+    TaskSpec,
+    check_unique_frameworks,
+    load_suite,
+)
 from automl_bench.race import live as race_live
 from automl_bench.race import rule as race
 from automl_bench.race.rule import RACED_OUT
@@ -159,6 +165,7 @@ def prepare(opts: RunOptions) -> Prepared:
     _check_optional(opts)
     suite, path = load_suite(opts.suite)
     names = opts.frameworks or suite.frameworks
+    check_unique_frameworks(names)
     variants = [registry.get(n) for n in names]
     constraint = budgets.override(suite.constraint, opts.budget, opts.budgets)
     seed = suite.seed if opts.seed is None else opts.seed

@@ -113,12 +113,26 @@ def read_parquet(p: Path) -> pd.DataFrame:
     return pd.read_parquet(p)
 
 
-def read_csv(p: Path) -> pd.DataFrame:
-    # pandas silently renames a repeated header ("a" -> "a.1"): check the raw header first
+def _check_rows(p: Path) -> list[str]:
+    """The header; BadInput naming the first row with fewer fields than the header (pandas
+    would fill the missing ones with NaN without a word)."""
     with _open_text(p) as f:
-        header = next(csv.reader(f), None)
-    if not header:
-        raise BadInput(f"{p}: empty CSV file (no header row)")
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if not header:
+            raise BadInput(f"{p}: empty CSV file (no header row)")
+        for row in reader:
+            if row and len(row) < len(header):
+                raise BadInput(f"{p}: line {reader.line_num} has {len(row)} fields, the "
+                               f"header {len(header)}: a field is missing")  # fmt: skip
+    return header
+
+
+def read_csv(p: Path, target: str | None = None) -> pd.DataFrame:
+    """A CSV file; the ``target`` column keeps its text as written (``01`` is not ``1``,
+    whatever the other rows hold)."""
+    # pandas silently renames a repeated header ("a" -> "a.1"): check the raw header first
+    header = _check_rows(p)
     _check_unique(p, header)
     import warnings
 
@@ -126,7 +140,7 @@ def read_csv(p: Path) -> pd.DataFrame:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         # index_col=False: a row with one field more than the header is an error, never a
         # silent index column that shifts every column by one
-        df = pd.read_csv(p, index_col=False)
+        df = pd.read_csv(p, index_col=False, dtype={target: str} if target else None)
     for w in caught:
         if "does not match" in str(w.message) or "Length of header" in str(w.message):
             raise BadInput(f"{p}: rows have more fields than the header's {len(header)} names "
@@ -156,10 +170,11 @@ def read_arff(p: Path) -> pd.DataFrame:
 READERS = {"parquet": read_parquet, "csv": read_csv, "arff": read_arff}
 
 
-def read_table(p: Path) -> pd.DataFrame:
+def read_table(p: Path, target: str | None = None) -> pd.DataFrame:
+    """The file as a frame; a text format's ``target`` column keeps its text as written."""
     fmt = file_format(p)
     try:
-        df = READERS[fmt](p)
+        df = read_csv(p, target) if fmt == "csv" else READERS[fmt](p)
     except BadInput:
         raise
     except Exception as e:
@@ -243,7 +258,7 @@ def _hidden(text: str, hide: dict) -> str:
 
 def _load(source, paths) -> TaskData:
     p = paths[0]
-    df = read_table(p)
+    df = read_table(p, source.target)
     splits = None
     if source.fold_column and source.fold_column in df.columns:
         splits = _fold_splits(p, df[source.fold_column], source.fold_column)
@@ -251,7 +266,7 @@ def _load(source, paths) -> TaskData:
     origin = str(p)
     if source.test_path:
         tp = paths[1]
-        Xt, yt = _split_frame(tp, read_table(tp), source)
+        Xt, yt = _split_frame(tp, read_table(tp, source.target), source)
         if list(Xt.columns) != list(X.columns):
             extra = sorted(set(map(str, Xt.columns)) ^ set(map(str, X.columns)))
             raise BadInput(
