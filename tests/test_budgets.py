@@ -108,7 +108,7 @@ def test_dropping_or_replacing_a_budget_is_refused_naming_it(runs):
 
 
 @pytest.mark.parametrize("value, says", [
-    ("0", "> 0 seconds (got 0)"), ("-1", "(got -1)"), ("nan", "finite number (got nan)"),
+    ("0", ">= 1 second (got 0)"), ("0.5", ">= 1 second (got 0.5)"), ("-1", "(got -1)"), ("nan", "finite number (got nan)"),
     ("inf", "finite number (got inf)"), ("1e309", "finite number (got 1e309)"),
     ("2,1e12", "<= 604800 seconds (got 1e12)"), ("abc", "'abc' is not a number"),
     ("2,2", "budget 2 is given twice"), ("2,,4", "(got '2,,4')"), ("", "(got '')"),

@@ -206,7 +206,7 @@ CASES = {
                            "a-file is a file, not a directory"),
     "--out unwritable": (lambda b, t: _run(b, b["suite"], out=Path("/proc/automl-bench-run")), "not writable"),
     "--out holds the user's files": (lambda b, t: _run(b, b["suite"], out=_users_dir(t)),
-                                     "did not write ('thesis.tex')"),
+                                     "did not write ('results.csv', 'thesis.tex')"),
     "--out with a forged marker": (lambda b, t: _run(b, b["suite"], out=_forged(t)), "damaged run marker"),
     "show a store cut in half": (lambda b, t: ["show", _damaged(b, t, half=True)], "damaged results store"),
     "report an emptied store": (lambda b, t: ["report", _damaged(b, t, half=False)], "damaged results store"),

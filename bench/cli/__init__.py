@@ -20,6 +20,7 @@ import traceback
 from rich.text import Text
 
 from automl_bench import timeline
+from automl_bench.cli import write_failure
 from automl_bench.cli.console import err, out
 from automl_bench.errors import BadInput
 
@@ -68,7 +69,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted; finished jobs are stored, rerun the same command to resume")
         return 130
-    except Exception:
+    except Exception as e:
+        said = write_failure.describe(e, write_failure.destination(args))
+        if said:
+            err.print(Text("error: ", "red") + Text(said), highlight=False)
+            return 2
         err.print("internal error:\n" + traceback.format_exc(), markup=False, highlight=False)
         return 1
 
