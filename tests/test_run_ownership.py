@@ -37,3 +37,13 @@ def test_a_directory_holding_only_a_lock_is_taken(tmp_path):
                        "--out", out, "--no-report", "--no-inference")  # fmt: skip
     assert code == 0, err
     assert (out / ".automl-bench-run.json").is_file() and (out / "results.csv").is_file()
+
+
+def test_an_out_path_that_is_not_utf8_is_refused_before_anything_is_made(tmp_path):
+    import os
+
+    out = os.fsdecode(os.fsencode(str(tmp_path)) + b"/bad\xffname")
+    code, _, err = cli("run", "--suite", "smoke", "--frameworks", "constant", "--out", out,
+                       "--no-report", "--cold-start")  # fmt: skip
+    assert code == 2 and "not valid UTF-8" in err, err
+    assert list(tmp_path.iterdir()) == []

@@ -105,6 +105,11 @@ def read_marker(run_dir: Path) -> dict | None:
 def check_writable_target(run_dir: Path) -> None:
     """BadInput unless ``run_dir`` is (or can be made) a writable directory."""
     p = Path(run_dir)
+    try:  # the files a run writes (Parquet, JSON, the store) name their paths in UTF-8
+        str(p).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(f"--out {str(p)!r}: the path is not valid UTF-8; choose a name that "
+                       "is") from None  # fmt: skip
     try:
         st = p.stat()
     except FileNotFoundError:
