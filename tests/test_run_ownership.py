@@ -47,3 +47,15 @@ def test_an_out_path_that_is_not_utf8_is_refused_before_anything_is_made(tmp_pat
                        "--no-report", "--cold-start")  # fmt: skip
     assert code == 2 and "not valid UTF-8" in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_out_path_walking_back_through_missing_folders_creates_nothing(tmp_path, monkeypatch):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine\n")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("run", "--suite", "smoke", "--frameworks", "constant", "--out",
+                       "a/missing/../../mine", "--no-report", "--cold-start")  # fmt: skip
+    assert code == 2 and "did not write ('notes.txt')" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]

@@ -3,6 +3,7 @@ the run, print its leaderboard, then build its report (in the background by defa
 
 from __future__ import annotations
 
+import os
 import traceback
 from pathlib import Path
 
@@ -72,7 +73,9 @@ def _run_fields(args) -> dict:
         args,
         run_limits,
         seed=args.seed,
-        out=args.out,
+        # `..` taken lexically: a/missing/../../mine is ./mine, checked before anything is
+        # made (the kernel's way would first create a/missing to walk back out of it)
+        out=Path(os.path.normpath(args.out)) if args.out else None,
         rerun_failed=args.rerun_failed,
         oversubscribe=args.oversubscribe,
         inference=not args.no_inference,
