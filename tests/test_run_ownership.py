@@ -59,3 +59,22 @@ def test_an_out_path_walking_back_through_missing_folders_creates_nothing(tmp_pa
     assert code == 2 and "did not write ('notes.txt')" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_links_planted_in_a_finished_run_are_never_written_through(tmp_path):
+    out = tmp_path / "run"
+    args = ("run", "--suite", "smoke", "--frameworks", "constant", "--folds", "1", "--out", out,
+            "--no-report", "--no-inference")  # fmt: skip
+    code, _, err = cli(*args)
+    assert code == 0, err
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's\n")
+    job = next((out / "jobs").iterdir())
+    for planted in (out / "results.csv", job / "spec.json", out / "report.log"):
+        planted.unlink(missing_ok=True)
+        planted.symlink_to(victim)
+        code, _, err = cli(*args, "--rerun-failed")
+        err = " ".join(err.split())
+        assert code == 2 and "is a symbolic link" in err and str(planted) in err, err
+        assert victim.read_text() == "the user's\n"
+        planted.unlink()

@@ -194,9 +194,24 @@ def check(run_dir: Path, ident: RunIdentity) -> dict | None:
             "directory: choose another --out"
         )
     check_store(run_dir, True)
+    check_no_links(run_dir)
     _compare(run_dir, marker, ident)
     ident.token = str(marker.get("token") or ident.token)
     return marker
+
+
+def check_no_links(folder: Path, option: str = "--out") -> None:
+    """BadInput naming the first symbolic link inside ``folder``: the tool never makes one, so
+    a link there was planted, and writing a run's or report's file through it would change a
+    file outside the folder (links are not followed while looking)."""
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(root) / name
+            if path.is_symlink():
+                raise BadInput(f"{option} {folder}: {path} is a symbolic link (to "
+                               f"{os.readlink(path)}) that automl-bench did not make; it never "
+                               "writes through links: remove it or choose another "
+                               f"{option}")  # fmt: skip
 
 
 def _compare(run_dir: Path, marker: dict, ident: RunIdentity) -> None:
