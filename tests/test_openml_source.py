@@ -237,7 +237,8 @@ def test_shipped_openml_suites_validate():
 
 
 def test_shipped_openml_suites_fail_fast_offline_per_task(tmp_path):
-    from automl_bench.run.runner import RunOptions, prepare
+    from automl_bench.run.options import RunOptions
+    from automl_bench.run.prepare import prepare
 
     opts = RunOptions(suite="openml-hd-multiclass", out=tmp_path / "run",
                       openml_cache=tmp_path / "empty", cache_dir=tmp_path / "c")  # fmt: skip
@@ -255,7 +256,8 @@ def test_shipped_openml_suites_fail_fast_offline_per_task(tmp_path):
 
 def test_suite_expansion_uses_the_cached_task_list(tmp_path, openml_cache):
     """A task list stored by an earlier online run expands offline (here: suite 99 -> 1882)."""
-    from automl_bench.run.runner import RunOptions, prepare
+    from automl_bench.run.options import RunOptions
+    from automl_bench.run.prepare import prepare
 
     listing = om.server_dir(tmp_path / "c", TEST_SERVER) / "suites" / "99.json"
     listing.parent.mkdir(parents=True)

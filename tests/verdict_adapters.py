@@ -103,3 +103,33 @@ class KilledByKernelOom(_Prior):
         for _ in range(self.allocate_mb // 16):  # touched pages: charged to the cgroup
             chunks.append(bytearray(16 * 1024 * 1024))
         raise RuntimeError("the kernel did not stop the allocation")
+
+
+class ValidatesOneDeploysAnother(BaseAdapter):
+    """Validates a logistic regression on a holdout (its trajectory reports that model's
+    validation log loss) but deploys another model: one that puts 0.98 on a wrong class.
+    The report's validation-vs-test rule must flag every one of its jobs."""
+
+    def _fit(self, X, y):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import log_loss
+        from sklearn.model_selection import train_test_split
+
+        from automl_bench_adapters.trajectory import LOG_LOSS, incumbents
+
+        Xn = np.nan_to_num(np.asarray(X, dtype=float))
+        a, b, ya, yb = train_test_split(Xn, y, test_size=0.3, random_state=0, stratify=y)
+        model = LogisticRegression(max_iter=300).fit(a, ya)
+        loss = log_loss(yb, model.predict_proba(b), labels=model.classes_)
+        self.points_ = incumbents([(0.5, loss, "logistic regression")], LOG_LOSS, "holdout")
+        self.model_ = model.fit(Xn, y)
+
+    def _predict_proba(self, X):
+        p = self.model_.predict_proba(np.nan_to_num(np.asarray(X, dtype=float)))
+        wrong = (p.argmax(axis=1) + 1) % p.shape[1]  # the deployed model: confidently wrong
+        out = np.full_like(p, 0.02 / max(1, p.shape[1] - 1))
+        out[np.arange(len(p)), wrong] = 0.98
+        return out
+
+    def trajectory(self):
+        return self.points_

@@ -40,7 +40,7 @@ def cmd_report(args) -> int:
 def cmd_estimate(args) -> int:
     from automl_bench.results.cost import load_prices
     from automl_bench.run.estimate import estimate, render
-    from automl_bench.run.runner import RunOptions
+    from automl_bench.run.options import RunOptions
 
     opts = RunOptions(**plan_fields(args, check_run_dir=False))  # estimating writes nothing
     est = estimate(opts, load_prices(args.prices), calibrate_from=args.calibrate)
@@ -73,7 +73,7 @@ def cmd_list(args) -> int:
     elif args.what == "tasks":
         from automl_bench.data.profile import table
         from automl_bench.planning.suite import load_suite
-        from automl_bench.run.runner import load_tasks, source_context
+        from automl_bench.run.prepare import load_tasks, source_context
 
         suite, path = load_suite(args.suite)
         ctx = source_context(_data_opts(args), path)
@@ -144,7 +144,7 @@ def _run_profiles(run_dir: Path) -> dict:
 
 
 def _data_opts(args):
-    from automl_bench.run.runner import RunOptions
+    from automl_bench.run.options import RunOptions
 
     return RunOptions(**data_fields(args))
 

@@ -35,8 +35,10 @@ def cmd_run(args) -> int:
     timeline.mark("checked")
     if warm_local:  # the run's adapters are known: the launcher loads what their jobs import
         prestart_launcher(cores=cores, adapters=_run_adapters(args.suite, fields["frameworks"]))
+    from automl_bench.run.execute import execute
+    from automl_bench.run.options import RunOptions
+    from automl_bench.run.prepare import prepare
     from automl_bench.run.progress import Reporter
-    from automl_bench.run.runner import RunOptions, execute, prepare
 
     opts = RunOptions(**fields)
     prep = prepare(opts)  # all input checks happen here, before anything is written

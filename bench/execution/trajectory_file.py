@@ -95,3 +95,19 @@ def read(job_dir: Path) -> pd.DataFrame | None:
 def row_values(worker: dict | None) -> dict:
     """The result row's trajectory column from the worker's outcome."""
     return {"trajectory_points": (worker or {}).get("trajectory_points")}
+
+
+def final_validation_loss(job_dir: Path) -> float | None:
+    """The backend's validation log loss of its final incumbent (the trajectory's last
+    ``best_loss``), None when the job recorded no log-loss trajectory."""
+    frame = read(job_dir)
+    if frame is None or frame.empty or "best_loss" not in frame:
+        return None
+    last = frame.iloc[-1]
+    if last.get("loss_name") != "log_loss":
+        return None
+    try:
+        value = float(last["best_loss"])
+    except (TypeError, ValueError):
+        return None
+    return value if value == value else None

@@ -91,7 +91,7 @@ def _value(opts, path: str):
 
 
 def check_run_options(opts) -> None:
-    """Every numeric option of ``run`` / ``estimate`` (a automl_bench.run.runner.RunOptions)
+    """Every numeric option of ``run`` / ``estimate`` (a automl_bench.run.options.RunOptions)
     by :data:`OPTIONS`, and ``--budgets`` (each value as ``--budget``)."""
     several = getattr(opts, "budgets", None)
     if several is not None:

@@ -34,7 +34,8 @@ OUR_COLUMNS = [
     # racing (run --race): a raced-out job's evidence (automl_bench.race.rule)
     "race_round", "race_test", "race_pvalue", "race_mean_rank", "race_leader",
     # anytime: points in the job's trajectory.parquet (automl_bench.execution.trajectory_file)
-    "trajectory_points",
+    # and the backend's own validation log loss of the model it kept (its last point)
+    "trajectory_points", "validation_loss",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
 # raced_out: a job run --race did not start, its framework dropped (never imputed)

@@ -273,10 +273,10 @@ def contention(n_cpus: int, seconds: float = 1.0) -> float:
 
 def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = None,
              calibrate_from=None) -> Estimate:  # fmt: skip
-    """``opts``: a automl_bench.run.runner.RunOptions (suite, frameworks, budget, folds, parallel, limits)."""
+    """``opts``: a automl_bench.run.options.RunOptions (suite, frameworks, budget, folds, parallel, limits)."""
     from automl_bench.data.taskcache import CachedTask
     from automl_bench.planning.plan import plan_jobs
-    from automl_bench.run.runner import prepare
+    from automl_bench.run.prepare import prepare
 
     prices = prices or load_prices()
     timings = timings or load_timings()

@@ -1,6 +1,6 @@
 """The checks of a run's input that need no data library, done before numpy, pandas and
 scikit-learn are imported, so that a wrong suite, framework, option or price file is
-reported in a fraction of a second. :func:`automl_bench.run.runner.prepare` runs the full checks
+reported in a fraction of a second. :func:`automl_bench.run.prepare.prepare` runs the full checks
 (task data included) afterwards; everything here is a subset of them.
 """
 
@@ -33,7 +33,7 @@ def check_run_dir(run_dir: Path) -> None:
 
 def check_run_inputs(opts) -> int:
     """Check what can be checked cheaply in ``opts`` (anything with the fields of
-    :class:`automl_bench.run.runner.RunOptions`); return the cores one job of the run asks for."""
+    :class:`automl_bench.run.options.RunOptions`); return the cores one job of the run asks for."""
     from automl_bench.paths import results_dir
     from automl_bench.planning import registry
     from automl_bench.planning.options import check_run_options

@@ -71,7 +71,9 @@ class Clock:
 
 
 def run(kind: str, parallel: int, suite: Path, out: Path) -> dict:
-    from automl_bench.run.runner import RunOptions, execute, prepare
+    from automl_bench.run.execute import execute
+    from automl_bench.run.options import RunOptions
+    from automl_bench.run.prepare import prepare
 
     opts = RunOptions(suite=str(suite), out=out, parallel=parallel, executor=kind)
     prep = prepare(opts)

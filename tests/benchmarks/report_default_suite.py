@@ -45,7 +45,7 @@ def main() -> int:
     os.environ["PYTHONPATH"] = str(ROOT)
 
     from automl_bench.run.estimate import estimate
-    from automl_bench.run.runner import RunOptions
+    from automl_bench.run.options import RunOptions
 
     frameworks = args.frameworks.split(",")
     est = estimate(RunOptions(suite="default", frameworks=frameworks, parallel=args.parallel))
