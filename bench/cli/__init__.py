@@ -48,7 +48,7 @@ class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from automl_bench.execution.executor import Limits
+    from automl_bench.execution.jobs import Limits
 
     d = Limits()
     p = argparse.ArgumentParser(
@@ -296,7 +296,8 @@ def cmd_race(args) -> int:
 def cmd_run(args) -> int:
     from types import SimpleNamespace
 
-    from automl_bench.execution.executor import Limits, close_prestarted, prestart_launcher
+    from automl_bench.execution.jobs import Limits
+    from automl_bench.execution.launcher_prestart import close_prestarted, prestart_launcher
     from automl_bench.run.precheck import check_run_inputs
 
     if not args.race and (args.race_alpha is not None or args.race_min_blocks is not None
@@ -442,7 +443,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_estimate(args) -> int:
-    from automl_bench.execution.executor import Limits
+    from automl_bench.execution.jobs import Limits
     from automl_bench.results.cost import load_prices
     from automl_bench.run.estimate import estimate, render
     from automl_bench.run.runner import RunOptions

@@ -26,8 +26,11 @@ from automl_bench.execution import contention, inference
 from automl_bench.execution import fingerprint as environment
 from automl_bench.execution import predictions_file as predictions
 from automl_bench.execution import trajectory_file as trajectory
-from automl_bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, check_fits
+from automl_bench.execution.jobs import Limits, Outcome, WorkItem
+from automl_bench.execution.local_executor import LocalExecutor
+from automl_bench.execution.protocol import Executor
 from automl_bench.execution.runlock import run_lock
+from automl_bench.execution.slots import check_fits
 from automl_bench.planning import backend_envs, budgets, capabilities, registry
 from automl_bench.planning.options import check_run_options
 from automl_bench.planning.plan import Job, job_folder, plan_jobs
@@ -233,6 +236,7 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
         "cores": job.cores,
         "memory_mb": job.memory_mb,
         "grace_s": outcome.grace_s,
+        "limit_phase": outcome.limit_phase,
         "exit_signal": outcome.exit_signal,
         "cost_usd": job_cost(outcome.wall, job.cores),
         "cpu_share": contention.cpu_share(outcome.cpu_time, outcome.wall, job.cores),
@@ -302,7 +306,7 @@ def _check_optional(opts: RunOptions) -> None:
                        "local executor only")  # fmt: skip
 
 
-def _executor(prep: Prepared, opts: RunOptions):
+def _executor(prep: Prepared, opts: RunOptions) -> Executor:
     if opts.executor == "dask":
         from automl_bench.execution.dask_executor import DaskExecutor
 
@@ -326,11 +330,11 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
                 rundir.claim(run_dir, prep.identity)
             return _execute(prep, opts, run_dir, reporter, executor)
     finally:
-        if hasattr(executor, "close"):
-            executor.close()
+        executor.close()
 
 
-def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor) -> RunSummary:
+def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter,
+             executor: Executor) -> RunSummary:  # fmt: skip
     cached = {t.name: taskcache.materialise(t, run_dir) for t in prep.tasks}
     missing = {
         u.name: (u, taskcache.unavailable(u.name, prep.suite.folds, u.reason))
@@ -449,7 +453,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
                     outcome.error_message = str(e) if isinstance(e, predictions.BadPredictions) \
                         else f"{type(e).__name__}: {e}"
             row = build_row(job, ct, variants[job.framework], outcome, scores)
-            row["mode"] = getattr(executor, "mode", "local")
+            row["mode"] = executor.mode
             row["repaired_rows"] = repaired
             row["load_at_start"] = loads.get(task.job_id)
             store.put(row, replaces=superseded.get(job.id, ()))
@@ -469,13 +473,15 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             if reporter:
                 reporter.done(row)
 
+        admit = None
         if live is not None:
-            executor.admit = lambda item: race_live.admit(
-                live, by_id[item.job_id], lambda: write_spec(by_id[item.job_id], item.job_dir),
-                lambda drop: raced_out(by_id[item.job_id], drop))  # fmt: skip
+            def admit(item: WorkItem) -> bool:
+                return race_live.admit(
+                    live, by_id[item.job_id], lambda: write_spec(by_id[item.job_id], item.job_dir),
+                    lambda drop: raced_out(by_id[item.job_id], drop))  # fmt: skip
 
-        if tasks and reporter and hasattr(executor, "plan"):
-            for note in executor.plan(tasks).notes:
+        if tasks and reporter:
+            for note in executor.notes(tasks):
                 reporter.console.print(Text("note: ", "yellow") + Text(str(note)), highlight=False)
         loads: dict = {}  # job id -> the machine's load average when the job started
 
@@ -484,11 +490,12 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             if reporter:
                 reporter.started(task)
 
-        if opts.exclusive and hasattr(executor, "gate"):
-            executor.gate = contention.QuietGate(opts.exclusive_wait,
-                                                 reporter.console if reporter else None)  # fmt: skip
+        gate = None
+        if opts.exclusive:
+            gate = contention.QuietGate(opts.exclusive_wait,
+                                        reporter.console if reporter else None)  # fmt: skip
         try:
-            executor.run(tasks, on_start=on_start, on_done=on_done)
+            executor.run(tasks, on_start=on_start, on_done=on_done, admit=admit, gate=gate)
         finally:
             store.export_csv(run_dir / "results.csv")
             if tracker:  # rows stored before --mlflow was given, or whose logging failed
