@@ -47,7 +47,8 @@ from automl_bench.execution.slots import available_cpus
 
 CONNECT_S = float(os.environ.get("AUTOML_BENCH_DASK_CONNECT_S", 15))
 WAIT_FOR_WORKERS_S = float(os.environ.get("AUTOML_BENCH_DASK_WAIT_S", 300))
-WRITTEN_BACK = ("predictions.parquet", "outcome.json", "leaderboard.csv", "trajectory.parquet")
+WRITTEN_BACK = ("predictions.parquet", "outcome.json", "leaderboard.csv", "trajectory.parquet",
+                "phases.json")  # fmt: skip
 
 
 class NodeJobsPlugin(WorkerPlugin):
