@@ -20,15 +20,11 @@ import pytest
 from conftest import ROOT, adapter_env, run_cli
 
 from automl_bench.errors import BadInput
-from automl_bench.execution.executor import (
-    JOB_MARKER,
-    Limits,
-    LocalExecutor,
-    WorkItem,
-    job_env,
-    plan_slots,
-)
+from automl_bench.execution.job_env import JOB_MARKER, job_env
+from automl_bench.execution.jobs import Limits, WorkItem
+from automl_bench.execution.local_executor import LocalExecutor
 from automl_bench.execution.runlock import run_lock
+from automl_bench.execution.slots import plan_slots
 from automl_bench.planning.plan import job_folder
 
 TESTS = Path(__file__).resolve().parent

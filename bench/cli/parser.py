@@ -28,7 +28,7 @@ class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from automl_bench.execution.executor import Limits
+    from automl_bench.execution.jobs import Limits
 
     d = Limits()
     p = argparse.ArgumentParser(

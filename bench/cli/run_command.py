@@ -18,7 +18,7 @@ from automl_bench.errors import BadInput
 def cmd_run(args) -> int:
     from types import SimpleNamespace
 
-    from automl_bench.execution.executor import close_prestarted, prestart_launcher
+    from automl_bench.execution.launcher_prestart import close_prestarted, prestart_launcher
     from automl_bench.run.precheck import check_run_inputs
 
     fields = _run_fields(args)

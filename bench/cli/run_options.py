@@ -9,7 +9,7 @@ from automl_bench.errors import BadInput
 def plan_fields(args, limits: dict | None = None, **more) -> dict:
     """RunOptions fields from the options `run` and `estimate` share (see
     ``cli.parser._plan_options``), the job limits updated with ``limits``, plus ``more``."""
-    from automl_bench.execution.executor import Limits
+    from automl_bench.execution.jobs import Limits
 
     given = dict(setup_s=args.setup_grace, margin=args.grace_margin,
                  predict_s=args.predict_grace, predict_ratio=args.predict_ratio)  # fmt: skip

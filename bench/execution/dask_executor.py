@@ -30,7 +30,7 @@ import logging
 import os
 import queue
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 
 import psutil
@@ -40,12 +40,15 @@ from distributed.scheduler import KilledWorker
 
 import automl_bench
 from automl_bench.errors import BadInput
-from automl_bench.execution.executor import Limits, Outcome, WorkItem, available_cpus
+from automl_bench.execution.jobs import Limits, Outcome, WorkItem
 from automl_bench.execution.node_job import EVENT_TOPIC, kill_active, reap_orphans, run_job
+from automl_bench.execution.protocol import Admit, Gate, OnDone, OnStart
+from automl_bench.execution.slots import available_cpus
 
 CONNECT_S = float(os.environ.get("AUTOML_BENCH_DASK_CONNECT_S", 15))
 WAIT_FOR_WORKERS_S = float(os.environ.get("AUTOML_BENCH_DASK_WAIT_S", 300))
-WRITTEN_BACK = ("predictions.parquet", "outcome.json", "leaderboard.csv", "trajectory.parquet")
+WRITTEN_BACK = ("predictions.parquet", "outcome.json", "leaderboard.csv", "trajectory.parquet",
+                "phases.json")  # fmt: skip
 
 
 class NodeJobsPlugin(WorkerPlugin):
@@ -166,75 +169,35 @@ class DaskExecutor:
                 f", this driver {automl_bench.__version__}: install the same version on every worker"
             )
 
-    def run(self, tasks: list[WorkItem], on_start=None, on_done=None) -> None:
+    def notes(self, items: list[WorkItem]) -> list[str]:
+        return []
+
+    def slots(self, items: list[WorkItem]) -> int:
+        """How many of these jobs the cluster's workers can run at once (by their declared
+        ``cores`` resource; at least one)."""
+        cores = max((t.cores for t in items), default=1)
+        workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
+        return max(1, sum(int(w.get("resources", {}).get("cores", 0)) // max(cores, 1)
+                          for w in workers))  # fmt: skip
+
+    def run(self, tasks: list[WorkItem], on_start: OnStart | None = None,
+            on_done: OnDone | None = None, admit: Admit | None = None,
+            gate: Gate | None = None) -> None:  # fmt: skip
+        """Submit the jobs (all at once; with ``admit`` or ``gate``, each only as a slot of
+        the cluster frees, so the callbacks decide with the results so far) and tell each
+        one's outcome as its future resolves."""
         if not tasks:
             return
-        token = uuid.uuid4().hex[:8]
-        events: queue.SimpleQueue = queue.SimpleQueue()
-        self.client.subscribe_topic(EVENT_TOPIC, lambda ev: events.put(("start", ev[1])))
-        blobs, by_key, futures = {}, {}, []
-        for t in tasks:
-            spec = json.loads((t.job_dir / "spec.json").read_text())
-            src = (spec["data_path"], spec["folds_path"])
-            if src not in blobs:
-                files = {Path(f).name: Path(f).read_bytes() for f in src}
-                blobs[src] = self.client.submit(
-                    _data, files, key=f"automl-bench-data-{token}-{len(blobs)}", pure=False
-                )
-            key = f"automl-bench-job-{t.job_id}-{token}"
-            payload = {
-                "spec": spec, "job_id": t.job_id, "key": key, "budget_s": t.budget_s,
-                "cores": t.cores, "memory_mb": t.memory_mb, "python": _portable_python(t),
-            }  # fmt: skip
-            fut = self.client.submit(
-                run_job, payload, blobs[src], self.limits, key=key, pure=False,
-                resources={"cores": t.cores, "memory_mb": t.memory_mb},
-            )  # fmt: skip
-            fut.add_done_callback(lambda f: events.put(("done", f)))
-            by_key[key] = t
-            futures.append(fut)
-
-        pending = {f.key: f for f in futures}
-        starts: Counter = Counter()
-        lost = []
+        steered = admit is not None or gate is not None
+        run = _DaskRun(self, tasks, self.slots(tasks) if steered else len(tasks),
+                       on_start, on_done, admit, gate)  # fmt: skip
         try:
-            while pending:
-                try:
-                    kind, item = events.get(timeout=1.0)
-                except queue.Empty:  # safety net: a completion whose callback we missed
-                    done = [f for f in pending.values() if f.done()]
-                    if not done:
-                        continue
-                    kind, item = "done", done[0]
-                if kind == "start":
-                    key = item.get("key") if isinstance(item, dict) else None
-                    if key in pending:
-                        starts[key] += 1
-                        if starts[key] == 1 and on_start:
-                            on_start(by_key[key])
-                    continue
-                if item.key not in pending:  # already handled: a row is written once
-                    continue
-                del pending[item.key]
-                task = by_key[item.key]
-                self.attempts[task.job_id] = max(1, starts[item.key])
-                outcome = self._outcome(task, item, self.attempts[task.job_id])
-                if outcome is None:
-                    lost.append(task.job_id)
-                elif on_done:
-                    on_done(task, outcome)
+            run.loop()
         finally:
-            self.client.unsubscribe_topic(EVENT_TOPIC)
-            if pending:  # interrupted: running tasks see the cancel and kill their jobs
-                self.client.cancel(list(pending.values()), force=True)
-            self.client.cancel(list(blobs.values()), force=True)
-            try:
-                self.client.run(reap_orphans)
-            except Exception:
-                pass
-        if lost:
+            run.stop()
+        if run.lost:
             raise RuntimeError(
-                f"{len(lost)} jobs got no result (the Dask scheduler dropped them, e.g. the "
+                f"{len(run.lost)} jobs got no result (the Dask scheduler dropped them, e.g. the "
                 "connection to it was lost); rerun the same command to resume"
             )
 
@@ -289,6 +252,100 @@ class DaskExecutor:
             if self.cluster is not None:
                 self.cluster.close()
                 reap_orphans()  # a LocalCluster's nodes are this machine
+
+
+class _DaskRun:
+    """One call of :meth:`DaskExecutor.run`: the jobs not yet submitted, the futures not yet
+    resolved, and the start events the nodes send."""
+
+    def __init__(self, ex: DaskExecutor, tasks: list[WorkItem], capacity: int, on_start,
+                 on_done, admit, gate):  # fmt: skip
+        self.ex, self.client, self.capacity = ex, ex.client, capacity
+        self.on_start, self.on_done, self.admit, self.gate = on_start, on_done, admit, gate
+        self.token = uuid.uuid4().hex[:8]
+        self.events: queue.SimpleQueue = queue.SimpleQueue()
+        self.client.subscribe_topic(EVENT_TOPIC, lambda ev: self.events.put(("start", ev[1])))
+        self.waiting = deque(tasks)
+        self.blobs: dict = {}  # (data path, folds path) -> the future holding their bytes
+        self.by_key: dict[str, WorkItem] = {}
+        self.pending: dict = {}  # key -> future not yet resolved
+        self.starts: Counter = Counter()
+        self.lost: list[str] = []
+
+    def submit_ready(self) -> None:
+        while self.waiting and len(self.pending) < self.capacity:
+            t = self.waiting[0]
+            if self.gate is not None and not self.gate(len(self.pending)):
+                return
+            self.waiting.popleft()
+            if self.admit is not None and not self.admit(t):
+                continue  # never starts (its framework left the race)
+            self.submit(t)
+
+    def submit(self, t: WorkItem) -> None:
+        spec = json.loads((t.job_dir / "spec.json").read_text())
+        src = (spec["data_path"], spec["folds_path"])
+        if src not in self.blobs:
+            files = {Path(f).name: Path(f).read_bytes() for f in src}
+            self.blobs[src] = self.client.submit(
+                _data, files, key=f"automl-bench-data-{self.token}-{len(self.blobs)}", pure=False
+            )
+        key = f"automl-bench-job-{t.job_id}-{self.token}"
+        payload = {
+            "spec": spec, "job_id": t.job_id, "key": key, "budget_s": t.budget_s,
+            "cores": t.cores, "memory_mb": t.memory_mb, "python": _portable_python(t),
+        }  # fmt: skip
+        fut = self.client.submit(
+            run_job, payload, self.blobs[src], self.ex.limits, key=key, pure=False,
+            resources={"cores": t.cores, "memory_mb": t.memory_mb},
+        )  # fmt: skip
+        fut.add_done_callback(lambda f: self.events.put(("done", f)))
+        self.by_key[key] = t
+        self.pending[key] = fut
+
+    def loop(self) -> None:
+        while self.waiting or self.pending:
+            self.submit_ready()
+            try:
+                kind, item = self.events.get(timeout=1.0 if self.pending else 0.2)
+            except queue.Empty:  # safety net: a completion whose callback we missed
+                done = [f for f in self.pending.values() if f.done()]
+                if not done:
+                    continue
+                kind, item = "done", done[0]
+            if kind == "start":
+                self.started(item)
+            else:
+                self.resolved(item)
+
+    def started(self, ev) -> None:
+        key = ev.get("key") if isinstance(ev, dict) else None
+        if key in self.pending:
+            self.starts[key] += 1
+            if self.starts[key] == 1 and self.on_start:
+                self.on_start(self.by_key[key])
+
+    def resolved(self, fut) -> None:
+        if fut.key not in self.pending:  # already handled: a row is written once
+            return
+        del self.pending[fut.key]
+        task = self.by_key[fut.key]
+        self.ex.attempts[task.job_id] = max(1, self.starts[fut.key])
+        outcome = self.ex._outcome(task, fut, self.ex.attempts[task.job_id])
+        if outcome is None:
+            self.lost.append(task.job_id)
+        elif self.on_done:
+            self.on_done(task, outcome)
+
+    def stop(self) -> None:
+        self.client.unsubscribe_topic(EVENT_TOPIC)
+        if self.pending:  # interrupted: running tasks see the cancel and kill their jobs
+            self.client.cancel(list(self.pending.values()), force=True)
+        self.client.cancel(list(self.blobs.values()), force=True)
+        try:
+            self.client.run(reap_orphans)
+        except Exception:
+            pass
 
 
 def _portable_python(task: WorkItem) -> str | None:

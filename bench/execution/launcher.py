@@ -1,4 +1,6 @@
-"""Starts job workers: a warm fork server that also supervises every job's processes.
+"""The launcher's server: the process that starts job workers, a warm fork server that also
+supervises every job's processes. Its client, the driver's handle on it, is
+:mod:`automl_bench.execution.launcher_client`.
 
 The executor starts one launcher per run
 (``python -m automl_bench.execution.launcher DRIVER_PID [--cold] [MODULE...]``)
@@ -37,37 +39,18 @@ import sys
 import time
 
 from automl_bench import timeline
+from automl_bench.execution.process_control import (
+    become_subreaper,
+    die_with_parent,
+    pin,
+    set_name,
+)
 
-PR_SET_PDEATHSIG = 1
-PR_SET_NAME = 15
-PR_SET_CHILD_SUBREAPER = 36
 # what every job imports; scikit-learn is not among them: an adapter that needs it says so
 # (its class's ``warm_imports``), and the launcher loads those once it knows the run's adapters
 WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "threadpoolctl", "joblib", "automl_bench_adapters.base",
                 "automl_bench.execution.worker", "automl_bench.execution.inference",
                 "automl_bench.execution.predictions_file")  # fmt: skip
-
-
-def _prctl(option: int, arg) -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    return libc.prctl(option, arg, 0, 0, 0) == 0
-
-
-def become_subreaper() -> bool:
-    """Orphaned descendants of this process are re-parented to it (Linux >= 3.4)."""
-    return _prctl(PR_SET_CHILD_SUBREAPER, 1)
-
-
-def die_with_parent(sig: int, expected_parent: int) -> bool:
-    """Get ``sig`` when the parent exits; exit now if it already has. False if unsupported."""
-    ok = _prctl(PR_SET_PDEATHSIG, int(sig))
-    if os.getppid() != expected_parent:  # the parent died before prctl took effect
-        os._exit(1)
-    return ok
 
 
 # -- server (the launcher process) -------------------------------------------------------
@@ -194,7 +177,7 @@ class _Server:
             finally:
                 os._exit(code)
         self.workers[pid] = msg["key"]
-        _pin(pid, msg.get("cpus"))  # before the driver hears of it (the child pins itself too)
+        pin(pid, msg.get("cpus"))  # before the driver hears of it (the child pins itself too)
         self.emit({"event": "started", "key": msg["key"], "pid": pid, "t": time.monotonic()})
 
     def reap(self) -> bool:
@@ -278,20 +261,12 @@ def _kill_all(pids, table) -> None:
                 pass
 
 
-def _pin(pid: int, cpus) -> None:
-    if cpus and hasattr(os, "sched_setaffinity"):
-        try:
-            os.sched_setaffinity(pid, set(cpus))
-        except OSError:
-            pass
-
-
 def _child(msg: dict, launcher_pid: int) -> int:
     """In the forked child: become the job's isolated worker, then run it (warm) or exec it."""
-    _pin(0, msg.get("cpus"))  # first: even a cold interpreter's start-up runs on its cores
+    pin(0, msg.get("cpus"))  # first: even a cold interpreter's start-up runs on its cores
     os.setsid()
     die_with_parent(signal.SIGKILL, launcher_pid)
-    _prctl(PR_SET_NAME, b"bench-worker")  # what ps -o comm / top show for a warm worker
+    set_name(b"bench-worker")  # what ps -o comm / top show for a warm worker
     signal.set_wakeup_fd(-1)
     for s in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(s, signal.SIG_DFL)
@@ -346,124 +321,6 @@ def main(argv=None) -> int:
         # nothing is buffered (events go out with os.write); skip the finalisation of
         # numpy/pandas/sklearn, which would keep the driver waiting for a dead launcher
         os._exit(0)
-
-
-# -- client (in the driver) --------------------------------------------------------------
-
-
-class LauncherError(RuntimeError):
-    pass
-
-
-class Launcher:
-    """The driver's handle on one launcher process."""
-
-    def __init__(self, env: dict, preload: list[str], warm: bool = True, wait: bool = True):
-        import subprocess
-
-        mode = [] if warm else ["--cold"]  # only exec's workers: skip the warm imports
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "automl_bench.execution.launcher", str(os.getpid()), *mode, *preload],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            start_new_session=True,  # a signal to the driver's group must not reach it
-            bufsize=0,
-        )
-        self.fd = self.proc.stdout.fileno()
-        os.set_blocking(self.fd, False)
-        self.buf = b""
-        self.dead = False
-        self.pending: list[dict] = []
-        self.info: dict = {}
-        self.warm = warm
-        if wait:
-            self.wait_ready()
-
-    def wait_ready(self, timeout: float = 300.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.info:
-            for ev in self._read(0.2):
-                if ev.get("event") == "ready":
-                    self.info = ev
-                else:
-                    self.pending.append(ev)
-            if self.dead:
-                raise LauncherError(
-                    f"the worker launcher exited with code {self.proc.wait()} before it was "
-                    "ready (its error is printed above)"
-                )
-            if time.monotonic() > deadline:
-                self.close()
-                raise LauncherError(f"the worker launcher was not ready in {timeout:g}s")
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def preload(self, modules: list[str]) -> bool:
-        """Import these modules in the launcher before the next worker is forked."""
-        return self._send({"op": "preload", "modules": list(modules)})
-
-    def start(self, key: str, job_dir, cores: int, env: dict, python: str | None,
-              cpus: list[int] | None = None) -> bool:  # fmt: skip
-        """Ask for a worker pinned to ``cpus``; False if the launcher is gone."""
-        return self._send({"op": "start", "key": key, "job_dir": str(job_dir), "cores": cores,
-                           "env": env, "python": python, "cpus": cpus})  # fmt: skip
-
-    def _send(self, msg: dict) -> bool:
-        try:
-            self.proc.stdin.write((json.dumps(msg) + "\n").encode())
-            return True
-        except (BrokenPipeError, OSError):
-            self.dead = True
-            return False
-
-    def events(self, timeout: float) -> list[dict]:
-        out, self.pending = self.pending, []
-        return out + self._read(0 if out else timeout)
-
-    def _read(self, timeout: float) -> list[dict]:
-        import select
-
-        if self.dead:
-            return []
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            return []
-        while True:
-            try:
-                chunk = os.read(self.fd, 65536)
-            except BlockingIOError:
-                break
-            if not chunk:
-                self.dead = True
-                break
-            self.buf += chunk
-        events = []
-        while b"\n" in self.buf:
-            line, self.buf = self.buf.split(b"\n", 1)
-            if line.strip():
-                events.append(json.loads(line))
-        return events
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Ask the launcher to stop (it kills whatever is left below it) and wait for it."""
-        import subprocess
-
-        if not self.info and self.proc.poll() is None:  # still importing, no worker yet
-            self.proc.kill()
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
-        self.dead = True
 
 
 if __name__ == "__main__":

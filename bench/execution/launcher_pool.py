@@ -19,7 +19,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from automl_bench.execution.launcher import Launcher
+from automl_bench.execution.launcher_client import Launcher
 
 
 class LauncherPool:

@@ -4,10 +4,11 @@ A Dask task calls :func:`run_job` on whichever worker node the scheduler picked.
 shared with the driver but what travels through the engine: the job's spec (a dict) and the
 task's cached data (the files the spec names, as bytes). The node writes them into its own
 temporary job dir and runs the job through the local executor with one slot
-(:class:`automl_bench.execution.executor.LocalExecutor`: the same launcher, worker subprocess, wall-time,
+(:class:`automl_bench.execution.local_executor.LocalExecutor`: the same launcher, worker subprocess, wall-time,
 memory and core enforcement, and retries of infrastructure failures as a local run; the
 Dask worker process keeps its warm launchers across jobs, :mod:`automl_bench.execution.launcher_pool`), then
-returns the outcome and the files the worker wrote (predictions, outcome, log) as bytes.
+returns the outcome and the files the worker wrote (predictions, outcome, phase marks, log) as
+bytes.
 The driver alone writes the run directory and the store.
 
 Node bookkeeping, all under ``$TMPDIR/automl-bench-node-<uid>/``:
@@ -38,13 +39,15 @@ from pathlib import Path
 
 import psutil
 
-from automl_bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, available_cpus
+from automl_bench.execution.jobs import Limits, Outcome, WorkItem
 from automl_bench.execution.launcher_pool import LauncherPool
+from automl_bench.execution.local_executor import LocalExecutor
 from automl_bench.execution.proctree import sweep_session
+from automl_bench.execution.slots import available_cpus
 
 EVENT_TOPIC = "automl-bench-job"
 # Files of a finished job dir sent back to the driver (inputs and scratch stay on the node).
-RETURNED = ("predictions.parquet", "outcome.json", "worker.log", "leaderboard.csv",
+RETURNED = ("predictions.parquet", "outcome.json", "worker.log", "leaderboard.csv", "phases.json",
             "trajectory.parquet")
 LOG_TAIL_BYTES = 1 << 20
 

@@ -13,7 +13,7 @@ Metrics are not computed here: the driver scores the saved predictions itself.
 Phases: the worker calls the adapter's setup step (``prepare``: e.g. H2O's JVM start and
 frame upload), then ``fit``, then ``predict_proba``, and rewrites ``JOB_DIR/phases.json``
 (atomically) as each phase starts, with the system-wide monotonic clock, so the driver can
-place the job's deadline after the real end of setup (see :mod:`automl_bench.execution.executor`). Setup
+place each phase's deadline (see :mod:`automl_bench.execution.phase_deadline`). Setup
 that runs past the driver's setup allowance comes out of the budget: the adapter is told
 its shortened time limit, and a job left with less than half its budget is marked
 ``starved`` (see :mod:`automl_bench.results.starvation`).
@@ -33,6 +33,9 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+from automl_bench.execution.jobs import Limits
+from automl_bench.execution.phase_deadline import deadline
 
 
 def _write_json(path: Path, obj) -> None:
@@ -62,7 +65,7 @@ def limit_loaded_thread_pools(cores: int):
 def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     spec = json.loads((job_dir / "spec.json").read_text())
     pin_cpus(spec.get("cpus"))
-    from automl_bench.execution.launcher import become_subreaper
+    from automl_bench.execution.process_control import become_subreaper
 
     # orphaned grandchildren (a setsid'd JVM whose launcher exited) stay in our tree
     become_subreaper()
@@ -105,6 +108,7 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     adapter.fit(X_train, y_train)
     t1 = time.perf_counter()
     phases.mark("predict")
+    spec["hard_limit_monotonic"] = phases.hard_limit(spec)  # counted from predict's start
     proba = predictions.raw_proba(adapter, X_test)
     t2 = time.perf_counter()
 
@@ -171,15 +175,17 @@ class Phases:
         return {"setup_duration": self.marks["fit"] - self.launched}
 
     def hard_limit(self, spec: dict) -> float | None:
-        """When the executor kills this job (monotonic clock), once fit has started: launch +
-        setup (at most its allowance) + budget x (1 + margin) + the predict and inference
-        allowances. The executor's own clock starts a little later, so this errs early."""
+        """When the executor stops this job (monotonic clock) once it measures its model,
+        as far as the marks so far tell: fitting, launch + setup (at most its allowance) +
+        budget x (1 + margin) + the predict allowance; predicting, the start of prediction +
+        the predict allowance; then the inference allowance on top. The executor's own clock
+        starts a little later, so this errs early."""
         if self.setup_allowance is None or spec.get("margin") is None:
             return spec.get("hard_limit_monotonic")
-        setup = min(self.marks["fit"] - self.launched, float(self.setup_allowance))
-        return (self.launched + setup + float(spec["budget_s"]) * (1 + float(spec["margin"]))
-                + float(spec.get("predict_allowance_s") or 0)
-                + float(spec.get("infer_allowance_s") or 0))  # fmt: skip
+        limits = Limits(setup_s=float(self.setup_allowance), margin=float(spec["margin"]),
+                        predict_s=float(spec.get("predict_allowance_s") or 0))  # fmt: skip
+        return deadline(limits, float(spec["budget_s"]), self.launched, self.marks,
+                        float(spec.get("infer_allowance_s") or 0), measuring=True).at
 
 
 def backend_report(adapter, granted: float) -> dict:

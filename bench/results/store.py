@@ -28,6 +28,7 @@ OUR_COLUMNS = [
     # the budget contract: setup measured apart, the hard limit's parts, what the backend did
     "setup_duration", "setup_allowance_s", "margin_s", "predict_allowance_s", "search_s",
     "starved", "best_model", "stop_reason", "rounds",
+    "limit_phase",  # setup / fit / predict / inference: the phase a limit stopped the job in
     # deployability (automl_bench.execution.inference)
     "infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",
     "model_size_mb", "model_format", "infer_duration", "infer_allowance_s", "infer_note",

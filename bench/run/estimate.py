@@ -29,7 +29,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from automl_bench.errors import BadInput
-from automl_bench.execution.executor import Limits, available_cpus
+from automl_bench.execution.jobs import Limits
+from automl_bench.execution.slots import available_cpus
 from automl_bench.results.cost import PriceTable, load_prices
 from automl_bench.yamlio import describe_validation_error, read_yaml
 

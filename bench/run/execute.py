@@ -18,7 +18,9 @@ from automl_bench.data import taskcache
 from automl_bench.errors import BadInput
 from automl_bench.execution import contention
 from automl_bench.execution import fingerprint as environment
-from automl_bench.execution.executor import LocalExecutor, Outcome, WorkItem
+from automl_bench.execution.jobs import Outcome, WorkItem
+from automl_bench.execution.local_executor import LocalExecutor
+from automl_bench.execution.protocol import Executor
 from automl_bench.execution.runlock import run_lock
 from automl_bench.planning import backend_envs, capabilities
 from automl_bench.planning.plan import Job, job_folder, plan_jobs
@@ -66,7 +68,7 @@ class _Run:
         (job_dir / "spec.json").write_text(json.dumps(spec, indent=1))
 
 
-def _executor(prep: Prepared, opts: RunOptions):
+def _executor(prep: Prepared, opts: RunOptions) -> Executor:
     if opts.executor == "dask":
         from automl_bench.execution.dask_executor import DaskExecutor
 
@@ -90,8 +92,7 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
                 rundir.claim(run_dir, prep.identity)
             return _execute(_start(prep, opts, run_dir, reporter), executor)
     finally:
-        if hasattr(executor, "close"):
-            executor.close()
+        executor.close()
 
 
 def _start(prep: Prepared, opts: RunOptions, run_dir: Path, reporter) -> _Run:
@@ -109,7 +110,7 @@ def _start(prep: Prepared, opts: RunOptions, run_dir: Path, reporter) -> _Run:
                 {v.name: v for v in prep.variants}, fold_rows, reporter)  # fmt: skip
 
 
-def _execute(run: _Run, executor) -> RunSummary:
+def _execute(run: _Run, executor: Executor) -> RunSummary:
     tracker = None
     if run.opts.mlflow:
         from automl_bench.results.mlflow_tracking import MlflowTracker
@@ -182,21 +183,24 @@ def _work_items(run: _Run, runnable: list[Job], write_specs: bool) -> list[WorkI
     return items
 
 
-def _run_jobs(run: _Run, runnable: list[Job], rows: Rows, executor) -> None:
+def _run_jobs(run: _Run, runnable: list[Job], rows: Rows, executor: Executor) -> None:
     by_id = {j.id: j for j in run.jobs}
-    live = None
+    live, admit = None, None
     if run.opts.race:  # rounds; a job's directory is written only once it may start
         constants = [v.name for v in run.prep.variants if v.adapter == CONSTANT]
         live = race_live.LiveRace(run.run_dir, rows.store, run.jobs,
                                   run.opts.race_rule or race.Rule(), constants)  # fmt: skip
         runnable = race_live.ordered(runnable, [v.name for v in run.prep.variants],
                                      [t.name for t in run.prep.tasks])  # fmt: skip
-        executor.admit = lambda item: race_live.admit(
-            live, by_id[item.job_id], lambda: run.write_spec(by_id[item.job_id], item.job_dir),
-            lambda drop: _raced_out(rows, by_id[item.job_id], drop))  # fmt: skip
+
+        def admit(item: WorkItem) -> bool:
+            job = by_id[item.job_id]
+            return race_live.admit(live, job, lambda: run.write_spec(job, item.job_dir),
+                                   lambda drop: _raced_out(rows, job, drop))  # fmt: skip
+
     items = _work_items(run, runnable, write_specs=live is None)
-    if items and run.reporter and hasattr(executor, "plan"):
-        for note in executor.plan(items).notes:
+    if items and run.reporter:
+        for note in executor.notes(items):
             run.reporter.console.print(Text("note: ", "yellow") + Text(str(note)),
                                        highlight=False)  # fmt: skip
     loads: dict = {}  # job id -> the machine's load average when the job started
@@ -208,15 +212,16 @@ def _run_jobs(run: _Run, runnable: list[Job], rows: Rows, executor) -> None:
 
     def on_done(item: WorkItem, outcome: Outcome) -> None:
         timeline.mark("job done")
-        extra = {"mode": getattr(executor, "mode", "local"), "load_at_start": loads.get(item.job_id)}
+        extra = {"mode": executor.mode, "load_at_start": loads.get(item.job_id)}
         rows.put_scored(by_id[item.job_id], outcome, item.job_dir, extra)
         if live is not None:
             live.refresh()  # a round complete: the decision is taken now
 
-    if run.opts.exclusive and hasattr(executor, "gate"):
-        executor.gate = contention.QuietGate(run.opts.exclusive_wait,
-                                             run.reporter.console if run.reporter else None)  # fmt: skip
-    executor.run(items, on_start=on_start, on_done=on_done)
+    gate = None
+    if run.opts.exclusive:
+        gate = contention.QuietGate(run.opts.exclusive_wait,
+                                    run.reporter.console if run.reporter else None)  # fmt: skip
+    executor.run(items, on_start=on_start, on_done=on_done, admit=admit, gate=gate)
 
 
 def _raced_out(rows: Rows, j: Job, drop) -> None:

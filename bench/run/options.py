@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from automl_bench.execution.executor import Limits
+from automl_bench.execution.jobs import Limits
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 from automl_bench.data import taskcache
 from automl_bench.data.sources import SourceContext, TaskUnavailable
 from automl_bench.errors import BadInput
-from automl_bench.execution.executor import check_fits
+from automl_bench.execution.slots import check_fits
 from automl_bench.planning import budgets, registry
 from automl_bench.planning.options import check_run_options
 from automl_bench.planning.suite import (

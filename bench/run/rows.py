@@ -13,7 +13,7 @@ from automl_bench.execution import contention, inference
 from automl_bench.execution import fingerprint as environment
 from automl_bench.execution import predictions_file as predictions
 from automl_bench.execution import trajectory_file as trajectory
-from automl_bench.execution.executor import Outcome
+from automl_bench.execution.jobs import Outcome
 from automl_bench.planning.plan import Job
 from automl_bench.results.cost import job_cost
 from automl_bench.results.scoring import METRICS, headline, score
@@ -114,6 +114,7 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
         "cores": job.cores,
         "memory_mb": job.memory_mb,
         "grace_s": outcome.grace_s,
+        "limit_phase": outcome.limit_phase,
         "exit_signal": outcome.exit_signal,
         "cost_usd": job_cost(outcome.wall, job.cores),
         "cpu_share": contention.cpu_share(outcome.cpu_time, outcome.wall, job.cores),
