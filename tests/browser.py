@@ -103,8 +103,11 @@ PAGE_STATE = """JSON.stringify({
 # number that are not right-aligned, as the reader sees them
 LAYOUT_CHECKS = r"""
 function brokenWords() {
+  // in table cells (names, numbers) any split counts; in prose and long cells (messages)
+  // a line may end after a hyphen or a slash
   const out = [];
   for (const el of document.querySelectorAll('td, th, li, p, caption, h1, h2')) {
+    const prose = !['TD', 'TH'].includes(el.tagName) || el.textContent.trim().length > 40;
     const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     let node;
     while ((node = walk.nextNode())) {
@@ -116,7 +119,7 @@ function brokenWords() {
         r.setEnd(node, m.index + m[0].length);
         const tops = new Set(Array.from(r.getClientRects()).filter(x => x.width > 0)
                              .map(x => Math.round(x.top)));
-        if (tops.size > 1) out.push(m[0]);
+        if (tops.size > 1 && !(prose && /[-\/]/.test(m[0]))) out.push(m[0]);
       }
     }
   }

@@ -67,10 +67,11 @@ def decision(ctx: ReportContext) -> str | None:
     top = list(board.loc[(board["mean_rank"] - best_rank).abs() < 1e-9, "framework"])
     rest = board[(board["mean_rank"] - best_rank).abs() >= 1e-9]
     n = ctx.grid.cells["task"].nunique()
-    who = (f"{names(top)} tie for best" if len(top) > 1 else f"best: {top[0]}")
+    values = names(num(_value(ctx, f), 4) for f in top)
+    who = f"{names(top)} tie for best" if len(top) > 1 else f"best: {top[0]}"
     line = (f"Decision on {ctx.metric.named} {_budget(ctx)}: {who} (mean rank "
             f"{best_rank:.2f} over {n} task{'s' if n != 1 else ''}, {ctx.metric.name} "
-            f"{num(_value(ctx, top[0]), 4)})")  # fmt: skip
+            f"{values})")  # fmt: skip
     if not rest.empty:
         line += "; " + _margin(ctx, top, best_rank, rest)
     cd = ctx.cd
