@@ -44,7 +44,8 @@ def texts(fig) -> list[tuple[str, Text]]:
 
 
 def markers(fig, renderer) -> list[tuple[str, object, object]]:
-    """(name, display box, axes) of every marker drawn: scatter points and line markers."""
+    """(name, display box, axes, series) of every marker drawn: scatter points (each its own
+    system) and line markers (series: the line, one system's points along it)."""
     out = []
     for ax in fig.axes:
         for c in ax.collections:
@@ -54,13 +55,13 @@ def markers(fig, renderer) -> list[tuple[str, object, object]]:
             pts = c.get_offset_transform().transform(c.get_offsets())
             for i, (x, y) in enumerate(pts):
                 r = np.sqrt(sizes[i % len(sizes)]) / 2 * fig.dpi / 72
-                out.append((f"marker of {c.get_label()}", _box(x, y, r), ax))
+                out.append((f"marker of {c.get_label()}", _box(x, y, r), ax, None))
         for line in ax.lines:
             if line.get_marker() in (None, "", "None", " ") or not line.get_visible():
                 continue
             r = line.get_markersize() / 2 * fig.dpi / 72
             xy = line.get_transform().transform(line.get_xydata())
-            out += [(f"marker of {line.get_label()}", _box(x, y, r), ax) for x, y in xy]
+            out += [(f"marker of {line.get_label()}", _box(x, y, r), ax, id(line)) for x, y in xy]
     return out
 
 
@@ -87,12 +88,13 @@ def overlaps(fig, marker_pairs: bool = True, inside: bool = True) -> list[str]:
         for b, tb, bb in ts[i + 1 :]:
             if not (_rotated(ta) or _rotated(tb)) and _hit(ba, bb):
                 found.append(f"text {a!r} over text {b!r}")
-        for name, box, _ in ms:
+        for name, box, _, _ in ms:
             if _hit(ba, box):
                 found.append(f"text {a!r} over {name}")
-    if marker_pairs:
-        for i, (a, box_a, _) in enumerate(ms):
-            found += [f"{a} over {b}" for b, box_b, _ in ms[i + 1 :] if _hit(box_a, box_b)]
+    if marker_pairs:  # two systems' markers; a line's own points may touch (a plateau)
+        for i, (a, box_a, _, line_a) in enumerate(ms):
+            found += [f"{a} over {b}" for b, box_b, _, line_b in ms[i + 1 :]
+                      if (line_a is None or line_a != line_b) and _hit(box_a, box_b)]  # fmt: skip
     found += _legends(fig, renderer, ts, ms)
     if inside:
         found += _cut(fig, renderer, ts, ms)
@@ -110,13 +112,13 @@ def _legends(fig, renderer, ts, ms) -> list[str]:
         own = {id(t) for t in legend.get_texts()}
         out += [f"text {s!r} over the legend" for s, t, b in ts
                 if id(t) not in own and _hit(b, frame)]  # fmt: skip
-        out += [f"{n} under the legend" for n, box, _ in ms if _hit(box, frame)]
+        out += [f"{n} under the legend" for n, box, _, _ in ms if _hit(box, frame)]
     return out
 
 
 def _cut(fig, renderer, ts, ms) -> list[str]:
     out = []
-    for name, box, ax in ms:
+    for name, box, ax, _ in ms:
         area = ax.get_window_extent(renderer)
         if box.x0 < area.x0 - TOL_PX or box.x1 > area.x1 + TOL_PX or \
                 box.y0 < area.y0 - TOL_PX or box.y1 > area.y1 + TOL_PX:  # fmt: skip

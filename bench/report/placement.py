@@ -28,6 +28,23 @@ def marker_boxes(ax, xs, ys, size_pt: float) -> list[Bbox]:
     return [Bbox.from_extents(x - r, y - r, x + r, y + r) for x, y in pts]
 
 
+def close_groups(ax, xs, ys, size_pt: float) -> list[list[int]]:
+    """Indices of points whose markers would touch, grouped (each group is drawn as one
+    marker with every name in its label): identical results must not hide each other."""
+    ax.figure.canvas.draw()
+    pts = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
+    reach = size_pt * ax.figure.dpi / 72 + 2 * PAD_PX
+    groups: list[list[int]] = []
+    for i, (x, y) in enumerate(pts):
+        home = next((g for g in groups if any(np.hypot(*(pts[j] - (x, y))) < reach for j in g)),
+                    None)  # fmt: skip
+        if home is None:
+            groups.append([i])
+        else:
+            home.append(i)
+    return groups
+
+
 def _fits(box: Bbox, inside: Bbox, taken: list[Bbox]) -> bool:
     if box.x0 < inside.x0 or box.x1 > inside.x1 or box.y0 < inside.y0 or box.y1 > inside.y1:
         return False

@@ -17,7 +17,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import scikit_posthocs as sp  # noqa: E402
 
-from automl_bench.report.placement import legend_outside, marker_boxes, place_labels  # noqa: E402
+from automl_bench.report.placement import (  # noqa: E402
+    close_groups,
+    legend_outside,
+    marker_boxes,
+    place_labels,
+)
 
 plt.rcParams.update({"figure.dpi": 100, "font.size": 9, "svg.fonttype": "none"})
 
@@ -108,9 +113,8 @@ def pareto(points: pd.DataFrame, x: str, front: str, xlabel: str, ylabel: str) -
     """Score against a cost; labels beside their points, overlapping nothing; the legend
     outside the plot area; margins so that no marker or label is cut at an edge."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    p = points.dropna(subset=[x, "score"])
-    ax.scatter(p[x], p["score"], s=MARKER_PT**2, zorder=3,
-               color=np.where(p[front], "tab:red", "tab:blue"))  # fmt: skip
+    p = points.dropna(subset=[x, "score"]).reset_index(drop=True)
+    ax.scatter(p[x], p["score"], s=0)  # the data limits, before the markers are placed
     f = p[p[front]].sort_values(x)
     if len(f):
         ax.step(f[x], f["score"], where="post", color="tab:red", lw=1, label="Pareto front")
@@ -121,8 +125,14 @@ def pareto(points: pd.DataFrame, x: str, front: str, xlabel: str, ylabel: str) -
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    place_labels(ax, p[x], p["score"], [_text(n) for n in p["framework"]],
-                 marker_boxes(ax, p[x], p["score"], MARKER_PT))  # fmt: skip
+    groups = close_groups(ax, p[x], p["score"], MARKER_PT)
+    first = [g[0] for g in groups]
+    xs, ys = p.loc[first, x], p.loc[first, "score"]
+    on_front = [bool(p.loc[g, front].any()) for g in groups]
+    ax.scatter(xs, ys, s=MARKER_PT**2, zorder=3,
+               color=np.where(on_front, "tab:red", "tab:blue"))  # fmt: skip
+    names = [" = ".join(_text(p.loc[i, "framework"]) for i in g) for g in groups]
+    place_labels(ax, xs, ys, names, marker_boxes(ax, xs, ys, MARKER_PT))
     return _png(fig)
 
 

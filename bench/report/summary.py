@@ -68,10 +68,10 @@ def decision(ctx: ReportContext) -> str | None:
     rest = board[(board["mean_rank"] - best_rank).abs() >= 1e-9]
     n = ctx.grid.cells["task"].nunique()
     values = names(num(_value(ctx, f), 4) for f in top)
-    who = f"{names(top)} tie for best" if len(top) > 1 else f"best: {top[0]}"
-    line = (f"Decision on {ctx.metric.named} {_budget(ctx)}: {who} (mean rank "
-            f"{best_rank:.2f} over {n} task{'s' if n != 1 else ''}, {ctx.metric.name} "
-            f"{values})")  # fmt: skip
+    tasks = f"{best_rank:.2f} over {n} task{'s' if n != 1 else ''}"
+    who = (f"{names(top)} share the best mean rank ({tasks}), {ctx.metric.name} {values}"
+           if len(top) > 1 else f"best: {top[0]} (mean rank {tasks}), {ctx.metric.name} {values}")  # fmt: skip
+    line = f"Decision on {ctx.metric.named} {_budget(ctx)}: {who}"
     if not rest.empty:
         line += "; " + _margin(ctx, top, best_rank, rest)
     cd = ctx.cd
