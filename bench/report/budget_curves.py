@@ -338,9 +338,9 @@ def section(loaded: Loaded, prices, impute_missing: bool = False, n_boot: int = 
     c = curves(loaded, prices, impute_missing, n_boot, metric)
     s = Section("budget-curves", "Budget curves")
     s.p(f"Every framework ran at {len(c.budgets)} budgets ({', '.join(fmt(b) for b in c.budgets)}). "
-        "Normalised score: the constant predictor = 0 and the best mean result of any framework "
-        "at any budget on the task = 1, so the points of every curve share one scale; averaged "
-        f"over {len(c.tasks)} task(s).")  # fmt: skip
+        f"Normalised score on {c.metric}: the constant predictor = 0 and the best mean result of "
+        "any framework at any budget on the task = 1 (worse than the constant predictor = 0), "
+        f"so the points of every curve share one scale; averaged over {len(c.tasks)} task(s).")  # fmt: skip
     s.items(c.notes)
     if c.points.empty or c.points["normalised"].isna().all():
         s.p("No normalised score could be computed, so no budget curve is drawn.")
