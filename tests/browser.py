@@ -94,12 +94,52 @@ PAGE_STATE = """JSON.stringify({
                                                 width: i.naturalWidth, height: i.naturalHeight})),
   scripts: document.scripts.length,
   text: document.body.innerText,
-  title: document.title
+  title: document.title,
+  broken_words: brokenWords(),
+  left_numbers: leftNumbers()
 })"""
 
+# words the layout split over two lines (a name broken mid-word), and table cells holding a
+# number that are not right-aligned, as the reader sees them
+LAYOUT_CHECKS = r"""
+function brokenWords() {
+  // in table cells (names, numbers) any split counts; in prose and long cells (messages)
+  // a line may end after a hyphen or a slash
+  const out = [];
+  for (const el of document.querySelectorAll('td, th, li, p, caption, h1, h2')) {
+    const prose = !['TD', 'TH'].includes(el.tagName) || el.textContent.trim().length > 40;
+    const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walk.nextNode())) {
+      const re = /\S+/g;
+      let m;
+      while ((m = re.exec(node.data))) {
+        const r = document.createRange();
+        r.setStart(node, m.index);
+        r.setEnd(node, m.index + m[0].length);
+        const tops = new Set(Array.from(r.getClientRects()).filter(x => x.width > 0)
+                             .map(x => Math.round(x.top)));
+        if (tops.size > 1 && !(prose && /[-\/]/.test(m[0]))) out.push(m[0]);
+      }
+    }
+  }
+  return out;
+}
+function leftNumbers() {
+  const number = /^[-+]?\$?\d[\d,]*(\.\d+)?( s| ms| MB|%)?( \[[-+\d.,]+, [-+\d.,]+\])?( \*)?$/;
+  return Array.from(document.querySelectorAll('td'))
+    .filter(td => number.test(td.textContent.trim()) &&
+                  getComputedStyle(td).textAlign !== 'right')
+    .map(td => td.textContent.trim());
+}
+"""
 
-def inspect_page(url: str, screenshot: Path, timeout: float = 90.0) -> dict:
-    """Load ``url``; return {images, scripts, text, title, errors}; write ``screenshot``."""
+
+def inspect_page(url: str, screenshot: Path, timeout: float = 90.0,
+                 first_screen: Path | None = None) -> dict:  # fmt: skip
+    """Load ``url``; return {images, scripts, text, title, errors, broken_words, left_numbers};
+    write ``screenshot`` (the whole page) and ``first_screen`` (what a 1280 x 900 window
+    shows first)."""
     exe = find_chromium()
     if exe is None:
         raise FileNotFoundError("chromium is not installed (apt-get install -y chromium)")
@@ -129,8 +169,12 @@ def inspect_page(url: str, screenshot: Path, timeout: float = 90.0) -> dict:
             cdp.send(domain, session=session)
         cdp.send("Page.navigate", {"url": url}, session=session)
         cdp.wait_event("Page.loadEventFired")
-        state = cdp.send("Runtime.evaluate", {"expression": PAGE_STATE, "returnByValue": True},
-                         session=session)  # fmt: skip
+        state = cdp.send("Runtime.evaluate", {"expression": LAYOUT_CHECKS + PAGE_STATE,
+                                              "returnByValue": True}, session=session)  # fmt: skip
+        if first_screen is not None:
+            first = cdp.send("Page.captureScreenshot", {"format": "png"}, session=session)
+            Path(first_screen).parent.mkdir(parents=True, exist_ok=True)
+            Path(first_screen).write_bytes(base64.b64decode(first["data"]))
         result = json.loads(state["result"]["value"])
         size = cdp.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
         shot = cdp.send("Page.captureScreenshot", {

@@ -146,8 +146,13 @@ def test_markup_in_task_names_and_errors_is_escaped(script_report):
     assert "iris&lt;script&gt;alert(1)&lt;/script&gt;" in html
     # the real scikit-learn error quoting the bad value, escaped
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html.split('id="failures"')[1]
+    # markdown: a backslash escape (no entity) keeps the markup text once rendered
+    from markdown_it import MarkdownIt
+
     md = (report / "report.md").read_text()
-    assert "<script" not in md and "&lt;script&gt;" in md
+    assert "iris\\<script>alert(1)\\</script>" in md and "&lt;" not in md
+    rendered = MarkdownIt("commonmark").enable("table").render(md)
+    assert "<script" not in rendered and "iris&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
 
 
 @pytest.mark.skipif(

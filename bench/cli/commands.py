@@ -26,11 +26,12 @@ def cmd_race(args) -> int:
 def cmd_report(args) -> int:
     from automl_bench.race.report_section import section as race_section
     from automl_bench.report import write_report
-    from automl_bench.report.console import render
+    from automl_bench.report.terminal import report
 
     written = write_report(args.run_dirs, args.out, args.prices,
-                           impute_missing=args.impute_missing, race_section=race_section)  # fmt: skip
-    out.print(render(written.report))
+                           impute_missing=args.impute_missing, race_section=race_section,
+                           metric=args.metric, tolerance=args.tolerance)  # fmt: skip
+    out.print(report(written.report))
     out.print(Text(f"report: {written.html}"))
     out.print(Text(f"markdown: {written.markdown}"))
     out.print(Text(f"tables: {written.out_dir / 'tables'}"))
@@ -82,25 +83,44 @@ def cmd_list(args) -> int:
         profiles.update({u.name: f"unavailable: {u.reason}" for u in unavailable})
         out.print(table(profiles, Text(f"Tasks of suite {suite.name} ({path})")))
     else:
-        from automl_bench.planning.suite import list_suites, load_suite
-
-        t = Table(title="Suites")
-        for c in ("name", "tasks", "folds", "constraint", "frameworks", "path"):
-            t.add_column(c)
-        for name, path in list_suites():
-            try:
-                s, _ = load_suite(str(path))
-                n = str(len(s.tasks)) + (f" + openml/s/{s.openml_suite}" if s.openml_suite else "")
-                t.add_row(name, n, str(s.folds), s.constraint.name,
-                          ",".join(s.frameworks), Text(str(path)))  # fmt: skip
-            except BadInput as e:
-                t.add_row(name, "-", "-", "-", Text(f"invalid: {e}", "red"), Text(str(path)))
-        out.print(t)
+        _list_suites()
     return 0
 
 
+def _needs_internet(suite) -> bool:
+    """A suite with OpenML tasks or an OpenML suite needs the internet (or an OpenML cache)."""
+    return bool(suite.openml_suite) or any(t.source[0] == "openml" for t in suite.tasks)
+
+
+def _list_suites() -> None:
+    """One table of the suites, then each suite's whole path on a line of its own: a path is
+    never cut, whatever the terminal's width."""
+    from rich.table import Table
+
+    from automl_bench.planning.suite import list_suites, load_suite
+
+    t = Table(title="Suites", caption="internet: yes = needs the internet (OpenML) or an "
+              "OpenML cache (--openml-cache); offline suites run anywhere")  # fmt: skip
+    for c in ("name", "tasks", "folds", "constraint", "frameworks", "internet"):
+        t.add_column(c)
+    paths = []
+    for name, path in list_suites():
+        try:
+            s, _ = load_suite(str(path))
+            n = str(len(s.tasks)) + (f" + openml/s/{s.openml_suite}" if s.openml_suite else "")
+            t.add_row(name, n, str(s.folds), s.constraint.name, ",".join(s.frameworks),
+                      "yes" if _needs_internet(s) else "no")  # fmt: skip
+        except BadInput as e:
+            t.add_row(name, "-", "-", "-", Text(f"invalid: {e}", "red"), "-")
+        paths.append((name, path))
+    out.print(t)
+    for name, path in paths:
+        out.print(Text(f"{name}: {path}"), soft_wrap=True, overflow="ignore", crop=False)
+
+
 def cmd_show(args) -> int:
-    from automl_bench.report.leaderboard import leaderboard, render
+    from automl_bench.report.leaderboard import leaderboard
+    from automl_bench.report.terminal import table as render
     from automl_bench.results.rundir import check_store
     from automl_bench.results.store import Store
 

@@ -49,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _plan_options(p: argparse.ArgumentParser, d) -> None:
     """What a run plans and the limits of its jobs: `run` and `estimate` take the same."""
-    p.add_argument("--suite", default="default", help="suite name (see `list suites`) or YAML path")
+    p.add_argument("--suite", default="hd-real",
+                   help="suite name (see `list suites`) or YAML path (default: hd-real, real "
+                        "high-dimensional multi-class data shipped with automl-bench, offline)")  # fmt: skip
     p.add_argument("--frameworks", help="comma-separated framework variants (default: the suite's)")
     p.add_argument(
         "--budget", type=float, help="training budget per job in seconds (overrides the suite)"
@@ -121,6 +123,7 @@ def _run_parser(sub, d) -> None:
     r.add_argument("--wait-report", action="store_true",
                    help="build the report before exiting (exit code 1 if that fails) instead "
                         "of in the background once the results are stored")  # fmt: skip
+    _decision_options(r)
     _where_options(r)
     r.add_argument("--race", action="store_true",
                    help="race: run fold 0 of every task first, then fold 1, ...; after each "
@@ -176,6 +179,20 @@ def _report_parser(sub) -> None:
                     help="also compare on tasks some framework never ran, giving it the constant "
                          "predictor's result there (default: compare on the tasks every "
                          "framework ran and list the rest)")  # fmt: skip
+    _decision_options(rp)
+
+
+def _decision_options(p) -> None:
+    """The report's decision metric and tie tolerance: `report` and `run` (for its report)."""
+    from automl_bench.report.metric import CHOICES
+
+    p.add_argument("--metric", choices=CHOICES, default=None,
+                   help="the decision metric that ranks, normalises and decides (default: "
+                        "logloss when every task is multi-class, as AMLB)")  # fmt: skip
+    p.add_argument("--tolerance", type=float, default=None, metavar="SCORE",
+                   help="in the summary, a system whose normalised score is within SCORE of "
+                        "the best counts as good as it (default: not significantly worse by "
+                        "the Nemenyi test)")  # fmt: skip
 
 
 def _estimate_parser(sub, d) -> None:

@@ -43,25 +43,55 @@ def cmd_run(args) -> int:
     opts = RunOptions(**fields)
     prep = prepare(opts)  # all input checks happen here, before anything is written
     timeline.mark("loaded")
+    if opts.race:
+        _warn_small_race(prep, opts)
     reporter = Reporter(err)
     try:
         summary = execute(prep, opts, reporter)
     finally:
         reporter.close()
     timeline.mark("stored")
-    _print_summary(summary, prep.suite.name)
+    _print_summary(summary, prep.suite.name, args.metric)
     if args.no_report:
         return 0
     if not args.wait_report:
         from automl_bench.report.background import missing_report_packages, start_report
 
         if missing_report_packages():
-            return report_after_run(summary.run_dir)  # says what to install
-        html, log = start_report(summary.run_dir)
+            return report_after_run(summary.run_dir, args)  # says what to install
+        html, log = start_report(summary.run_dir, _decision_args(args))
         out.print(f"report: {html} (being built in the background, ready in a few seconds; "
                   f"its log: {log})", highlight=False)  # fmt: skip
         return 0
-    return report_after_run(summary.run_dir)
+    return report_after_run(summary.run_dir, args)
+
+
+def _decision_args(args) -> list[str]:
+    """`run`'s --metric and --tolerance, for the `report` command that builds its report."""
+    out = ["--metric", args.metric] if args.metric else []
+    return out + (["--tolerance", str(args.tolerance)] if args.tolerance is not None else [])
+
+
+def _warn_small_race(prep, opts) -> None:
+    """Before a race starts: say when the suite has fewer task x fold blocks than the race
+    needs before it may drop anything (it would run the whole grid), and what would do."""
+    from automl_bench.race.rule import Rule
+
+    rule = opts.race_rule or Rule()
+    folds = [min(len(t.splits), opts.folds or len(t.splits)) for t in prep.tasks]
+    blocks = sum(folds)
+    if blocks >= rule.min_blocks:
+        return
+    most = max(max((len(t.splits) for t in prep.tasks), default=0), 1)
+    need = -(-rule.min_blocks // max(len(prep.tasks), 1))  # folds per task that would do
+    fix = (f"--folds {need} (the tasks have up to {most} folds)" if need <= most and
+           (opts.folds or most) < need else f"more tasks (at least {rule.min_blocks} task x fold "
+           "blocks)")  # fmt: skip
+    err.print(Text(
+        f"warning: --race cannot drop any framework on this suite: it has {blocks} task x fold "
+        f"block(s) ({len(prep.tasks)} task(s) x {max(folds, default=0)} fold(s)), fewer than "
+        f"the {rule.min_blocks} the race needs before its first decision, so the whole grid "
+        f"runs. What would: {fix}, or --race-min-blocks {max(blocks, 2)}.", "yellow"))  # fmt: skip
 
 
 def _run_fields(args) -> dict:
@@ -92,11 +122,12 @@ def _run_fields(args) -> dict:
     )
 
 
-def _print_summary(summary, suite_name: str) -> None:
+def _print_summary(summary, suite_name: str, metric: str | None = None) -> None:
     """The store and results.csv are final here: the leaderboard is read from them."""
-    from automl_bench.report.leaderboard import leaderboard, render
+    from automl_bench.report.leaderboard import leaderboard
+    from automl_bench.report.terminal import table
 
-    out.print(render(leaderboard([summary.run_dir])[0], f"Leaderboard: {suite_name}"))
+    out.print(table(leaderboard([summary.run_dir], metric=metric)[0], f"Leaderboard: {suite_name}"))
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.statuses.items()))
     out.print(f"executed {summary.executed} of {summary.planned} jobs ({counts})")
     out.print(Text(f"results: {summary.run_dir / 'results.csv'}"))
@@ -126,7 +157,7 @@ def _run_adapters(suite: str, frameworks: list[str] | None) -> list[str]:
     return sorted({registry.get(n).adapter for n in names})
 
 
-def report_after_run(run_dir: Path) -> int:
+def report_after_run(run_dir: Path, args=None) -> int:
     try:
         from automl_bench.report import write_report
     except ImportError as e:
@@ -136,7 +167,9 @@ def report_after_run(run_dir: Path) -> int:
     try:
         from automl_bench.race.report_section import section as race_section
 
-        written = write_report([run_dir], race_section=race_section)
+        written = write_report([run_dir], race_section=race_section,
+                               metric=getattr(args, "metric", None),
+                               tolerance=getattr(args, "tolerance", None))  # fmt: skip
     except Exception:
         err.print("building the report failed (the run's results are stored; rebuild with "
                   f"`automl-bench report {run_dir}`):\n" + traceback.format_exc(),

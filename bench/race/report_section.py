@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from automl_bench.race import rule as race
+from automl_bench.report.document import Section, SectionResult
 from automl_bench.report.tables import Table, num
 
 ERROR_RATE = (
@@ -127,9 +128,17 @@ def run_trace(run_path: Path, rows: pd.DataFrame, constant_names, rule: race.Rul
     return race.trace(rows, plan, const, rule)
 
 
-def section(loaded, section_cls) -> tuple[object | None, pd.DataFrame, list[str]]:
-    """The race section for the raced runs among ``loaded.runs`` (None when none was raced),
-    a table of the drops for the report's CSV files, and one conclusion per raced run."""
+def section(ctx) -> SectionResult:
+    """The report's section builder (``ctx``: the report's context): the race section for
+    the raced runs among the runs (None when none was raced), the table of the drops for the
+    report's CSV files, and one conclusion per raced run."""
+    s, drops, notes = _race(ctx.loaded)
+    if s is None:
+        return SectionResult(None)
+    return SectionResult(s, {"race": drops}, notes)
+
+
+def _race(loaded) -> tuple[Section | None, pd.DataFrame, list[str]]:
     from automl_bench.race.live import read_rule
 
     s, drops, notes = None, [], []
@@ -141,7 +150,7 @@ def section(loaded, section_cls) -> tuple[object | None, pd.DataFrame, list[str]
         if rows.empty:
             continue
         if s is None:
-            s = section_cls("race", "Race")
+            s = Section("race", "Race")
             s.p(f"Racing rule: {rule.describe()}. Rounds: fold 0 of every task, then fold 1, "
                 "and so on; each budget races on its own. A framework dropped by the race does "
                 "not run its remaining jobs there: they are listed as raced out, never imputed, "

@@ -1,8 +1,17 @@
-"""Comparison report from one or several run directories.
+"""The report stage: the comparison report from one or several run directories.
+
+It owns everything from stored result rows to the documents a reader opens: loading runs
+(load), the one aggregation (aggregate, with the decision metric of metric, intervals and
+stats), the document types (document), the context every section reads (context), the
+section builders (summary, compare_sections, budget_curves, deploy, anytime, run_sections,
+each ``build(ctx) -> SectionResult``), the report as their ordered list (build), and the
+renderers (html, markdown, terminal). It may import results, execution, planning and data;
+never race, run or cli: a section from a higher stage (the race) is handed in as a builder.
 
 ``write_report(run_dirs, out_dir)`` writes ``index.html`` (self-contained), ``report.md``
 (with ``img/*.png`` beside it) and the underlying tables as ``tables/*.csv``; it returns the
-built :class:`~automl_bench.report.build.Report` (whose ``leaderboard`` table the CLI prints).
+built :class:`~automl_bench.report.document.Report` (whose ``leaderboard`` table the CLI
+prints).
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from automl_bench.results.cost import load_prices
 
 @dataclass
 class Written:
-    report: object  # automl_bench.report.build.Report
+    report: object  # automl_bench.report.document.Report
     out_dir: Path
     html: Path
     markdown: Path
@@ -43,8 +52,12 @@ def _write(path: Path, data: bytes | str) -> None:
 
 
 def write_report(run_dirs, out_dir: Path | None = None, prices: str | Path | None = None,
-                 n_boot: int = 1000, impute_missing: bool = False,
-                 race_section=None) -> Written:  # fmt: skip
+                 n_boot: int = 1000, impute_missing: bool = False, race_section=None,
+                 metric: str | None = None, tolerance: float | None = None) -> Written:  # fmt: skip
+    """``race_section``: the race section's builder (``build(ctx) -> SectionResult``), handed
+    in by the caller; ``metric``: the decision metric (``logloss``, ``accuracy``,
+    ``balanced_accuracy``; None: log loss for multi-class); ``tolerance``: a normalised-score
+    gap within which a cheaper system counts as good as the best."""
     from automl_bench.report import html, markdown
     from automl_bench.report.build import build
     from automl_bench.report.load import load_runs
@@ -52,7 +65,7 @@ def write_report(run_dirs, out_dir: Path | None = None, prices: str | Path | Non
     price_table = load_prices(prices)  # bad price file: BadInput before anything is written
     loaded = load_runs([Path(r) for r in run_dirs])
     report = build(loaded, price_table, n_boot=n_boot, impute_missing=impute_missing,
-                   race_section=race_section)
+                   race_section=race_section, metric=metric, tolerance=tolerance)
     out = Path(out_dir) if out_dir else default_out_dir(run_dirs)
     (out / "img").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from automl_bench.report import intervals as iv
 from automl_bench.report.load import EXTRA_PROFILE, Loaded
+from automl_bench.report.metric import Metric, choose
 from automl_bench.results.baseline import constant_scores
 from automl_bench.results.cost import PriceTable
 
@@ -42,13 +43,14 @@ def _ran_rows(df: pd.DataFrame) -> pd.DataFrame:
 class Grid:
     """One row per (framework, task, fold) compared, with imputed values filled in."""
 
-    cells: pd.DataFrame  # label, task, fold, SCORES..., status, imputed
+    cells: pd.DataFrame  # label, task, fold, SCORES..., score, status, imputed
     frameworks: list[str]
     excluded: dict[str, str]  # label -> why it is not compared
-    constant: pd.DataFrame  # task, fold -> SCORES of the constant predictor (for normalising)
+    constant: pd.DataFrame  # task, fold -> SCORES + score of the constant predictor
     notes: list[str] = field(default_factory=list)
     dropped: dict[str, list[str]] = field(default_factory=dict)  # task -> frameworks lacking it
     impute_missing: bool = False
+    metric: Metric | None = None  # the decision metric; ``score`` is it, higher is better
 
 
 def _constant_table(loaded: Loaded) -> tuple[pd.DataFrame, list[str]]:
@@ -128,14 +130,17 @@ def coverage(loaded: Loaded) -> pd.DataFrame:
     return out
 
 
-def build_grid(loaded: Loaded, impute_missing: bool = False) -> Grid:
+def build_grid(loaded: Loaded, impute_missing: bool = False, metric: Metric | None = None) -> Grid:
     """The score grid the comparisons use. Tasks that some compared framework never ran are
     left out (``dropped``) unless ``impute_missing``, which fills them with the constant
-    predictor's result like any failure."""
+    predictor's result like any failure. ``score`` is the decision metric (``metric``, by
+    default :func:`automl_bench.report.metric.choose`'s), turned higher-is-better."""
     df = loaded.results
-    empty = pd.DataFrame(columns=["label", "task", "fold", *SCORES, "status", "imputed"])
+    metric = metric or choose(None, df)
+    empty = pd.DataFrame(columns=["label", "task", "fold", *SCORES, "score", "status", "imputed"])
     if df.empty:
-        return Grid(empty, [], {}, pd.DataFrame(columns=SCORES), ["the runs hold no results"])
+        return Grid(empty, [], {}, pd.DataFrame(columns=[*SCORES, "score"]),
+                    ["the runs hold no results"], metric=metric)  # fmt: skip
     excluded = {}
     for label, g in df.groupby("label"):
         if (g["status"] == "skipped").all():
@@ -143,6 +148,7 @@ def build_grid(loaded: Loaded, impute_missing: bool = False) -> Grid:
             excluded[label] = f"not run: {msg}"
     frameworks = sorted(set(df["label"]) - set(excluded))
     constant, notes = _constant_table(loaded)
+    constant["score"] = metric.score(pd.to_numeric(constant[metric.column], errors="coerce"))
     pairs = df[["task", "fold"]].drop_duplicates().sort_values(["task", "fold"])
     dropped: dict[str, list[str]] = {}
     if frameworks:
@@ -165,32 +171,61 @@ def build_grid(loaded: Loaded, impute_missing: bool = False) -> Grid:
                 vals, imputed = {k: row[k] for k in SCORES}, False
             else:
                 vals, imputed = constant.loc[(task, fold)].to_dict(), True
+            vals = {k: vals[k] for k in SCORES}
             rows.append({"label": label, "task": task, "fold": fold, **vals,
                          "status": status, "imputed": imputed})  # fmt: skip
     cells = pd.DataFrame(rows, columns=empty.columns)
     for c in SCORES:
         cells[c] = pd.to_numeric(cells[c], errors="coerce")
+    cells["score"] = metric.score(cells[metric.column])
     cells["imputed"] = cells["imputed"].astype(bool)
-    return Grid(cells, frameworks, excluded, constant, notes, dropped, impute_missing)
+    return Grid(cells, frameworks, excluded, constant, notes, dropped, impute_missing, metric)
 
 
-def task_matrix(grid: Grid, metric: str = "result") -> pd.DataFrame:
-    """Tasks x frameworks: the mean over folds (imputed values included)."""
+def task_matrix(grid: Grid, metric: str = "score") -> pd.DataFrame:
+    """Tasks x frameworks: the mean over folds (imputed values included) of the decision
+    metric (higher is better), or of another column of the grid."""
     if grid.cells.empty:
         return pd.DataFrame()
     m = grid.cells.pivot_table(index="task", columns="label", values=metric, aggfunc="mean")
     return m.reindex(columns=grid.frameworks)
 
 
-def normalised(grid: Grid) -> pd.DataFrame:
-    """Tasks x frameworks: (score - constant) / (best - constant) on the task-mean result."""
+NORMALISED_RULE = (
+    "Normalised score per task = (score - constant) / (best - constant), where score is the "
+    "framework's mean over folds of the decision metric, constant the constant predictor's "
+    "(the class prior) and best the best framework's on the task; a framework worse than the "
+    "constant predictor counts 0 (marked in the per-task table), so every value lies in "
+    "[0, 1]. Where no framework beats the constant predictor, every framework counts 0."
+)
+
+
+def normalised(grid: Grid, bounded: bool = True) -> pd.DataFrame:
+    """Tasks x frameworks: (score - constant) / (best - constant) on the task-mean decision
+    score; bounded: values below 0 (worse than the constant predictor) count 0, and tasks
+    where no framework beats it count 0 for every framework (see ``NORMALISED_RULE``)."""
     m = task_matrix(grid)
     if m.empty or grid.constant.empty:
         return pd.DataFrame()
-    const = grid.constant["result"].groupby(level="task").mean().reindex(m.index)
+    const = grid.constant["score"].groupby(level="task").mean().reindex(m.index)
     best = m.max(axis=1)
     span = (best - const).where(lambda s: s > 0)
-    return m.sub(const, axis=0).div(span, axis=0).round(12)  # constant: exactly 0
+    raw = m.sub(const, axis=0).div(span, axis=0).round(12)  # constant: exactly 0
+    if not bounded:
+        return raw
+    flat = span.isna() & const.notna()
+    raw.loc[flat] = m.loc[flat].where(m.loc[flat].isna(), 0.0)
+    return raw.clip(lower=0.0)
+
+
+def below_constant(grid: Grid) -> pd.DataFrame:
+    """Tasks x frameworks: True where the framework's mean score is worse than the constant
+    predictor's (its normalised score counts 0)."""
+    m = task_matrix(grid)
+    if m.empty or grid.constant.empty:
+        return pd.DataFrame()
+    const = grid.constant["score"].groupby(level="task").mean().reindex(m.index)
+    return m.lt(const, axis=0)
 
 
 def unstable_normalisation(grid: Grid, rel: float = 0.02) -> list[str]:
@@ -199,7 +234,7 @@ def unstable_normalisation(grid: Grid, rel: float = 0.02) -> list[str]:
     m = task_matrix(grid)
     if m.empty or grid.constant.empty:
         return []
-    const = grid.constant["result"].groupby(level="task").mean().reindex(m.index)
+    const = grid.constant["score"].groupby(level="task").mean().reindex(m.index)
     span = m.max(axis=1) - const
     return sorted(t for t in m.index if 0 < span[t] < rel * max(abs(const[t]), 1e-12))
 
@@ -245,6 +280,7 @@ def leaderboard(loaded: Loaded, grid: Grid, prices: PriceTable,
             m, lo, hi = iv.task_bootstrap(_fold_matrix(cells, metric, tasks), n_boot=n_boot)
             lo, hi = iv.clip(lo, hi, iv.metric_range(metric))
             row.update({metric: m, f"{metric}_lo": lo, f"{metric}_hi": hi})
+        row["metric"] = grid.metric.key if grid.metric else "result"
         row["mean_rank"] = ranks.get(label, np.nan)
         row["normalised"] = norm[label].mean() if label in norm else np.nan
         row["jobs"] = len(jobs)
@@ -263,7 +299,7 @@ def leaderboard(loaded: Loaded, grid: Grid, prices: PriceTable,
                              na_position="last").reset_index(drop=True)  # fmt: skip
 
 
-def pairwise(grid: Grid, order: list[str], metric: str = "result",
+def pairwise(grid: Grid, order: list[str], metric: str = "score",
              n_boot: int = iv.N_BOOT) -> pd.DataFrame:  # fmt: skip
     """Every pair (a before b in ``order``): mean over tasks of a's minus b's score, paired by
     fold, with a 95% interval from resampling tasks (folds nested inside)."""
@@ -296,7 +332,7 @@ def per_task(loaded: Loaded, grid: Grid) -> pd.DataFrame:
             "folds": len(g),
             "imputed": int(g["imputed"].sum()),
         }
-        for metric in SCORES:
+        for metric in (*SCORES, "score"):
             m, lo, hi, kind = iv.fold_summary(g[metric], metric)
             row.update({metric: m, f"{metric}_lo": lo, f"{metric}_hi": hi})
             row["interval"] = kind
@@ -306,7 +342,13 @@ def per_task(loaded: Loaded, grid: Grid) -> pd.DataFrame:
         return table
     prof = loaded.profiles.reindex(columns=["rows", "features", "classes", *EXTRA_PROFILE])
     table = table.join(prof, on="task")
-    table["rank"] = table.groupby("task")["result"].rank(ascending=False, method="average")
+    table["rank"] = table.groupby("task")["score"].rank(ascending=False, method="average")
+    norm, below = normalised(grid), below_constant(grid)
+    key = list(zip(table["task"], table["framework"], strict=True))
+    table["normalised"] = [norm.at[t, f] if t in norm.index and f in norm else np.nan
+                           for t, f in key]  # fmt: skip
+    table["below_constant"] = [bool(below.at[t, f]) if t in below.index and f in below else False
+                               for t, f in key]  # fmt: skip
     return table.sort_values(["task", "rank"]).reset_index(drop=True)
 
 
@@ -323,7 +365,9 @@ def pareto(points: pd.DataFrame, x: str, y: str) -> pd.Series:
     return front
 
 
-def pareto_table(loaded: Loaded, board: pd.DataFrame, prices: PriceTable) -> pd.DataFrame:
+def pareto_table(loaded: Loaded, board: pd.DataFrame, grid: Grid) -> pd.DataFrame:
+    """Per framework: normalised score (else the mean decision score), fit time, cost and
+    whether it is on the time and the cost front."""
     if board.empty:
         return pd.DataFrame()
     df = _ran_rows(loaded.results)
@@ -332,10 +376,8 @@ def pareto_table(loaded: Loaded, board: pd.DataFrame, prices: PriceTable) -> pd.
     t = board[["framework", "normalised", "mean_rank", "cost_usd"]].copy()
     t["train_s"] = t["framework"].map(per.groupby("label")["fit"].mean())
     t["score"] = t["normalised"]
-    if t["score"].isna().all():  # no constant predictor to normalise against: raw mean result
-        t["score"] = t["framework"].map(
-            loaded.results[loaded.results["status"] == "ok"].groupby("label")["result"].mean()
-        )
+    if t["score"].isna().all():  # no constant predictor to normalise against: mean score
+        t["score"] = t["framework"].map(task_matrix(grid).mean())
     t["front_time"] = pareto(t, "train_s", "score")
     t["front_cost"] = pareto(t, "cost_usd", "score")
     return t

@@ -23,7 +23,9 @@ import numpy as np
 import pandas as pd
 
 from automl_bench.report import plots
+from automl_bench.report.document import Image, Section, SectionResult
 from automl_bench.report.load import Loaded
+from automl_bench.report.placement import legend_outside
 from automl_bench.report.tables import Table, num, text
 
 LOG_LOSS = "log_loss"
@@ -139,7 +141,7 @@ def plot_mean(avg: pd.DataFrame, n_tasks: int) -> bytes:
     ax.set_title(f"Best model so far, mean over {n_tasks} task(s)")
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
+    legend_outside(ax, fontsize=8)
     return plots._png(fig)
 
 
@@ -198,10 +200,16 @@ def _summary(avg: pd.DataFrame, traj: pd.DataFrame, horizon: float, constant) ->
     return t
 
 
+def build(ctx) -> SectionResult:
+    """The Anytime performance section, with tables/anytime.csv (the averaged normalised
+    curves). Its loss is each backend's own validation log loss, whatever the report's
+    decision metric."""
+    s, avg = section(ctx.loaded)
+    return SectionResult(s, {"anytime": avg})
+
+
 def section(loaded: Loaded):
     """(Section, table for tables/anytime.csv: the averaged normalised curves)."""
-    from automl_bench.report.build import Image, Section
-
     s = Section("anytime", "Anytime performance")
     traj = collect(loaded)
     ok = loaded.results[loaded.results["status"] == "ok"] if not loaded.results.empty else \

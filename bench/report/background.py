@@ -25,15 +25,16 @@ def missing_report_packages() -> list[str]:
     return [n for n in names if importlib.util.find_spec(n) is None]
 
 
-def start_report(run_dir: Path) -> tuple[Path, Path]:
-    """Start building ``run_dir``'s report; return (index.html it will write, its log)."""
+def start_report(run_dir: Path, options: list[str] = ()) -> tuple[Path, Path]:
+    """Start building ``run_dir``'s report (``options``: more arguments of ``report``, e.g.
+    ``--metric accuracy``); return (index.html it will write, its log)."""
     run_dir = Path(run_dir)
     html = run_dir / "report" / "index.html"
     html.unlink(missing_ok=True)
     log = run_dir / LOG_NAME
     with open(log, "wb") as f:
         subprocess.Popen(
-            [sys.executable, "-m", "automl_bench", "report", str(run_dir.resolve())],
+            [sys.executable, "-m", "automl_bench", "report", str(run_dir.resolve()), *options],
             stdin=subprocess.DEVNULL,
             stdout=f,
             stderr=subprocess.STDOUT,

@@ -28,7 +28,9 @@ import pandas as pd
 
 from automl_bench.report import aggregate as ag
 from automl_bench.report import intervals as iv
+from automl_bench.report.document import Image, Section, SectionResult
 from automl_bench.report.load import Loaded
+from automl_bench.report.metric import choose
 from automl_bench.report.tables import Table, interval, num, text, usd
 
 PLATEAU_TOL = 0.01  # without intervals: a gain of the mean normalised score above this counts
@@ -104,20 +106,22 @@ class Curves:
 
 
 def _normalised_cells(cells: pd.DataFrame, const: pd.Series, span: pd.Series) -> pd.DataFrame:
-    """The grid's cells with ``norm``: (result - constant) / (best - constant) of the task."""
+    """The grid's cells with ``norm``: (score - constant) / (best - constant) of the task,
+    worse than the constant predictor counting 0."""
     out = cells.copy()
-    out["norm"] = (out["result"] - out["task"].map(const)) / out["task"].map(span)
+    out["norm"] = ((out["score"] - out["task"].map(const)) / out["task"].map(span)).clip(lower=0)
     return out
 
 
 def curves(loaded: Loaded, prices, impute_missing: bool = False,
-           n_boot: int = iv.N_BOOT) -> Curves:  # fmt: skip
+           n_boot: int = iv.N_BOOT, metric=None) -> Curves:  # fmt: skip
     """Per framework and budget: normalised score with intervals, rank, cost; the leader at each
     budget; each framework's plateau."""
     axis = budgets(loaded)
     notes: list[str] = []
     views = {b: at_budget(loaded, b) for b in axis}
-    grids = {b: ag.build_grid(v, impute_missing) for b, v in views.items()}
+    metric = metric or choose(None, loaded.results)
+    grids = {b: ag.build_grid(v, impute_missing, metric) for b, v in views.items()}
     tasks_at = {b: set(g.cells["task"]) for b, g in grids.items() if not g.cells.empty}
     common = sorted(set.intersection(*tasks_at.values())) if tasks_at else []
     left = sorted(set.union(*tasks_at.values()) - set(common)) if tasks_at else []
@@ -132,7 +136,7 @@ def curves(loaded: Loaded, prices, impute_missing: bool = False,
         if not m.empty:
             best = np.maximum(best, m.max(axis=1).fillna(-np.inf))
         if not g.constant.empty:
-            c = g.constant["result"].groupby(level="task").mean().reindex(common)
+            c = g.constant["score"].groupby(level="task").mean().reindex(common)
             const = const.fillna(c)
     span = (best - const).where(lambda s: s > 0)
     flat = sorted(t for t in common if pd.isna(span.get(t)))
@@ -166,7 +170,7 @@ def curves(loaded: Loaded, prices, impute_missing: bool = False,
             rows.append({
                 "framework": label, "budget_s": b, "tasks": len(tasks), "normalised": m,
                 "lo": lo, "hi": hi, "mean_rank": ranks.get(label, np.nan),
-                "result": float(mine.groupby("task")["result"].mean().mean()),
+                "result": float(mine.groupby("task")["score"].mean().mean()),
                 "imputed": int(mine["imputed"].sum()), "jobs": int(jobs.sum()),
                 "train_s": float(fit[jobs].mean()) if fit[jobs].notna().any() else np.nan,
                 "cost_usd": float(cost[jobs].sum()),
@@ -175,9 +179,8 @@ def curves(loaded: Loaded, prices, impute_missing: bool = False,
     points = pd.DataFrame(rows, columns=[
         "framework", "budget_s", "tasks", "normalised", "lo", "hi", "mean_rank", "result",
         "imputed", "jobs", "train_s", "cost_usd", "cost_per_job_usd"])  # fmt: skip
-    metric = ", ".join(map(str, loaded.results["metric"].dropna().unique())) or "result"
     return Curves(axis, tasks, points, _best(points, grids, tasks, n_boot),
-                  _plateaus(points, norm_cells, tasks, n_boot), metric, notes)  # fmt: skip
+                  _plateaus(points, norm_cells, tasks, n_boot), metric.name, notes)  # fmt: skip
 
 
 def _best(points: pd.DataFrame, grids: dict, tasks: list[str], n_boot: int) -> pd.DataFrame:
@@ -318,17 +321,26 @@ def sentences(c: Curves) -> list[str]:
     return out
 
 
-def section(loaded: Loaded, prices, impute_missing: bool = False, n_boot: int = iv.N_BOOT):
+def build(ctx) -> SectionResult:
+    """The Budget curves section (runs at several budgets only), its CSV tables and the
+    conclusions it adds."""
+    if not ctx.at_one_budget:
+        return SectionResult(None)
+    s, csvs, said = section(ctx.full, ctx.prices, ctx.impute_missing, metric=ctx.metric)
+    return SectionResult(s, csvs, said)
+
+
+def section(loaded: Loaded, prices, impute_missing: bool = False, n_boot: int = iv.N_BOOT,
+            metric=None):  # fmt: skip
     """(the report's Budget curves section, its CSV tables, the conclusions it adds)."""
     from automl_bench.report import budget_plots as plots
-    from automl_bench.report.build import Image, Section
 
-    c = curves(loaded, prices, impute_missing, n_boot)
+    c = curves(loaded, prices, impute_missing, n_boot, metric)
     s = Section("budget-curves", "Budget curves")
     s.p(f"Every framework ran at {len(c.budgets)} budgets ({', '.join(fmt(b) for b in c.budgets)}). "
-        "Normalised score: the constant predictor = 0 and the best mean result of any framework "
-        "at any budget on the task = 1, so the points of every curve share one scale; averaged "
-        f"over {len(c.tasks)} task(s).")  # fmt: skip
+        f"Normalised score on {c.metric}: the constant predictor = 0 and the best mean result of "
+        "any framework at any budget on the task = 1 (worse than the constant predictor = 0), "
+        f"so the points of every curve share one scale; averaged over {len(c.tasks)} task(s).")  # fmt: skip
     s.items(c.notes)
     if c.points.empty or c.points["normalised"].isna().all():
         s.p("No normalised score could be computed, so no budget curve is drawn.")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from automl_bench.report.placement import (
+    close_groups,
+    legend_outside,
+    marker_boxes,
+    place_labels,
+)
 from automl_bench.report.plots import _png, _text, plt
+
+MARKER_PT = 6  # line markers' diameter in points
 
 
 def _budget_axis(ax, budgets) -> None:
@@ -20,7 +28,8 @@ def budget_curves(points: pd.DataFrame) -> bytes:
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for name, p in points.dropna(subset=["normalised"]).groupby("framework", sort=True):
         p = p.sort_values("budget_s")
-        (line,) = ax.plot(p["budget_s"], p["normalised"], marker="o", label=_text(name))
+        (line,) = ax.plot(p["budget_s"], p["normalised"], marker="o", ms=MARKER_PT,
+                          label=_text(name))  # fmt: skip
         has = p["lo"].notna() & p["hi"].notna()
         if has.any():
             ax.fill_between(p["budget_s"][has], p["lo"][has], p["hi"][has],
@@ -30,26 +39,59 @@ def budget_curves(points: pd.DataFrame) -> bytes:
     ax.set_ylabel("normalised score (constant = 0, best = 1)")
     ax.set_title("Normalised score versus budget (mean over tasks)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
+    legend_outside(ax, fontsize=8)
     return _png(fig)
 
 
-def budget_cost(points: pd.DataFrame) -> bytes:
-    """Normalised score versus total compute cost, each framework's budgets joined in order."""
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    p = points.dropna(subset=["normalised", "cost_usd"])
+def _same_curves(ax, p: pd.DataFrame) -> dict[str, list[str]]:
+    """Frameworks whose every point would sit on an earlier framework's (identical systems):
+    first framework -> the names drawn as its one curve."""
+    curves: dict[str, list[str]] = {}
     for name, g in p.groupby("framework", sort=True):
         g = g.sort_values("budget_s")
-        ax.plot(g["cost_usd"], g["normalised"], marker="o", label=_text(name))
-        for _, r in g.iterrows():
-            ax.annotate(f"{r['budget_s']:g}s", (r["cost_usd"], r["normalised"]),
-                        textcoords="offset points", xytext=(4, 3), fontsize=7)  # fmt: skip
+        twin = None
+        for first in curves:
+            f = p[p["framework"] == first].sort_values("budget_s")
+            if list(f["budget_s"]) != list(g["budget_s"]):
+                continue
+            both = pd.concat([f, g])
+            groups = close_groups(ax, both["cost_usd"], both["normalised"], MARKER_PT)
+            if len(groups) <= len(f):  # every point of g joined one of f's
+                twin = first
+                break
+        if twin:
+            curves[twin].append(name)
+        else:
+            curves[name] = [name]
+    return curves
+
+
+def budget_cost(points: pd.DataFrame) -> bytes:
+    """Normalised score versus total compute cost, each framework's budgets joined in order;
+    frameworks with identical curves drawn once, named together."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    p = points.dropna(subset=["normalised", "cost_usd"]).reset_index(drop=True)
+    ax.scatter(p["cost_usd"], p["normalised"], s=0)  # the data limits first
     cost = p["cost_usd"]
     if len(cost) and (cost > 0).all() and cost.max() / max(cost.min(), 1e-12) > 30:
         ax.set_xscale("log")
+    ax.margins(x=0.15, y=0.15)
     ax.set_xlabel("compute cost of the framework's jobs at that budget (USD)")
     ax.set_ylabel("normalised score")
     ax.set_title("Score versus cost at each budget")
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
+    keep, names, drawn = [], [], []  # a framework's budgets whose points touch: one label
+    for first, same in _same_curves(ax, p).items():
+        g = p[p["framework"] == first].sort_values("budget_s")
+        drawn += list(g.index)
+        ax.plot(g["cost_usd"], g["normalised"], marker="o", ms=MARKER_PT,
+                label=" = ".join(_text(n) for n in same))  # fmt: skip
+        for group in close_groups(ax, g["cost_usd"], g["normalised"], MARKER_PT):
+            rows = g.iloc[group]
+            keep.append(rows.index[0])
+            names.append(", ".join(f"{b:g}s" for b in rows["budget_s"]))
+    legend_outside(ax, fontsize=8)
+    xs, ys = p.loc[keep, "cost_usd"], p.loc[keep, "normalised"]
+    boxes = marker_boxes(ax, p.loc[drawn, "cost_usd"], p.loc[drawn, "normalised"], MARKER_PT)
+    place_labels(ax, xs, ys, names, boxes, fontsize=7)
     return _png(fig)

@@ -8,13 +8,19 @@ whose jobs could not be measured shows the reason instead of a number.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from automl_bench.execution.inference import BATCH_ROWS
 from automl_bench.report import plots
 from automl_bench.report.aggregate import pareto
+from automl_bench.report.document import Image, Section, SectionResult
 from automl_bench.report.load import Loaded
 from automl_bench.report.tables import Table, num, text
+
+if TYPE_CHECKING:
+    from automl_bench.report.context import ReportContext
 
 MEASURES = ("infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s",
             "infer_peak_rss_mb", "model_size_mb")  # fmt: skip
@@ -118,10 +124,14 @@ def budget_line(t: pd.DataFrame, max_ms: float) -> str:
     return line + "."
 
 
-def section(loaded: Loaded, scores: pd.DataFrame, score_name: str):
-    """(Section, table for tables/deployability.csv)."""
-    from automl_bench.report.build import Image, Section
+def build(ctx: ReportContext) -> SectionResult:
+    """The Deployability section, with tables/deployability.csv."""
+    s, t = _section(ctx.loaded, ctx.pareto if not ctx.pareto.empty else pd.DataFrame(),
+                    ctx.score_name)  # fmt: skip
+    return SectionResult(s, {"deployability": t})
 
+
+def _section(loaded: Loaded, scores: pd.DataFrame, score_name: str):
     s = Section("deployability", "Deployability")
     t = per_framework(loaded, scores)
     measured = t[t["infer_1_ms_n"] > 0] if not t.empty else t

@@ -4,9 +4,15 @@ renderers. Values stay raw text here; each renderer escapes for its own format."
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+# a cell that reads as a number: 0.52, -0.0419, +0.0563, $0.0005680, 12.3 s, 1,000,
+# 0.81 [0.75, 0.86] *, 0 (worse than constant)
+_NUMBER = re.compile(r"[-+]?\$?\d[\d,]*(\.\d+)?( s| ms| MB|%)?( \[[-+\d.,]+, [-+\d.,]+\])?"
+                     r"( \([^)]*\))?( \*)?")  # fmt: skip
 
 
 @dataclass
@@ -19,13 +25,45 @@ class Table:
     def empty(self) -> bool:
         return not self.rows
 
+    @property
+    def numeric(self) -> list[bool]:
+        """Per column: True when every filled cell reads as a number (right-aligned)."""
+        out = []
+        for i in range(len(self.columns)):
+            cells = [r[i] for r in self.rows if i < len(r) and r[i] not in ("", "-")]
+            out.append(bool(cells) and all(_NUMBER.fullmatch(c) for c in cells))
+        return out
+
+    def cell_is_number(self, row: list[str], cols: list[bool] | None = None) -> list[bool]:
+        """Per cell of ``row``: right-aligned (its column is numeric, or it reads as a number);
+        ``cols``: :attr:`numeric`, when the caller has it."""
+        cols = self.numeric if cols is None else cols
+        return [cols[i] or bool(_NUMBER.fullmatch(c)) for i, c in enumerate(row)]
+
+
+MAX_DECIMALS = 6
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
+def _decimals(v: float, digits: int) -> int:
+    """Decimals that show ``digits`` significant digits of ``v`` in fixed point."""
+    if v == 0 or not math.isfinite(v):
+        return 0
+    return min(MAX_DECIMALS, max(0, digits - 1 - math.floor(math.log10(abs(v)))))
+
 
 def num(v, digits: int = 4) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+    """Fixed point (never scientific notation), ``digits`` significant digits, thousands
+    separated: 0.000792, 12.35, 284,117."""
+    if _missing(v):
         return "-"
-    if isinstance(v, (int,)) or (isinstance(v, float) and v.is_integer() and abs(v) >= 1000):
-        return f"{int(v)}"
-    return f"{v:.{digits}g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.2e}"
+    if isinstance(v, int) or (isinstance(v, float) and v.is_integer() and abs(v) >= 1000):
+        return f"{int(v):,}"
+    v = float(v)
+    return f"{v:,.{_decimals(v, digits)}f}"
 
 
 def interval(m, lo, hi, digits: int = 4) -> str:
@@ -36,19 +74,29 @@ def interval(m, lo, hi, digits: int = 4) -> str:
     return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
-def usd(v) -> str:
-    if v is None or pd.isna(v):
+def dollars(v) -> str:
+    """Dollars to 4 significant digits, fixed point: $0.0005680, $12.35, $1,235."""
+    if _missing(v):
         return "-"
     if v == 0:
         return "$0"
-    return f"${v:.6f}" if v < 0.01 else f"${v:.4f}" if v < 1 else f"${v:,.2f}"
+    return f"${v:,.{_decimals(float(v), 4)}f}"
+
+
+usd = dollars
+
+
+def seconds(v) -> str:
+    """Seconds to 0.1: 12.3 s."""
+    return "-" if _missing(v) else f"{float(v):,.1f} s"
 
 
 def text(v) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
-def leaderboard(board: pd.DataFrame) -> Table:
+def leaderboard(board: pd.DataFrame, metric) -> Table:
+    """``metric``: the report's decision metric (:mod:`automl_bench.report.metric`)."""
     from automl_bench.report.intervals import MIN_TASKS
 
     n_tasks = int(board["tasks"].max()) if not board.empty and "tasks" in board else 0
@@ -63,8 +111,10 @@ def leaderboard(board: pd.DataFrame) -> Table:
         ["framework", "accuracy [95%]", "log loss [95%]", "balanced acc. [95%]", "mean rank",
          "normalised score", "jobs", "failures", "imputed", *(["repaired rows"] if repaired else []),
          "mean fit s", "cost"],
-        caption=(f"Means over tasks of the fold means. {how} Mean rank: over tasks (1 = best). "
-                 "Normalised score: constant predictor = 0, best framework on the task = 1. "
+        caption=(f"Ranked on {metric.named}, the report's decision metric. Means over tasks of "
+                 f"the fold means. {how} Mean rank: over tasks on {metric.name} (1 = best). "
+                 f"Normalised score on {metric.name}: constant predictor = 0, best framework on "
+                 "the task = 1, worse than the constant predictor = 0. "
                  "* = includes values imputed with the constant predictor's result."),
     )  # fmt: skip
     for _, r in board.iterrows():
@@ -78,12 +128,12 @@ def leaderboard(board: pd.DataFrame) -> Table:
             num(r["normalised"], 3) + star if pd.notna(r["normalised"]) else "-",
             str(r["jobs"]), str(r["failures"]), str(r["imputed"]),
             *([str(int(r["repaired_rows"]))] if repaired else []),
-            num(r["train_s"], 3), usd(r["cost_usd"]),
+            f"{r['train_s']:.1f}" if pd.notna(r["train_s"]) else "-", dollars(r["cost_usd"]),
         ])  # fmt: skip
     return t
 
 
-def pairwise(pw: pd.DataFrame, metric_name: str) -> Table:
+def pairwise(pw: pd.DataFrame, metric) -> Table:
     from automl_bench.report.intervals import MIN_TASKS
 
     n = int(pw["tasks"].max()) if not pw.empty else 0
@@ -91,13 +141,17 @@ def pairwise(pw: pd.DataFrame, metric_name: str) -> Table:
            "excludes 0 says the order would likely hold on a new task of this kind"
            if n >= MIN_TASKS else
            f"no interval: {n} task{'s' if n != 1 else ''} are too few (at least {MIN_TASKS})")  # fmt: skip
-    t = Table(["framework", "minus", f"mean difference ({metric_name})", "95% interval"],
-              caption=(f"Pairwise differences of the per-task mean result, paired by fold; {how}. "
+    better = "lower" if not metric.higher_is_better else "higher"
+    t = Table(["framework", "minus", f"mean difference ({metric.name})", "95% interval"],
+              caption=(f"Pairwise differences of the per-task mean {metric.name}, paired by fold "
+                       f"(first framework minus second; {better} is better); {how}. "
                        "* = includes imputed values."))  # fmt: skip
     for _, r in pw.iterrows():
         star = " *" if r["imputed"] else ""
-        iv = "-" if pd.isna(r["lo"]) else f"[{r['lo']:.4f}, {r['hi']:.4f}]"
-        t.rows.append([text(r["a"]), text(r["b"]), f"{r['diff']:+.4f}{star}", iv])
+        sign = 1 if metric.higher_is_better else -1  # the grid's score is higher-is-better
+        lo, hi = sorted((sign * r["lo"], sign * r["hi"])) if pd.notna(r["lo"]) else (None, None)
+        iv = "-" if lo is None else f"[{lo:.4f}, {hi:.4f}]"
+        t.rows.append([text(r["a"]), text(r["b"]), f"{sign * r['diff']:+.4f}{star}", iv])
     return t
 
 
@@ -114,16 +168,22 @@ def coverage(c: pd.DataFrame, dropped: dict, impute: bool) -> Table:
     return t
 
 
-def per_task(pt: pd.DataFrame, metric_name: str) -> Table:
+def _normalised_cell(r) -> str:
+    if pd.isna(r.get("normalised")):
+        return "-"
+    return "0 (worse than constant)" if r.get("below_constant") else f"{r['normalised']:.3f}"
+
+
+def per_task(pt: pd.DataFrame, metric) -> Table:
     from automl_bench.report.intervals import MIN_FOLDS
 
     extra = [c for c in ("imbalance", "sparsity", "missing_ratio")
              if c in pt.columns and pt[c].notna().any()]  # fmt: skip
     t = Table(
         ["task", "rows", "features", "classes", *[c.replace("_", " ") for c in extra],
-         "framework", "rank", f"result ({metric_name})", "accuracy", "log loss",
+         "framework", f"rank ({metric.name})", "normalised score", "accuracy", "log loss",
          "balanced acc.", "folds", "imputed"],
-        caption=(f"Mean over folds; with fewer than {MIN_FOLDS} folds the brackets show the "
+        caption=(f"Ranked on {metric.named}. Mean over folds; with fewer than {MIN_FOLDS} folds the brackets show the "
                  "lowest and highest fold value, from {MIN_FOLDS} folds on a 95% t-interval "
                  "(clipped to the metric's range). rows / features / classes: the task's "
                  "profile (- when the run does not record it); imbalance = majority / minority "
@@ -135,7 +195,7 @@ def per_task(pt: pd.DataFrame, metric_name: str) -> Table:
         t.rows.append([
             text(r["task"]), num(r.get("rows")), num(r.get("features")), num(r.get("classes")),
             *[num(r[c], 3) for c in extra], text(r["framework"]), num(r["rank"], 3),
-            interval(r["result"], r["result_lo"], r["result_hi"]) + star,
+            _normalised_cell(r) + star,
             interval(r["acc"], r["acc_lo"], r["acc_hi"]) + star,
             interval(r["logloss"], r["logloss_lo"], r["logloss_hi"]) + star,
             interval(r["balacc"], r["balacc_lo"], r["balacc_hi"]) + star,
@@ -179,7 +239,8 @@ def pareto(p: pd.DataFrame, score_name: str, imputed=()) -> Table:
               caption="* = the score includes imputed values." if imputed else "")  # fmt: skip
     for _, r in p.sort_values("score", ascending=False).iterrows():
         t.rows.append([
-            text(r["framework"]), num(r["score"], 3) + (" *" if r["framework"] in imputed else ""), num(r["train_s"], 3), usd(r["cost_usd"]),
+            text(r["framework"]), num(r["score"], 3) + (" *" if r["framework"] in imputed else ""),
+            seconds(r["train_s"]), dollars(r["cost_usd"]),
             "yes" if r["front_time"] else "", "yes" if r["front_cost"] else "",
         ])  # fmt: skip
     return t
