@@ -53,6 +53,12 @@ class Grid:
     metric: Metric | None = None  # the decision metric; ``score`` is it, higher is better
 
 
+def constant_logloss(loaded: Loaded) -> pd.Series:
+    """The constant predictor's test log loss per (task, fold) (from the run, else recomputed
+    from the task files)."""
+    return _constant_table(loaded)[0]["logloss"]
+
+
 def _constant_table(loaded: Loaded) -> tuple[pd.DataFrame, list[str]]:
     """The constant predictor's scores per (task, fold): from the run, else from task files."""
     df = loaded.results

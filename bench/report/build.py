@@ -14,6 +14,7 @@ from automl_bench.report import (
     run_sections,
     summary,
     tables,
+    validation,
 )
 from automl_bench.report.context import ReportContext, make_context
 from automl_bench.report.document import Report, SectionBuilder, SectionResult
@@ -36,6 +37,7 @@ def sections(race: SectionBuilder | None = None) -> list[SectionBuilder]:
         compare_sections.coverage,
         compare_sections.significance,
         compare_sections.per_task,
+        validation.build,
         compare_sections.pareto,
         deploy.build,
         anytime.build,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from automl_bench.report import aggregate as ag
-from automl_bench.report import budget_curves, stats
+from automl_bench.report import budget_curves, stats, validation
 from automl_bench.report import starved as starved_jobs
 from automl_bench.report.load import Loaded
 from automl_bench.report.metric import Metric, choose
@@ -36,6 +36,7 @@ class ReportContext:
     per_task: pd.DataFrame
     pareto: pd.DataFrame
     starved: pd.DataFrame
+    suspect: pd.DataFrame  # jobs whose test loss is implausibly worse than their validation
 
     @property
     def score_name(self) -> str:
@@ -64,6 +65,12 @@ def make_context(full: Loaded, prices: PriceTable, n_boot: int = 1000,
     imputed = set(cells.loc[cells["imputed"], "label"]) if not cells.empty else set()
     several = len(grid.frameworks) >= 2
     anchor = next((f for f in grid.frameworks if f in loaded.constant_labels), None)
+    suspect = validation.suspect_jobs(full)
+    per_task = ag.per_task(loaded, grid)
+    if not per_task.empty:
+        marks = validation.counts(suspect)
+        per_task["suspect"] = [marks.get((t, f), 0) for t, f in
+                               zip(per_task["task"], per_task["framework"], strict=True)]  # fmt: skip
     return ReportContext(
         full=full, loaded=loaded, at_one_budget=at_one_budget, prices=prices, metric=chosen,
         n_boot=n_boot, impute_missing=impute_missing, tolerance=tolerance, grid=grid,
@@ -71,6 +78,6 @@ def make_context(full: Loaded, prices: PriceTable, n_boot: int = 1000,
         cd=stats.critical_difference(matrix) if len(grid.frameworks) else None,
         wins=stats.win_rates(matrix) if several else pd.DataFrame(),
         ratings=stats.bradley_terry(matrix, anchor, n_boot=n_boot) if several else None,
-        per_task=ag.per_task(loaded, grid), pareto=ag.pareto_table(loaded, board, grid),
-        starved=starved_jobs.jobs(full.results),
+        per_task=per_task, pareto=ag.pareto_table(loaded, board, grid),
+        starved=starved_jobs.jobs(full.results), suspect=suspect,
     )  # fmt: skip

@@ -174,6 +174,11 @@ def _normalised_cell(r) -> str:
     return "0 (worse than constant)" if r.get("below_constant") else f"{r['normalised']:.3f}"
 
 
+def _suspect_mark(r) -> str:
+    n = int(r.get("suspect") or 0)
+    return f" (suspect: {n} fold{'s' if n > 1 else ''})" if n else ""
+
+
 def per_task(pt: pd.DataFrame, metric) -> Table:
     from automl_bench.report.intervals import MIN_FOLDS
 
@@ -187,14 +192,17 @@ def per_task(pt: pd.DataFrame, metric) -> Table:
                  "lowest and highest fold value, from {MIN_FOLDS} folds on a 95% t-interval "
                  "(clipped to the metric's range). rows / features / classes: the task's "
                  "profile (- when the run does not record it); imbalance = majority / minority "
-                 "class rows, sparsity = share of zero cells. * = imputed folds included."
+                 "class rows, sparsity = share of zero cells. * = imputed folds included. "
+                 "suspect: folds whose test log loss is implausibly worse than the backend's "
+                 "own validation (see Validation vs test)."
                  ).replace("{MIN_FOLDS}", str(MIN_FOLDS)),
     )  # fmt: skip
     for _, r in pt.iterrows():
         star = " *" if r["imputed"] else ""
         t.rows.append([
             text(r["task"]), num(r.get("rows")), num(r.get("features")), num(r.get("classes")),
-            *[num(r[c], 3) for c in extra], text(r["framework"]), num(r["rank"], 3),
+            *[num(r[c], 3) for c in extra], text(r["framework"]) + _suspect_mark(r),
+            num(r["rank"], 3),
             _normalised_cell(r) + star,
             interval(r["acc"], r["acc_lo"], r["acc_hi"]) + star,
             interval(r["logloss"], r["logloss_lo"], r["logloss_hi"]) + star,
