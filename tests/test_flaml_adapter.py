@@ -254,14 +254,15 @@ def test_after_an_abandoned_retraining_the_best_trial_model_predicts(tmp_path):
 
 
 @pytest.mark.parametrize("fold", [0, 1])
-def test_mfeat_factors_test_loss_within_the_rule_of_validation_loss(fold):
+def test_mfeat_factors_test_loss_within_the_rule_of_validation_loss(fold, tmp_path):
     """The rule of issue 29: flagged when the test log loss is above both 3x the validation
     loss (the last point of FLAML's trajectory) and the constant predictor's log loss."""
     from automl_bench.data.folds import stratified_folds
 
     X, y = _mfeat()
     tr, te = stratified_folds(y, 2, 0)[fold]
-    model = FLAML(time_limit=20, cores=1, seed=0).fit(X.iloc[tr], y.iloc[tr])
+    model = FLAML(time_limit=20, cores=1, seed=0, scratch_dir=str(tmp_path))
+    model.fit(X.iloc[tr], y.iloc[tr])
     proba = model.predict_proba(X.iloc[te])
     test_loss = log_loss(y.iloc[te], proba, labels=model.classes_)
     validation = model.trajectory()["best_loss"].iloc[-1]
