@@ -9,7 +9,13 @@ trials FLAML cannot stop, inside the budget: the search ends early by what the r
 measured to cost (FLAML's own estimate for its best configuration so far, times
 ``retrain_safety``), the retraining is given the time left (boosting and forests stop at it)
 or skipped when too little is left, and if FLAML is still busy at the job's time limit the
-best trial's model is used.
+best trial's model is used. The model deployed is the model validated: the retraining is the
+best trial's configuration with the rounds that trial's model was trained with (FLAML records
+the ``n_estimators`` it proposed, not the rounds a trial's time limit let it boost), and a
+retraining its time limit stops short is replaced by the best trial's model. ``timings_``
+records ``validated_rounds`` and ``deployed_rounds`` (boosting rounds or trees of the best
+trial's model and of the model deployed) and ``retrain_cut``. The model sized and saved
+(``deployable_model``) is the chosen learner's fitted model, not FLAML's AutoML object.
 (``retrain_full="budget"`` is FLAML's own in-budget retraining, but it covers holdout only and
 cost far more trials: 4 instead of 27 on semeion at 12 s.)
 
