@@ -134,8 +134,10 @@ def test_a_slow_boosting_retraining_cut_at_the_time_it_is_given_is_not_deployed(
             return super().fit(X_train, y_train, budget, free_mem_ratio, **kwargs)
 
     adapter = _with_learner("slow_lgbm", BoostsSlowlyOnAllRows)
+    # retrain_safety 4: the search ends early enough for the retraining to start even on a
+    # busy machine (else it is skipped, rightly, and there is nothing to cut)
     model = adapter(time_limit=8, cores=1, seed=0, estimator_list=["slow_lgbm"],
-                    eval_method="holdout")  # fmt: skip
+                    eval_method="holdout", retrain_safety=4)  # fmt: skip
     t0 = time.monotonic()
     model.fit(Xtr, ytr)
     assert time.monotonic() - t0 < 60  # unbounded, the retraining alone takes 200 s
@@ -232,9 +234,10 @@ def test_after_an_abandoned_retraining_the_best_trial_model_predicts(tmp_path):
             snapshots.append(copy.deepcopy(self))
             return out
 
+    # retrain_safety 4: the retraining starts (rather than being skipped) on a busy machine
     model = _with_learner("hangs", RetrainHangs)(time_limit=8, cores=1, seed=0,
                                                  scratch_dir=str(tmp_path),
-                                                 estimator_list=["hangs"],
+                                                 estimator_list=["hangs"], retrain_safety=4,
                                                  eval_method="holdout")  # fmt: skip
     t0 = time.monotonic()
     model.fit(Xtr, ytr)
