@@ -204,20 +204,30 @@ class BaseAdapter(ClassifierEstimator):
         budget, and stores it as ``trajectory.parquet``."""
         return None
 
-    def save_model(self, path: str) -> str:
-        """Save the fitted model into the existing directory ``path`` in the backend's own
-        format; return that format's name. The harness calls it (to measure the model's size
-        on disk), never the adapter itself.
+    def deployable_model(self):
+        """After ``fit``: the object a user of the backend would deploy, without what the
+        adapter wraps around the backend's model to run it inside the budget (threads,
+        closures, search state). ``save_model`` saves it; the harness measures its size.
 
-        Default: the fitted adapter, a scikit-learn estimator, as one joblib file (what
-        scikit-learn recommends for its estimators). Backends with a format of their own
-        (H2O's MOJO, AutoGluon's predictor folder, EvalML's pipeline file) override this.
+        Default: the fitted adapter itself (a scikit-learn estimator holding the backend's
+        model). An adapter whose fitted state holds more than the model (FLAML's AutoML object
+        with the adapter's threads) returns the backend's model instead."""
+        return self
+
+    def save_model(self, path: str) -> str:
+        """Save the deployable model (``deployable_model``) into the existing directory
+        ``path`` in the backend's own format; return that format's name. The harness calls it
+        (to measure the model's size on disk), never the adapter itself.
+
+        Default: the deployable model as one joblib file (what scikit-learn recommends for
+        its estimators). Backends with a format of their own (H2O's MOJO, AutoGluon's
+        predictor folder, EvalML's pipeline file) override this.
         """
         import os
 
         import joblib
 
-        joblib.dump(self, os.path.join(path, "model.joblib"))
+        joblib.dump(self.deployable_model(), os.path.join(path, "model.joblib"))
         return "joblib"
 
     # -- helpers ------------------------------------------------------------------------

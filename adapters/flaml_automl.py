@@ -9,7 +9,13 @@ trials FLAML cannot stop, inside the budget: the search ends early by what the r
 measured to cost (FLAML's own estimate for its best configuration so far, times
 ``retrain_safety``), the retraining is given the time left (boosting and forests stop at it)
 or skipped when too little is left, and if FLAML is still busy at the job's time limit the
-best trial's model is used.
+best trial's model is used. The model deployed is the model validated: the retraining is the
+best trial's configuration with the rounds that trial's model was trained with (FLAML records
+the ``n_estimators`` it proposed, not the rounds a trial's time limit let it boost), and a
+retraining its time limit stops short is replaced by the best trial's model. ``timings_``
+records ``validated_rounds`` and ``deployed_rounds`` (boosting rounds or trees of the best
+trial's model and of the model deployed) and ``retrain_cut``. The model sized and saved
+(``deployable_model``) is the chosen learner's fitted model, not FLAML's AutoML object.
 (``retrain_full="budget"`` is FLAML's own in-budget retraining, but it covers holdout only and
 cost far more trials: 4 instead of 27 on semeion at 12 s.)
 
@@ -40,7 +46,9 @@ from automl_bench_adapters.finish_cost import cpu_share
 from automl_bench_adapters.flaml_deadline import (
     BoundedRetrain,
     RetrainGuard,
+    best_trial_model,
     fit_until,
+    fitted_rounds,
     free_others,
 )
 from automl_bench_adapters.preprocess import as_category
@@ -105,16 +113,15 @@ class FLAML(BaseAdapter):
         # past the time limit FLAML was still training something it cannot stop: the best
         # trial's model is used, whatever FLAML's thread does after this
         self.kept_trial_model_ = retrain.left = kept
+        # rounds (trees) of the validated model: the best trial's
+        validated = fitted_rounds(kept if kept is not None else best_trial_model(automl))
         free_others(automl, kept if kept is not None else automl.model)
         self.search_budget_s_ = budget
-        self.timings_ = {"retrain_estimate_s": guard.retrain_s, "cpu_share": share,
-                         "search_end_s": guard.search_end_s(budget),
-                         "abandoned_at_limit": float(kept is not None)}  # fmt: skip
-        if retrain.seconds is not None:  # what the final retraining took, and was given
-            self.timings_["retrain_s"] = retrain.seconds
-            self.timings_["retrain_skipped"] = float(retrain.skipped)
-            if retrain.given_s is not None:
-                self.timings_["retrain_given_s"] = retrain.given_s
+        self.timings_ = self._timings(guard, retrain, share, budget)
+        if validated is not None:
+            self.timings_["validated_rounds"] = float(validated)
+        if kept is not None:  # FLAML's log after this is of models not kept
+            self._kept_at = time.time() - getattr(automl, "_start_time_flag", now)
         if kept is not None or retrain.skipped:
             self.stop_reason_ = "deadline"
         elif self.elapsed() < 0.85 * float(self.time_limit):
@@ -127,11 +134,37 @@ class FLAML(BaseAdapter):
                 f"({self._trials(automl)} trials finished): raise the budget"
             )
         self.model_ = automl
+        rounds = fitted_rounds(self._deployed())
+        if rounds is not None:
+            self.timings_["deployed_rounds"] = float(rounds)
         self.models_count_ = self._trials(automl)
         self.leaderboard_ = self._leaderboard(automl)
-        self.best_estimator_ = self.best_model_ = automl.best_estimator
+        self.best_estimator_ = self.best_model_ = self._learner(automl, kept)
         # FLAML's label transformer orders classes by its own encoding: keep the map
         self._proba_columns = np.asarray(automl.classes_).astype(int)
+
+    @staticmethod
+    def _timings(guard, retrain, share: float, budget: float) -> dict:
+        """How the search ended and what the final retraining took, was given and kept."""
+        out = {"retrain_estimate_s": guard.retrain_s, "cpu_share": share,
+               "search_end_s": guard.search_end_s(budget),
+               "abandoned_at_limit": float(retrain.left is not None)}  # fmt: skip
+        if retrain.seconds is not None:  # what the final retraining took, and was given
+            out["retrain_s"] = retrain.seconds
+            out["retrain_skipped"] = float(retrain.skipped)
+            out["retrain_cut"] = float(retrain.cut)  # stopped short: the trial's model kept
+            if retrain.given_s is not None:
+                out["retrain_given_s"] = retrain.given_s
+        return out
+
+    @staticmethod
+    def _learner(automl, kept) -> str:
+        """The learner whose model predictions use (FLAML's thread, left at the time limit,
+        may still change its own best after the kept model was taken)."""
+        for name, state in getattr(automl, "_search_states", {}).items():
+            if kept is not None and getattr(state, "trained_estimator", None) is kept:
+                return name
+        return automl.best_estimator
 
     def _run(self, automl, X, y, budget: float) -> None:
         log_file = os.path.join(self.scratch_dir, "flaml.log") if self.scratch_dir else ""
@@ -187,9 +220,10 @@ class FLAML(BaseAdapter):
 
         start = getattr(automl, "_start_time_flag", None)  # FLAML's own start (time.time())
         offset = wall_to_elapsed(self, start) if start is not None else 0.0
+        kept_at = getattr(self, "_kept_at", float("inf"))  # trials ended after: not kept
         with training_log_reader(path) as reader:
             points = [(offset + r.wall_clock_time, r.validation_loss, r.learner)
-                      for r in reader.records()]  # fmt: skip
+                      for r in reader.records() if r.wall_clock_time <= kept_at]  # fmt: skip
         state = getattr(automl, "_state", None)
         method = getattr(state, "eval_method", None) or str(self.eval_method)
         if method == "cv":
@@ -200,6 +234,17 @@ class FLAML(BaseAdapter):
             validation = f"FLAML holdout ({split:.0%} of the training rows)"
         name = LOG_LOSS if self.metric == "log_loss" else f"FLAML loss of {self.metric}"
         return incumbents(points, name, validation)
+
+    def _deployed(self):
+        """FLAML's estimator the predictions use: the kept trial's model, else FLAML's."""
+        kept = getattr(self, "kept_trial_model_", None)
+        return kept if kept is not None else self.model_.model
+
+    def deployable_model(self):
+        """The fitted model of FLAML's chosen learner (e.g. a LightGBM classifier), as FLAML's
+        ``best_model_for_estimator`` holds it: not the AutoML object, which holds the search
+        state and the adapter's threads."""
+        return self._deployed().estimator
 
     def _predict_proba(self, X):
         X, _ = as_category(X, self.categories_)

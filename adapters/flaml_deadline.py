@@ -18,6 +18,10 @@ first). Three parts keep it inside:
   be worse). Otherwise learners that stop at a time limit of their own are given the time
   left: FLAML's LightGBM, XGBoost and CatBoost check the clock after every boosting round;
   for random forest and extra trees FLAML times one and four trees and grows as many as fit.
+  What is retrained is the validated model's configuration with the rounds that model was
+  trained with (FLAML records the ``n_estimators`` it proposed, while a trial's boosting
+  stops at the trial's time limit), and a retraining its time limit stopped short of those
+  rounds is not deployed: the best trial's model is.
 - :func:`fit_until`: FLAML's whole fit runs on a thread. If it has not returned at the job's
   time limit (a trial or a retraining that cannot be stopped is still running), the adapter
   stops waiting and keeps the model the best trial trained (on FLAML's training split, the
@@ -50,6 +54,37 @@ def best_trial_model(automl):
     except (AttributeError, KeyError, TypeError):
         return None
     return model if getattr(model, "model", None) is not None else None
+
+
+def fitted_rounds(model) -> int | None:
+    """Boosting rounds (trees, for a forest) a FLAML estimator's fitted model predicts with, or
+    None for a learner without rounds. FLAML's learners stop boosting at the time limit they
+    are given, but FLAML records the configuration it proposed, not the rounds trained: a trial
+    cut short is validated with fewer rounds than its configuration's ``n_estimators``."""
+    inner = getattr(model, "model", None)
+    if inner is None:
+        return None
+    try:
+        if hasattr(inner, "booster_"):  # LightGBM: best_iteration_ once a callback stopped it
+            return int(getattr(inner, "best_iteration_", 0) or inner.booster_.current_iteration())
+        if hasattr(inner, "get_booster"):  # XGBoost
+            booster = inner.get_booster()
+            best = getattr(booster, "best_iteration", None)
+            return int(best) + 1 if best is not None else int(booster.num_boosted_rounds())
+        if hasattr(inner, "estimators_"):  # random forest, extra trees
+            return len(inner.estimators_)
+        if hasattr(inner, "tree_count_"):  # CatBoost
+            return int(inner.tree_count_)
+    except Exception:  # not fitted, or the library changed: unknown
+        return None
+    return None
+
+
+def as_validated(config: dict, rounds: int | None) -> dict:
+    """FLAML's configuration with ``n_estimators`` set to the rounds the validated model has."""
+    if rounds is None or "n_estimators" not in config:
+        return config
+    return {**config, "n_estimators": int(rounds)}
 
 
 class _Call(threading.Thread):
@@ -97,20 +132,32 @@ def fit_until(fit, automl, deadline: float):
 
 class BoundedRetrain:
     """Wraps ``automl._state._train_with_config`` so the final retraining (``is_retrain``)
-    runs only when the time left until halfway between ``end`` (where the search budget
-    ends, wall clock) and ``deadline`` (the job's time limit) covers FLAML's estimate of it,
-    and a learner that stops itself is given that time.
+    retrains the validated model's configuration, rounds included, and is deployed only when
+    it is that configuration trained in full; else the best trial's model (the validated model
+    itself) is kept.
+
+    The retraining runs only when the time left until halfway between ``end`` (where the
+    search budget ends, wall clock) and ``deadline`` (the job's time limit) covers FLAML's
+    estimate of it, and a learner that stops itself is given that time. Its ``n_estimators``
+    is the number of rounds the best trial's model was trained with (FLAML's search stops a
+    trial's boosting at the trial's time limit, and keeps the proposed ``n_estimators`` as the
+    configuration: retrained as recorded, a trial validated at 12 rounds of learning rate 0.6
+    boosts 200). A retraining that its time limit stopped short of those rounds is not the
+    validated configuration: the best trial's model is kept instead.
 
     After fit: ``seconds`` (the retraining's wall time), ``given_s`` (the time limit handed to
     a learner that stops itself; None for the others), ``skipped`` (too little time was left:
-    the best trial's model is kept without retraining).
+    the best trial's model is kept without retraining), ``cut`` (the retraining stopped short
+    of the validated rounds: the best trial's model is kept), ``validated_rounds`` (the best
+    trial's model's rounds, None for a learner without rounds).
     """
 
     def __init__(self, automl, guard: RetrainGuard, end: float, deadline: float):
         self.automl, self.guard, self.end, self.deadline = automl, guard, end, deadline
         self.seconds: float | None = None
         self.given_s: float | None = None
-        self.skipped = False
+        self.skipped = self.cut = False
+        self.validated_rounds: int | None = None
         self.left = None  # the model fit_until kept, when it stopped waiting for FLAML
         state = automl._state
         self._train = state._train_with_config
@@ -120,19 +167,31 @@ class BoundedRetrain:
         if not is_retrain:
             return self._train(estimator, config_w_resource, sample_size, is_retrain)
         self.guard.stop()  # the search is over: nothing may move the retraining's limit
-        state, start = self.automl._state, time.time()
         fallback = best_trial_model(self.automl)
         if self.left is not None:  # fit_until already left FLAML: nothing is waiting for it
             return fallback, 0.0
         # the retraining may run halfway into the wrap-up margin between the end of the
         # search budget and the job's time limit (FLAML's own wrap-up after it is short)
-        left = (self.end + self.deadline) / 2 - start
+        left = (self.end + self.deadline) / 2 - time.time()
         need = self.guard.retrain_cost()  # FLAML's own estimate for the best configuration
         if fallback is not None and need is not None and left < need:
             # no time for it (the last trial ended late): the best trial's model, as FLAML
             # itself decides when its time_budget is left, rather than a retraining cut short
             self.skipped, self.seconds = True, 0.0
             return fallback, 0.0
+        self.validated_rounds = fitted_rounds(fallback)
+        config = as_validated(config_w_resource, self.validated_rounds)
+        model, seconds = self._retrain(estimator, config, sample_size, left)
+        if fallback is not None and self.validated_rounds is not None:
+            if (fitted_rounds(model) or 0) < self.validated_rounds:
+                self.cut = True  # stopped short of the validated rounds: not that model
+                return fallback, seconds
+        return model, seconds
+
+    def _retrain(self, estimator, config, sample_size, left: float):
+        """FLAML's retraining of ``config`` on all rows, a learner that stops itself given
+        ``left`` seconds."""
+        state, start, is_retrain = self.automl._state, time.time(), True
         if _stops_itself(state.learner_classes.get(estimator)):
             # FLAML hands its learner time_budget - time_from_start; is_retrain=False lets
             # random forest and extra trees time their first trees against it
@@ -141,7 +200,7 @@ class BoundedRetrain:
             state.time_budget = state.time_from_start + self.given_s
             is_retrain = False
         try:
-            return self._train(estimator, config_w_resource, sample_size, is_retrain)
+            return self._train(estimator, config, sample_size, is_retrain)
         finally:
             state.time_budget = -1  # as FLAML left it
             self.seconds = time.time() - start

@@ -5,12 +5,15 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 
+from automl_bench.paths import shipped_data_dir
 from automl_bench_adapters.base import AdapterError
 from automl_bench_adapters.flaml_automl import FLAML
+from automl_bench_adapters.preprocess import as_category
 
 pytest.importorskip("flaml", reason="FLAML is not installed: pip install -e '.[flaml]'")
 
@@ -117,7 +120,7 @@ def test_a_learner_that_cannot_be_stopped_is_left_at_the_time_limit(load_dataset
     assert accuracy_score(yte, model.predict(Xte)) >= 0.3  # guessing: 0.10
 
 
-def test_a_slow_boosting_retraining_stops_at_the_time_it_is_given(load_dataset):
+def test_a_slow_boosting_retraining_cut_at_the_time_it_is_given_is_not_deployed(load_dataset):
     from flaml.automl.model import LGBMEstimator
 
     X, y = load_dataset("semeion")
@@ -131,16 +134,145 @@ def test_a_slow_boosting_retraining_stops_at_the_time_it_is_given(load_dataset):
             return super().fit(X_train, y_train, budget, free_mem_ratio, **kwargs)
 
     adapter = _with_learner("slow_lgbm", BoostsSlowlyOnAllRows)
+    # retrain_safety 4: the search ends early enough for the retraining to start even on a
+    # busy machine (else it is skipped, rightly, and there is nothing to cut)
     model = adapter(time_limit=8, cores=1, seed=0, estimator_list=["slow_lgbm"],
-                    eval_method="holdout")  # fmt: skip
+                    eval_method="holdout", retrain_safety=4)  # fmt: skip
     t0 = time.monotonic()
     model.fit(Xtr, ytr)
     assert time.monotonic() - t0 < 60  # unbounded, the retraining alone takes 200 s
     assert model.timings_["abandoned_at_limit"] == 0.0
     assert model.timings_["retrain_skipped"] == 0.0
     assert 0 < model.timings_["retrain_given_s"] <= 8
-    booster = model.model_.model.estimator
-    assert 1 <= booster.n_estimators < 1000  # boosting stopped at the time given
+    # boosting stopped at the time given, short of the validated rounds: a model cut to a few
+    # rounds is not the one validated, the best trial's model is deployed instead
+    assert model.timings_["retrain_cut"] == 1.0, model.timings_
+    assert model.timings_["deployed_rounds"] == model.timings_["validated_rounds"]
+    assert model.model_.model is model.model_._search_states["slow_lgbm"].trained_estimator
     proba = model.predict_proba(Xte)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
     assert list(model.classes_) == sorted(y.unique())
+
+
+# The model deployed is the model validated (issues 24 and 29). FLAML's search stops a
+# trial's boosting at the trial's time limit but records the n_estimators it proposed: retrained
+# as recorded, a trial validated at a few rounds boosts many more (on mfeat-factors, validation
+# log loss 0.205, test 4.418). Data from the repository: mfeat-factors ships with the package.
+
+MFEAT = shipped_data_dir() / "hd-real" / "mfeat-factors.parquet"
+
+
+def _mfeat():
+    df = pd.read_parquet(MFEAT)
+    return df.drop(columns=["class"]), df["class"]
+
+
+def _rounds(flaml_estimator) -> int:
+    """Boosting rounds a FLAML LightGBM estimator's fitted model predicts with."""
+    inner = flaml_estimator.model
+    return int(inner.best_iteration_ or inner.booster_.current_iteration())
+
+
+def _deployed(model):
+    kept = getattr(model, "kept_trial_model_", None)
+    return kept if kept is not None else model.model_.model
+
+
+def test_a_trial_cut_short_is_deployed_with_the_rounds_it_was_validated_with():
+    from flaml.automl.model import LGBMEstimator
+
+    X, y = _mfeat()
+    Xtr, Xte, ytr, yte = _split(X.iloc[:800], y.iloc[:800])
+    trials = []  # (learning rate, leaves, rounds trained) of every trial
+
+    class CutShort(LGBMEstimator):
+        """Every trial proposes 400 rounds of 0.02 s and is given 0.3 s: its boosting stops
+        at a few rounds, as FLAML's trials near the end of a search are stopped."""
+
+        def fit(self, X_train, y_train, budget=None, free_mem_ratio=0, **kwargs):
+            kwargs["callbacks"] = [lambda env: time.sleep(0.02)]
+            if len(X_train) == len(Xtr):  # the final retraining, on all rows: as configured
+                return super().fit(X_train, y_train, budget, free_mem_ratio, **kwargs)
+            self.params["n_estimators"] = 400
+            out = super().fit(X_train, y_train, min(budget or 0.3, 0.3), free_mem_ratio, **kwargs)
+            trials.append((self.params["learning_rate"], self.params["num_leaves"], _rounds(self)))
+            return out
+
+    model = _with_learner("cut_short", CutShort)(time_limit=10, cores=1, seed=0,
+                                                 estimator_list=["cut_short"],
+                                                 eval_method="holdout")  # fmt: skip
+    model.fit(Xtr, ytr)
+    validated = model.model_._search_states["cut_short"].best_config
+    assert validated["n_estimators"] == 400  # what FLAML records: the rounds it proposed
+    rounds = {(lr, leaves): r for lr, leaves, r in trials}
+    validated_rounds = rounds[validated["learning_rate"], validated["num_leaves"]]
+    assert validated_rounds < 400  # the validated model was cut short
+    deployed = _deployed(model)
+    # the deployed model: the validated configuration with the validated rounds
+    assert deployed.params["learning_rate"] == validated["learning_rate"]
+    assert deployed.params["num_leaves"] == validated["num_leaves"]
+    assert _rounds(deployed) == validated_rounds, model.timings_
+    assert model.timings_["deployed_rounds"] == model.timings_["validated_rounds"]
+    proba = model.predict_proba(Xte)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+
+
+def test_after_an_abandoned_retraining_the_best_trial_model_predicts(tmp_path):
+    import copy
+
+    from flaml.automl.model import LGBMEstimator
+
+    X, y = _mfeat()
+    Xtr, Xte, ytr, yte = _split(X.iloc[:600], y.iloc[:600])
+    snapshots = []  # a copy of every trial's fitted model, taken when its trial ended
+
+    class RetrainHangs(LGBMEstimator):
+        def fit(self, X_train, y_train, budget=None, free_mem_ratio=0, **kwargs):
+            if len(X_train) == len(Xtr):  # the final retraining: left at the time limit
+                time.sleep(120)
+            out = super().fit(X_train, y_train, budget, free_mem_ratio, **kwargs)
+            snapshots.append(copy.deepcopy(self))
+            return out
+
+    # retrain_safety 4: the retraining starts (rather than being skipped) on a busy machine
+    model = _with_learner("hangs", RetrainHangs)(time_limit=8, cores=1, seed=0,
+                                                 scratch_dir=str(tmp_path),
+                                                 estimator_list=["hangs"], retrain_safety=4,
+                                                 eval_method="holdout")  # fmt: skip
+    t0 = time.monotonic()
+    model.fit(Xtr, ytr)
+    assert time.monotonic() - t0 < 60  # the 120 s sleep did not hold fit
+    assert model.timings_["abandoned_at_limit"] == 1.0, model.timings_
+    # the best trial as FLAML's search selected it: the lowest loss on FLAML's holdout
+    state = model.model_._state
+    losses = [log_loss(state.y_val, s.predict_proba(state.X_val), labels=s.classes_)
+              for s in snapshots]  # fmt: skip
+    best = snapshots[int(np.argmin(losses))]
+    assert min(losses) == pytest.approx(model.trajectory()["best_loss"].iloc[-1], rel=1e-6)
+    Xp, _ = as_category(Xte.reset_index(drop=True), model.categories_)
+    expected = np.zeros((len(Xte), len(model.classes_)))
+    expected[:, np.asarray(model.model_.classes_).astype(int)] = best.predict_proba(
+        model.model_.preprocess(Xp))
+    np.testing.assert_allclose(model.predict_proba(Xte), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("fold", [0, 1])
+def test_mfeat_factors_test_loss_within_the_rule_of_validation_loss(fold, tmp_path):
+    """The rule of issue 29: flagged when the test log loss is above both 3x the validation
+    loss (the last point of FLAML's trajectory) and the constant predictor's log loss."""
+    from automl_bench.data.folds import stratified_folds
+
+    X, y = _mfeat()
+    tr, te = stratified_folds(y, 2, 0)[fold]
+    model = FLAML(time_limit=20, cores=1, seed=0, scratch_dir=str(tmp_path))
+    model.fit(X.iloc[tr], y.iloc[tr])
+    proba = model.predict_proba(X.iloc[te])
+    test_loss = log_loss(y.iloc[te], proba, labels=model.classes_)
+    validation = model.trajectory()["best_loss"].iloc[-1]
+    prior = y.iloc[tr].value_counts(normalize=True).reindex(model.classes_).to_numpy()
+    constant = log_loss(y.iloc[te], np.tile(prior, (len(te), 1)), labels=model.classes_)
+    assert not (test_loss > 3 * validation and test_loss > constant), (
+        test_loss, validation, constant, model.timings_)  # fmt: skip
+    # the model deployed has the validated model's rounds (boosting and forests)
+    if "validated_rounds" in model.timings_:
+        assert model.timings_["deployed_rounds"] == model.timings_["validated_rounds"]

@@ -11,8 +11,9 @@ What a team that runs the model cares about, measured the same way for every bac
 - ``infer_rows_per_s``: 1,000 rows / ``infer_1k_ms``;
 - ``infer_peak_rss_mb``: peak extra memory of the worker's process tree (the worker and its
   children, e.g. H2O's JVM) while predicting, above what it held just before;
-- ``model_size_mb``: the model saved in the backend's own format (the adapter's
-  ``save_model``), ``model_format`` names that format;
+- ``model_size_mb``: what the backend would deploy (the adapter's ``deployable_model()``:
+  the backend's model, without the adapter's wrappers), saved in the backend's own format
+  (the adapter's ``save_model``), ``model_format`` names that format;
 - ``infer_duration``: seconds the measurement took (saving included), and
   ``infer_allowance_s``: the time it was allowed, which the executor adds to the job's hard
   limit (it is not part of the training budget).
@@ -150,7 +151,7 @@ def measure(adapter, X_test: pd.DataFrame, work_dir: Path, allowance_s: float,
     shutil.rmtree(model_dir, ignore_errors=True)
     model_dir.mkdir(parents=True)
     try:
-        fmt = adapter.save_model(str(model_dir))
+        fmt = save_deployable(adapter, model_dir)
         out["model_size_mb"] = dir_size_mb(model_dir)
         out["model_format"] = fmt
         if getattr(adapter, "save_note_", None):
@@ -162,6 +163,19 @@ def measure(adapter, X_test: pd.DataFrame, work_dir: Path, allowance_s: float,
     out["infer_note"] = "; ".join(notes) or None
     out["infer_duration"] = time.perf_counter() - start
     return out
+
+
+def save_deployable(adapter, model_dir: Path) -> str:
+    """Save what ``adapter`` would deploy into ``model_dir``; return the format's name. The
+    adapter's ``save_model`` (which saves its ``deployable_model()``); an estimator without
+    one is saved with joblib, its ``deployable_model()`` when it declares one."""
+    if hasattr(adapter, "save_model"):
+        return adapter.save_model(str(model_dir))
+    import joblib
+
+    deployable = getattr(adapter, "deployable_model", None)
+    joblib.dump(deployable() if deployable else adapter, Path(model_dir) / "model.joblib")
+    return "joblib"
 
 
 def run_for_job(adapter, X_test: pd.DataFrame, job_dir: Path, spec: dict, outcome: dict,
