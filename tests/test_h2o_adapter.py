@@ -90,7 +90,7 @@ def anneal_fit(model, load_dataset):
         model.prepare(Xtr.iloc[:100], ytr.iloc[:100])  # starts the JVM the refit must keep
     pid = model.jvm_pid_
     t0 = time.monotonic()
-    model.set_params(time_limit=20, include_algos=None).fit(Xtr, ytr)
+    model.set_params(time_limit=30, include_algos=None).fit(Xtr, ytr)
     model.test_fit_ = SimpleNamespace(pid=pid, codes=codes, Xte=Xte, yte=yte,
                                       fit_s=time.monotonic() - t0)  # fmt: skip
     return model.test_fit_
