@@ -44,7 +44,8 @@ class SkipGate:
         if os.environ.get("CI") != "true":
             return
         self.unlisted = [(n, m) for n, m in self.skips if not self.allowed(n, m)]
-        if self.unlisted and session.exitstatus == pytest.ExitCode.OK:
+        if self.unlisted and session.exitstatus in (pytest.ExitCode.OK,
+                                                    pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter):
