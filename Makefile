@@ -1,17 +1,25 @@
 # Two commands take a fresh machine to a result (see README):
-#   make bench   installs what is needed, then runs the offline default suite (hd-real: real data)
-#   make test    installs what is needed, then runs the tests
-# Both are idempotent: the virtual environment is rebuilt only when pyproject.toml changes.
+#   make bench   installs what a run needs, then runs the offline default suite (hd-real: real data)
+#   make test    installs that plus the test tools and the opt-in backends' environments, then
+#                runs the linters and the tests (all their data is in the repository)
+# Both are idempotent: each install step reruns only when pyproject.toml changes.
 PYTHON ?= python3
 # parallel job slots for `make bench` (the hd-real suite is sized for 2 on 2 cores)
 PARALLEL ?= 2
 VENV   := .venv
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+# the opt-in backends' own environments, which their tests run in (`make test ENVS=` skips
+# building them; their tests then skip, saying so)
+ENVS ?= autogluon evalml
+ENVS_DIR ?= $(CURDIR)/.envs
 
-.PHONY: bench test lint install
+.PHONY: bench test lint install install-test
 install: $(STAMP)
+install-test: $(TEST_STAMP)
 
-# pip prints each package as it comes (a first install takes a few minutes)
+# what a run needs (the default extra); pip prints each package as it comes (a first
+# install takes a few minutes)
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
@@ -19,8 +27,17 @@ $(STAMP): pyproject.toml
 	@# share a folder, so the old one leaves before the new one comes
 	if [ "$$(uname -sm)" = "Linux x86_64" ]; then \
 	  $(VENV)/bin/python -m pip uninstall --yes --quiet xgboost nvidia-nccl-cu12 2>/dev/null || true; fi
-	$(VENV)/bin/python -m pip install --progress-bar off -e '.[test]'
+	$(VENV)/bin/python -m pip install --progress-bar off -e '.[default]'
 	touch $(STAMP)
+
+# what the tests add: pytest and its plugins, the linters, Dask, MLflow
+$(TEST_STAMP): $(STAMP)
+	$(VENV)/bin/python -m pip install --progress-bar off -e '.[test]'
+	touch $(TEST_STAMP)
+
+# built once (each in its own venv under .envs/, a few minutes); the manifest is written last
+$(ENVS_DIR)/%/automl-bench-env.json: | $(TEST_STAMP)
+	AUTOML_BENCH_ENVS=$(ENVS_DIR) $(VENV)/bin/automl-bench env create $*
 
 bench: $(STAMP)
 	$(VENV)/bin/automl-bench run --suite hd-real --parallel $(PARALLEL) $(ARGS)
@@ -40,10 +57,15 @@ browser:
 	       "needs root: apt-get install --no-install-recommends chromium"; \
 	fi
 
-test: $(STAMP) browser
+# The order is fixed unless asked: make test ARGS="-p randomly --randomly-seed=N" runs it shuffled
+# (pytest-randomly; the seed reproduces an order)
+test: $(TEST_STAMP) browser $(foreach e,$(ENVS),$(ENVS_DIR)/$(e)/automl-bench-env.json)
 	$(VENV)/bin/ruff check .
-	@AUTOML_BENCH_REQUIRE_BROWSER=$$([ "$$CI" = "true" ] && echo 1) $(VENV)/bin/python -m pytest $(ARGS); \
+	$(VENV)/bin/lint-imports
+	@AUTOML_BENCH_ENVS=$(ENVS_DIR) \
+	AUTOML_BENCH_REQUIRE_BROWSER=$$([ "$$CI" = "true" ] && echo 1) $(VENV)/bin/python -m pytest $(ARGS); \
 	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports

@@ -1,4 +1,5 @@
-"""Shared fixtures. Data from ../shared is used where present; CI requires it."""
+"""Shared fixtures. All test data lives in the repository: tests/data and the datasets that ship
+with the package (bench/datasets/hd-real)."""
 
 from __future__ import annotations
 
@@ -11,32 +12,38 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("AUTOML_BENCH_SHARED", ROOT.parent / "shared"))
+TEST_DATA = ROOT / "tests" / "data"
+# real datasets: the copies the tests need beside the ones the package ships (never both)
+DATASET_DIRS = (TEST_DATA / "datasets", ROOT / "bench" / "datasets" / "hd-real")
 
 
-def _shared(sub: str) -> Path:
-    path = SHARED / sub
-    if not path.exists():
-        reason = f"{path} is absent: these tests use the team's shared real data (../shared)"
-        if os.environ.get("AUTOML_BENCH_REQUIRE_SHARED"):
-            pytest.fail(reason + " and AUTOML_BENCH_REQUIRE_SHARED is set")
-        pytest.skip(reason)
-    return path
+def pytest_configure(config):
+    from skip_gate import SkipGate
+
+    config.pluginmanager.register(SkipGate(ROOT / "tests" / "allowed_skips.yaml", ROOT),
+                                  "automl-bench-skip-gate")  # fmt: skip
 
 
 @pytest.fixture(scope="session")
-def datasets_dir() -> Path:
-    return _shared("datasets")
+def datasets_dir(tmp_path_factory) -> Path:
+    """One folder with every real dataset the tests use (<name>.parquet), as links to the files
+    in tests/data/datasets and bench/datasets/hd-real, so a suite can name it as its data root."""
+    root = tmp_path_factory.mktemp("datasets")
+    for folder in DATASET_DIRS:
+        for f in folder.glob("*.parquet"):
+            (root / f.name).symlink_to(f)
+    return root
 
 
 @pytest.fixture(scope="session")
 def openml_cache() -> Path:
-    return _shared("openml-cache")
+    """OpenML's cache of task 1882 / dataset 2 (test server layout), from openml-python's tests."""
+    return TEST_DATA / "openml-cache"
 
 
 @pytest.fixture(scope="session")
 def load_dataset(datasets_dir):
-    """load_dataset('semeion') -> (X, y) from ../shared/datasets/<name>.parquet."""
+    """load_dataset('semeion') -> (X, y) from the dataset's Parquet file."""
 
     def load(name: str, target: str | None = None):
         df = pd.read_parquet(datasets_dir / f"{name}.parquet")
@@ -51,6 +58,14 @@ def _target_column(df: pd.DataFrame) -> str:
         if c in df.columns:
             return c
     return df.columns[-1]
+
+
+def kill_slack(load: float, quiet: float = 2.0) -> float:
+    """Seconds the driver may take past a job's limit to see it and kill the tree: ``quiet``
+    seconds on a quiet machine, scaled by the runnable processes per CPU when the job started (the
+    machine's 1-minute load average, as each result row records it): the driver's share of a
+    CPU shrinks as the load grows. How prompt the kill is goes to tests/benchmarks/."""
+    return quiet * max(1.0, (float(load) + 1) / (os.cpu_count() or 1))
 
 
 def wait_for_report(run_dir: Path, timeout: float = 300) -> Path:

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, kill_slack, run_cli
 
-pytest.importorskip("distributed")
+pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[dask]'")
 
 from distributed import Client, LocalCluster  # noqa: E402
 
@@ -74,7 +74,7 @@ def test_dask_run_gets_the_same_rows_as_the_local_executor(smoke_runs):
 
 
 def test_dask_run_logs_every_job_to_mlflow(smoke_runs):
-    mlflow = pytest.importorskip("mlflow")
+    mlflow = pytest.importorskip("mlflow", reason="MLflow is not installed: pip install -e '.[mlflow]'")
     _, dask_dir, _ = smoke_runs
     client = mlflow.tracking.MlflowClient(f"sqlite:///{dask_dir / 'mlflow.db'}")
     exp = client.get_experiment_by_name(dask_dir.name)
@@ -214,7 +214,10 @@ def test_wall_time_is_enforced_on_the_node(cluster, tmp_path):
     # grace = the setup as it ran on the node (at most the 2 s allowance) + 0 + 0
     assert (df["error_type"] == "Timeout").all() and (df["grace_s"] <= 2).all()
     assert ((df["grace_s"] - df["setup_duration"].clip(upper=2)).abs() < 1e-6).all()
-    assert (df["duration"] < 3 + 5).all()  # killed at budget + grace, plus poll/kill slack
+    # killed at budget + grace, plus the node's poll/kill slack at that load (5 s when quiet),
+    # not after the 50,000 trees
+    slack = df["load_at_start"].map(lambda load: kill_slack(load, quiet=5.0))
+    assert (df["duration"] <= df["budget_s"] + df["grace_s"] + slack).all(), df["duration"]
 
 
 def test_scheduler_that_cannot_be_reached_is_bad_input(tmp_path):

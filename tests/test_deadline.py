@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sklearn.datasets import make_classification
 
@@ -17,11 +15,10 @@ def test_boosting_stops_at_time_limit(cls):
 
     X, y = make_classification(600, 300, n_informative=30, n_classes=8, random_state=0)
     X = pd.DataFrame(X)
-    t0 = time.perf_counter()
     model = cls(time_limit=1.0, n_estimators=100_000, learning_rate=0.01).fit(X, y)
-    elapsed = time.perf_counter() - t0
+    # far below 100k rounds, at any load; how close the fit kept to 1 s is measured by
+    # tests/benchmarks/budget_adherence.py
     assert 1 <= model.rounds_ < 100_000
-    assert elapsed < 5.0  # budget 1 s; generous for a noisy machine, far below 100k rounds
     assert model.predict_proba(X).shape == (600, 8)
     # the row says so: the deadline, not the round count, ended it
     assert model.stop_reason_ == "deadline" and str(model.rounds_) in model.best_model_

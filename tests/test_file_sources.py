@@ -61,13 +61,13 @@ def test_test_file_makes_one_fixed_fold(tmp_path, datasets_dir):
 
 
 def test_fold_column_and_ignored_id_column(tmp_path, datasets_dir):
-    df = pd.read_parquet(datasets_dir / "mice-protein.parquet")
+    df = pd.read_parquet(datasets_dir / "arrhythmia.parquet")  # 279 features, missing values
     df.insert(0, "row_id", np.arange(len(df)))
     df["fold"] = np.arange(len(df)) % 4
-    df.to_parquet(tmp_path / "mice.parquet")
-    data = load(FileSource(path="mice.parquet", target="class", ignore=["row_id"],
+    df.to_parquet(tmp_path / "arrhythmia.parquet")
+    data = load(FileSource(path="arrhythmia.parquet", target="class", ignore=["row_id"],
                            fold_column="fold"), SourceContext(base_dir=tmp_path))  # fmt: skip
-    assert "row_id" not in data.X and "fold" not in data.X and data.X.shape[1] == 77
+    assert "row_id" not in data.X and "fold" not in data.X and data.X.shape[1] == 279
     assert len(data.splits) == 4
     for k, (tr, te) in enumerate(data.splits):
         assert (te % 4 == k).all() and len(tr) + len(te) == len(df)

@@ -37,7 +37,7 @@ def test_latency_is_plausible_on_real_data(load_dataset, tmp_path):
     assert out["infer_peak_rss_mb"] >= 0
     assert out["model_format"] == "joblib" and out["model_size_mb"] > 0.01
     assert out["infer_note"] is None and out["infer_allowance_s"] == 30
-    assert 0 < out["infer_duration"] < 30
+    assert 0 < out["infer_duration"] < out["infer_allowance_s"]  # kept to its allowance
     assert not (tmp_path / "model").exists()  # the size is kept, the saved copy is not
 
 
@@ -96,7 +96,7 @@ def test_a_run_stores_the_inference_columns(env):
         r = df.loc[fw]
         assert r["infer_1k_ms"] > 0 and r["infer_1_ms"] > 0 and r["infer_rows_per_s"] > 0
         assert r["model_size_mb"] > 0 and r["model_format"] == "joblib"
-        assert r["infer_allowance_s"] == 20 and 0 < r["infer_duration"] < 20
+        assert r["infer_allowance_s"] == 20 and 0 < r["infer_duration"] < r["infer_allowance_s"]
     assert df.loc["lightgbm", "infer_1k_ms"] > df.loc["lightgbm", "infer_1_ms"]
     assert pd.isna(df.loc["cannot_save", "model_size_mb"])
     assert "no save format" in df.loc["cannot_save", "infer_note"]
@@ -150,7 +150,7 @@ def test_a_late_fit_shortens_the_measurement_to_the_hard_limit(load_dataset, tmp
     out = inference.run_for_job(model, X, tmp_path, spec, {"status": "ok"}, write)
     assert out["infer_1_ms"] > 0 and out["infer_allowance_s"] == 30
     assert "s left of the 30s allowance (the fit ran late)" in out["infer_note"]
-    assert out["infer_duration"] < 6
+    assert time.monotonic() < spec["hard_limit_monotonic"]  # it ended before the hard limit
     # the finished job's outcome was on disk before the measurement began
     assert json.loads((tmp_path / "outcome.json").read_text())["status"] == "ok"
 

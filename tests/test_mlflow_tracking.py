@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, run_cli
 
-pytest.importorskip("mlflow")
+pytest.importorskip("mlflow", reason="MLflow is not installed: pip install -e '.[mlflow]'")
 
 from mlflow.tracking import MlflowClient  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Truth from the data: the driver scores with the task's own labels, checks the worker's row
 ids, aligns classes by value and type, and counts (or rejects) repaired rows. Any label or
-feature name is legal data. Real data from ../shared/datasets, real runs through the CLI."""
+feature name is legal data. Real data from tests/data, real runs through the CLI."""
 
 from __future__ import annotations
 

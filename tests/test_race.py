@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 
 from automl_bench.race import rule as race
 
-TASKS = ("segment", "mfeat-pixel", "semeion")
+TASKS = ("segment", "mfeat-factors", "semeion")
 FOLDS = 4
 SUITE = f"""
 name: race-small

@@ -1,4 +1,4 @@
-"""A suite over five real datasets from ../shared/datasets, in the formats users bring
+"""A suite over five real datasets (shipped or in tests/data), in the formats users bring
 (ARFF, CSV with an id column, Parquet under a data root), end to end with the baselines."""
 
 from __future__ import annotations

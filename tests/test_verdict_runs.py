@@ -1,4 +1,4 @@
-"""One verdict from real runs (../shared/datasets) through the CLI: the terminal and the
+"""One verdict from real runs (real datasets) through the CLI: the terminal and the
 report agree on a run with failures, a report over runs with different task sets shows
 coverage and compares on the common tasks, the summary names every framework of a tie, and
 resumes rerun what an installed or upgraded backend changes."""

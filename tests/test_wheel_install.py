@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from conftest import ROOT, wait_for_report
 
 SHIPPED_WITH_DATA = """
@@ -64,7 +63,6 @@ def _build_wheel(tmp: Path) -> Path:
     return wheel
 
 
-@pytest.mark.slow
 def test_built_wheel_runs_the_smoke_suite_from_any_directory(tmp_path):
     wheel = _build_wheel(tmp_path)
     venv = tmp_path / "venv"

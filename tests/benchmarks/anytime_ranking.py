@@ -106,7 +106,7 @@ def correlate(a: list[float], b: list[float]) -> tuple[float, float]:
     return float(stats.spearmanr(ra, rb).statistic), float(stats.kendalltau(ra, rb).statistic)
 
 
-def test_losses(df: pd.DataFrame, task: str, frameworks: list[str]) -> list[float]:
+def losses_on_test_folds(df: pd.DataFrame, task: str, frameworks: list[str]) -> list[float]:
     """Test-fold log loss per framework (-result); inf for a job without a result."""
     out = []
     for fw in frameworks:
@@ -152,10 +152,10 @@ def analyse(args, tasks: list[str]) -> int:
     for out, task in where:
         results, long_dir = loaded[out], run_dir(out, args.long)
         line, row = f"{task:<15}", {"task": task}
-        final = test_losses(results[args.long], task, frameworks)
+        final = losses_on_test_folds(results[args.long], task, frameworks)
         for s in args.short:
             traj = [trajectory_at(trajectory_file(long_dir, fw, task), s) for fw in frameworks]
-            real = test_losses(results[s], task, frameworks)
+            real = losses_on_test_folds(results[s], task, frameworks)
             rho, tau = correlate(traj, real)
             frho, ftau = correlate(final, real)
             row.update({f"rho_{s:g}": rho, f"tau_{s:g}": tau, f"final_rho_{s:g}": frho,
