@@ -74,6 +74,9 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
 
     from automl_bench.execution import predictions_file as predictions
 
+    for folder in spec.get("adapter_paths") or ():  # a user's adapter outside any package
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     module, _, cls_name = spec["adapter"].partition(":")
     cls = getattr(importlib.import_module(module), cls_name)
     scratch = job_dir / "scratch"
@@ -182,9 +185,19 @@ class Phases:
                 + float(spec.get("infer_allowance_s") or 0))  # fmt: skip
 
 
+class BadStopReason(ValueError):
+    """An adapter said it stopped for a reason outside ``STOP_REASONS``."""
+
+
 def backend_report(adapter, granted: float) -> dict:
     """What the backend did: its best model, why it stopped, the seconds it could search."""
+    from automl_bench_adapters.base import STOP_REASONS
+
     search = getattr(adapter, "search_budget_s_", None)
+    stop = getattr(adapter, "stop_reason_", None)
+    if stop is not None and stop not in STOP_REASONS:
+        raise BadStopReason(f"{type(adapter).__name__}.stop_reason_ is {stop!r}, not one of "
+                            f"{', '.join(STOP_REASONS)}")  # fmt: skip
     return {
         "best_model": getattr(adapter, "best_model_", None),
         "stop_reason": getattr(adapter, "stop_reason_", None),

@@ -28,7 +28,7 @@ from automl_bench.execution import predictions_file as predictions
 from automl_bench.execution import trajectory_file as trajectory
 from automl_bench.execution.executor import Limits, LocalExecutor, Outcome, WorkItem, check_fits
 from automl_bench.execution.runlock import run_lock
-from automl_bench.planning import backend_envs, budgets, capabilities, registry
+from automl_bench.planning import budgets, capabilities, registry
 from automl_bench.planning.options import check_run_options
 from automl_bench.planning.plan import Job, job_folder, plan_jobs
 from automl_bench.planning.suite import Constraint, Suite, TaskSpec, load_suite
@@ -40,6 +40,7 @@ from automl_bench.results.cost import job_cost
 from automl_bench.results.scoring import METRICS, headline, score
 from automl_bench.results.starvation import budget_columns
 from automl_bench.results.store import Store
+from automl_bench.run import environments
 from automl_bench.run.precheck import check_optional
 
 CONSTANT = "automl_bench_adapters.constant:ConstantPredictor"
@@ -159,7 +160,7 @@ def prepare(opts: RunOptions) -> Prepared:
     _check_optional(opts)
     suite, path = load_suite(opts.suite)
     names = opts.frameworks or suite.frameworks
-    variants = [registry.get(n) for n in names]
+    variants = registry.labelled([registry.get(n) for n in names])
     if opts.budget is not None and not opts.budget > 0:
         raise BadInput(f"--budget must be > 0 seconds (got {opts.budget})")
     if opts.inference and not opts.limits.infer_s > 0:
@@ -316,10 +317,16 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
     executor = _executor(prep, opts)  # a Dask cluster is reached before anything is written
     try:
         run_dir = prep.run_dir
+        # environments first: a requirement pip cannot resolve is bad input, found before
+        # anything is written
+        built = environments.ensure(prep.variants, reporter.say if reporter else None)
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise BadInput(f"--out {run_dir}: cannot be created ({e.strerror})") from None
+        if built:  # what building them cost this run
+            (run_dir / "environments.json").write_text(json.dumps(
+                {name: {"build_s": round(s, 1)} for name, s in built.items()}, indent=1))
         with run_lock(run_dir):  # one driver per run directory
             if prep.identity is not None and opts.check_run_dir:
                 rundir.check(run_dir, prep.identity)  # again, now that we hold the lock
@@ -408,6 +415,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
         def write_spec(j: Job, job_dir: Path) -> None:
             job_dir.mkdir(parents=True, exist_ok=True)
             spec = _spec(j, cached[j.task])
+            spec["adapter_paths"] = list(variants[j.framework].paths)
             spec["infer_allowance_s"] = opts.limits.infer_s if opts.inference else 0.0
             train, test = fold_rows[j.task][j.fold]
             spec["predict_allowance_s"] = opts.limits.predict_allowance(j.budget_s, train, test)
@@ -427,7 +435,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
             task = WorkItem(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)
             task.token = prep.identity.token if prep.identity else None
             # an adapter with its own environment runs its worker with that env's interpreter
-            python = backend_envs.python_for(variants[j.framework].adapter_class().requirements)
+            python = variants[j.framework].python()
             if python:
                 task.python = python
             tasks.append(task)
