@@ -114,6 +114,8 @@ class BaseAdapter(ClassifierEstimator):
     # whether its jobs compute on their cores (the contention report compares their CPU share
     # with the cores they had); an adapter that mostly waits (a remote service) says False
     cpu_bound: bool = True
+    # whether two fits with one seed predict the same (check-adapter holds it to that)
+    reproducible: bool = False
     # modules every job of this adapter imports: the warm launcher loads them once, before it
     # forks the run's workers, instead of each job loading them (most adapters use these)
     warm_imports: tuple[str, ...] = ("sklearn.base", "sklearn.preprocessing", "sklearn.pipeline",

@@ -21,6 +21,8 @@ from automl_bench_adapters.trajectory import RoundClock, inner_split
 
 
 class BoostedTrees(BaseAdapter):
+    reproducible = True  # one seed, one model
+
     def __init__(self, time_limit=60.0, cores=1, memory_mb=None, seed=0, scratch_dir=None,
                  n_estimators=200, learning_rate=0.1, validation_fraction=0.1):  # fmt: skip
         super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)

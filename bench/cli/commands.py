@@ -208,3 +208,43 @@ def _env_list(rows: list[dict]) -> int:
                   Text(versions), Text(row["description"]))  # fmt: skip
     out.print(t)
     return 0
+
+
+def cmd_check_adapter(args) -> int:
+    """Run the adapter contract's checks (automl_bench.run.adapter_checks) in the interpreter
+    that runs the framework's jobs; print one row per check; 1 when one fails."""
+    import json
+    import os
+    import subprocess
+    import tempfile
+
+    from rich.table import Table
+
+    from automl_bench.planning import registry
+
+    if not args.budget > 0:
+        raise BadInput(f"--budget must be > 0 seconds (got {args.budget})")
+    v = registry.get(args.name)
+    ok, reason = v.status()
+    if not ok:
+        raise BadInput(f"{args.name} is not installed: {reason}")
+    request = {"adapter": v.adapter, "params": v.params, "paths": list(v.paths),
+               "budget": args.budget}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="check-adapter-") as cwd:
+        # its temporary folders (scratch, saved models) go where this one is removed
+        proc = subprocess.run([v.python() or sys.executable, "-m", "automl_bench.run.adapter_checks"],
+                              input=json.dumps(request), capture_output=True, text=True, cwd=cwd,
+                              env={**os.environ, "TMPDIR": cwd})  # fmt: skip
+    rows = [json.loads(line[6:]) for line in proc.stdout.splitlines() if line.startswith("CHECK ")]
+    t = Table(title=f"{args.name}: the adapter contract ({v.adapter}, budget {args.budget:g} s)")
+    for c in ("check", "result", "why"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(r["check"], Text("pass", "green") if r["passed"] else Text("FAIL", "red"),
+                  Text(r["why"]))  # fmt: skip
+    out.print(t)
+    if proc.returncode != 0:
+        err.print(Text(f"the checks stopped (exit {proc.returncode}): {proc.stderr[-2000:]}"),
+                  highlight=False)  # fmt: skip
+        return 1
+    return 0 if rows and all(r["passed"] for r in rows) else 1

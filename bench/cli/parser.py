@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("show", help="print a run's leaderboard and its task profiles").add_argument(
         "run_dir", type=Path)  # fmt: skip
     _env_parser(sub)
+    ca = sub.add_parser("check-adapter", formatter_class=DefaultsFormatter,
+                        help="check a framework's adapter against the adapter contract on real "
+                        "data: one row per check, pass or fail and why (exit 1 when one fails)")
+    ca.add_argument("name", help="framework (see `list frameworks`), e.g. lightgbm, flaml:2.3.6")
+    ca.add_argument("--budget", type=float, default=2.0,
+                    help="training budget of each fit, seconds (the time limit check also "
+                    "uses twice this)")  # fmt: skip
     return p
 
 

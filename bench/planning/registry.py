@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -53,6 +54,9 @@ class Definition(BaseModel):
     version: str | None = Field(None, description="the backend's pip requirement, or a "
                                 "version of its distribution (e.g. 2.3.6: ==2.3.6)")
     requirements: list[str] | None = Field(None, description="more pip requirements")
+    requirements_by_version: dict[str, list[str]] | None = Field(
+        None, description="more pip requirements for the pinned versions a specifier matches, "
+        "e.g. {'<2.8': ['pandas<3']}: an older release needs what it was released with")
     pre: list[str] | None = Field(None, description="installed alone, first (e.g. a CPU torch)")
     extends: str | None = None
     runs_in: Literal["harness", "own"] | None = Field(
@@ -76,6 +80,7 @@ class Variant:
     origin: str = ""
     version: str | None = None  # the backend's pip requirement (or a bare version)
     requirements: tuple[str, ...] = ()
+    by_version: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (specifier, requirements)
     pre: tuple[str, ...] = ()
     runs_in: str | None = None
     build: str = "first_use"
@@ -110,8 +115,12 @@ class Variant:
             return self.version
 
     def backend_requirements(self) -> tuple[str, ...]:
-        reqs = (self.version_requirement(), *self.requirements)
-        return tuple(r for r in (_expand(r) for r in reqs if r) if r)
+        """Its pip requirements that apply on this platform (markers evaluated)."""
+        pinned = _pinned(self.version_requirement())
+        more = [r for spec, reqs in self.by_version
+                if pinned and SpecifierSet(spec).contains(pinned, prereleases=True) for r in reqs]
+        reqs = (self.version_requirement(), *self.requirements, *more)
+        return tuple(r for r in (_expand(r) for r in reqs if r) if r and _applies(r))
 
     def environment(self) -> EnvSpec | None:
         """The environment its jobs run in; None: the harness's own."""
@@ -181,6 +190,11 @@ def _expand(text: str) -> str:
                   lambda m: os.environ.get(m[1], m[2] or ""), text).strip()  # fmt: skip
 
 
+def _applies(req: str) -> bool:
+    marker = Requirement(req).marker
+    return marker is None or marker.evaluate()
+
+
 def _installed_meets(req: str) -> bool:
     """Whether the harness's installed packages meet the pip requirement ``req``."""
     r = Requirement(req)
@@ -218,8 +232,16 @@ def _read_file(path: Path, origin: str) -> dict[str, tuple[Definition, str, Path
             d = Definition.model_validate(spec)
         except ValidationError as e:
             raise BadInput(describe_validation_error(f"{path}: framework {name!r}", e)) from None
-        for req in (d.version or "", *(d.requirements or ()), *(d.pre or ())):
+        by_version = d.requirements_by_version or {}
+        for req in (d.version or "", *(d.requirements or ()), *(d.pre or ()),
+                    *(r for reqs in by_version.values() for r in reqs)):  # fmt: skip
             _check_requirement(path, name, req)
+        for spec in by_version:
+            try:
+                SpecifierSet(spec)
+            except InvalidSpecifier:
+                raise BadInput(f"{path}: framework {name!r}: requirements_by_version: {spec!r} "
+                               "is not a version specifier (e.g. '<2.8')") from None
         out[str(name)] = (d, origin, path.resolve().parent)
     return out
 
@@ -276,6 +298,7 @@ def _variant(name: str, f: dict) -> Variant:
         name=name, adapter=f["adapter"], params=dict(f.get("params", {})),
         description=f.get("description", ""), origin=f.get("origin", ""),
         version=f.get("version"), requirements=tuple(f.get("requirements", ())),
+        by_version=tuple((k, tuple(v)) for k, v in f.get("requirements_by_version", {}).items()),
         pre=tuple(f.get("pre", ())), runs_in=f.get("runs_in"), build=f.get("build", "first_use"),
         imports=tuple(f.get("imports", ())), distributions=tuple(f.get("distributions", ())),
         paths=tuple(f.get("path", ())), notes=tuple(f.get("notes", ())), root=f.get("root", name),

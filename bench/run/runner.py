@@ -324,20 +324,18 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
             run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise BadInput(f"--out {run_dir}: cannot be created ({e.strerror})") from None
-        if built:  # what building them cost this run
-            (run_dir / "environments.json").write_text(json.dumps(
-                {name: {"build_s": round(s, 1)} for name, s in built.items()}, indent=1))
         with run_lock(run_dir):  # one driver per run directory
             if prep.identity is not None and opts.check_run_dir:
                 rundir.check(run_dir, prep.identity)  # again, now that we hold the lock
                 rundir.claim(run_dir, prep.identity)
-            return _execute(prep, opts, run_dir, reporter, executor)
+            return _execute(prep, opts, run_dir, reporter, executor, built)
     finally:
         if hasattr(executor, "close"):
             executor.close()
 
 
-def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor) -> RunSummary:
+def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor,
+             built: dict | None = None) -> RunSummary:  # fmt: skip
     cached = {t.name: taskcache.materialise(t, run_dir) for t in prep.tasks}
     missing = {
         u.name: (u, taskcache.unavailable(u.name, prep.suite.folds, u.reason))
@@ -347,7 +345,11 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
     jobs = plan_jobs(prep.variants, list(cached.values()), prep.constraint, prep.seed, opts.folds)
     shutil.copyfile(prep.suite_path, run_dir / "suite.yaml")
     (run_dir / "plan.json").write_text(json.dumps([j.to_dict() for j in jobs], indent=1))
-    (run_dir / "environment.json").write_text(json.dumps(environment.describe(), indent=1))
+    # the machine and packages; and the backends' environments this run built, with the
+    # seconds each took
+    built = {name: {"build_s": round(s, 1)} for name, s in (built or {}).items()}
+    (run_dir / "environment.json").write_text(json.dumps(
+        {**environment.describe(), **({"environments_built": built} if built else {})}, indent=1))
     by_id = {j.id: j for j in jobs}
     variants = {v.name: v for v in prep.variants}
 
