@@ -179,8 +179,9 @@ def cmd_env(args) -> int:
                    f"{envs.env_path(spec.name)} (pip output: "
                    f"{envs.envs_dir() / (spec.name + '.log')})"), highlight=False)  # fmt: skip
     try:
-        info = envs.create(spec, python=args.python, force=args.force, log_to=sys.stderr,
-                           built_for=(args.name,))  # fmt: skip
+        with envs.building(spec.name):  # one build at a time (a run may be building it)
+            info = envs.create(spec, python=args.python, force=args.force, log_to=sys.stderr,
+                               built_for=(args.name,))  # fmt: skip
     except envs.Unresolvable as e:
         raise BadInput(f"{args.name}: {e}") from None
     except envs.EnvError as e:

@@ -23,6 +23,7 @@ The envs directory is ``$AUTOML_BENCH_ENVS`` or ``$XDG_CACHE_HOME/automl-bench/e
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
@@ -31,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -174,6 +176,20 @@ def _unresolved(log_path: Path) -> str | None:
 
 
 STEPS = 5  # venv, pip itself, pre, backend with the worker's needs, this project
+
+
+@contextmanager
+def building(name: str, root: Path | None = None):
+    """Held while environment ``name`` is built: a second process that needs it (two runs
+    started together) waits for the first, then finds it ready, instead of building it too."""
+    folder = root or envs_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def create(

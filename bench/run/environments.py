@@ -26,25 +26,39 @@ def ensure(variants, say=None) -> dict[str, float]:
     fails otherwise is logged and its jobs are then skipped as not installed."""
     say = say or (lambda text: None)
     needed: dict[str, tuple] = {}
+    variants_packages: dict[str, tuple] = {}
     for v in variants:
         env = v.environment()
         if env is None or v.build != "first_use":
             continue
-        if backend_envs.missing(env.name, v.adapter_class().requirements.packages):
+        packages = v.adapter_class().requirements.packages
+        if backend_envs.missing(env.name, packages):
             needed.setdefault(env.name, (env, []))[1].append(v.name)
+            variants_packages[env.name] = packages
     built = {}
     for name, (env, frameworks) in needed.items():
-        say(f"building environment {name} for {', '.join(frameworks)} "
-            f"({', '.join(env.requirements)}) in {backend_envs.env_path(name)}")  # fmt: skip
-        t0 = time.monotonic()
-        try:
-            backend_envs.create(env, force=True, built_for=tuple(frameworks),
-                                progress=lambda i, n, text: say(f"  [{i}/{n}] {text}"))  # fmt: skip
-        except backend_envs.Unresolvable as e:
-            raise BadInput(f"{', '.join(frameworks)}: {e}") from None
-        except backend_envs.EnvError as e:
-            log.warning("%s: %s", ", ".join(frameworks), e)
-            continue
-        built[name] = time.monotonic() - t0
-        say(f"environment {name} built in {built[name]:.0f} s")
+        with backend_envs.building(name):  # another run building it: wait, then reuse it
+            if backend_envs.missing(name, variants_packages[name]):
+                seconds = _build(env, frameworks, say)
+                if seconds is not None:
+                    built[name] = seconds
     return built
+
+
+def _build(env, frameworks, say) -> float | None:
+    """Build ``env``, telling each step; its build time (None: it failed, logged)."""
+    name = env.name
+    say(f"building environment {name} for {', '.join(frameworks)} "
+        f"({', '.join(env.requirements)}) in {backend_envs.env_path(name)}")  # fmt: skip
+    t0 = time.monotonic()
+    try:
+        backend_envs.create(env, force=True, built_for=tuple(frameworks),
+                            progress=lambda i, n, text: say(f"  [{i}/{n}] {text}"))  # fmt: skip
+    except backend_envs.Unresolvable as e:
+        raise BadInput(f"{', '.join(frameworks)}: {e}") from None
+    except backend_envs.EnvError as e:
+        log.warning("%s: %s", ", ".join(frameworks), e)
+        return None
+    seconds = time.monotonic() - t0
+    say(f"environment {name} built in {seconds:.0f} s")
+    return seconds
