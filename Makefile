@@ -9,9 +9,10 @@ PARALLEL ?= 2
 VENV   := .venv
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-# the opt-in backends' own environments, which their tests run in (`make test ENVS=` skips
-# building them; their tests then skip, saying so)
-ENVS ?= autogluon evalml
+# the backends' own environments, which their tests run in: by default one framework per
+# environment the framework definitions need (`automl-bench env list --names`); `make test
+# ENVS=` builds none (their tests then skip, saying so)
+ENVS ?= $$($(VENV)/bin/automl-bench env list --names)
 ENVS_DIR ?= $(CURDIR)/.envs
 
 .PHONY: bench test lint install install-test
@@ -35,9 +36,11 @@ $(TEST_STAMP): $(STAMP)
 	$(VENV)/bin/python -m pip install --progress-bar off -e '.[test]'
 	touch $(TEST_STAMP)
 
-# built once (each in its own venv under .envs/, a few minutes); the manifest is written last
-$(ENVS_DIR)/%/automl-bench-env.json: | $(TEST_STAMP)
-	AUTOML_BENCH_ENVS=$(ENVS_DIR) $(VENV)/bin/automl-bench env create $*
+# each built once (its own venv under .envs/, a few minutes); a ready one is kept
+.PHONY: envs
+envs: $(TEST_STAMP)
+	@export AUTOML_BENCH_ENVS=$(ENVS_DIR); for fw in $(ENVS); do \
+	  $(VENV)/bin/automl-bench env create $$fw || exit 1; done
 
 bench: $(STAMP)
 	$(VENV)/bin/automl-bench run --suite hd-real --parallel $(PARALLEL) $(ARGS)
@@ -59,7 +62,7 @@ browser:
 
 # The order is fixed unless asked: make test ARGS="-p randomly --randomly-seed=N" runs it shuffled
 # (pytest-randomly; the seed reproduces an order)
-test: $(TEST_STAMP) browser $(foreach e,$(ENVS),$(ENVS_DIR)/$(e)/automl-bench-env.json)
+test: $(TEST_STAMP) browser envs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	@AUTOML_BENCH_ENVS=$(ENVS_DIR) \

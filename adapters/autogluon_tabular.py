@@ -41,6 +41,7 @@ from automl_bench_adapters.base import (
     label_column,
 )
 from automl_bench_adapters.finish_cost import FinishCost, cpu_share
+from automl_bench_adapters.stop_reason import stop_reason
 
 TARGET = "__target__"
 # measured past time_limit (tests/benchmarks/budget_adherence.py, 30 s, 13 tasks, quiet
@@ -57,7 +58,7 @@ FINISH_COST = FinishCost(base_s=0.4, rows_s=6.0, rc_s=0.5, max_share=0.4)
 
 
 class AutoGluon(BaseAdapter):
-    requirements = Requirements(packages=("autogluon.tabular",), environment="autogluon")
+    requirements = Requirements(packages=("autogluon.tabular",))
     capabilities = Capabilities(notes=("runs in its own environment",
                                        "classes too rare to learn get probability 0"))
     distribution = "autogluon.tabular"
@@ -156,7 +157,7 @@ class AutoGluon(BaseAdapter):
         self.best_model_ = predictor.model_best
         self.timings_["end_s"] = self.elapsed()
         # AutoGluon ends early when every model of its preset is fit
-        self.stop_reason_ = "budget" if self.elapsed() >= 0.9 * limit else "converged"
+        self.stop_reason_ = stop_reason(self.elapsed(), limit)
 
     def save_model(self, path: str) -> str:
         """AutoGluon's predictor folder, as deployed: ``clone_for_deployment`` copies the

@@ -49,11 +49,10 @@ class Requirements:
     packages: tuple[str, ...] = ()  # importable module names
     java: bool = False
     extra: str | None = None  # pip extra that installs the packages
-    environment: str | None = None  # name of its own virtual environment, if any
+    # (where it runs, in the harness's environment or one of its own, is its framework
+    # definition's to say: adapters/frameworks.yaml)
 
     def install_hint(self) -> str:
-        if self.environment:
-            return f"automl-bench env create {self.environment}"
         if self.extra:
             return f"pip install -e '.[{self.extra}]'"
         return "pip install -e ."
@@ -112,6 +111,11 @@ class BaseAdapter(ClassifierEstimator):
     requirements: Requirements = Requirements()
     capabilities: Capabilities = Capabilities()
     distribution: str = "scikit-learn"  # the PyPI distribution whose version a row records
+    # whether its jobs compute on their cores (the contention report compares their CPU share
+    # with the cores they had); an adapter that mostly waits (a remote service) says False
+    cpu_bound: bool = True
+    # whether two fits with one seed predict the same (check-adapter holds it to that)
+    reproducible: bool = False
     # modules every job of this adapter imports: the warm launcher loads them once, before it
     # forks the run's workers, instead of each job loading them (most adapters use these)
     warm_imports: tuple[str, ...] = ("sklearn.base", "sklearn.preprocessing", "sklearn.pipeline",

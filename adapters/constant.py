@@ -12,6 +12,7 @@ from automl_bench_adapters.trajectory import LOG_LOSS, incumbents, multiclass_lo
 
 
 class ConstantPredictor(BaseAdapter):
+    reproducible = True  # one seed, one model
     capabilities = Capabilities(notes=("ignores features",))
     warm_imports = ()  # numpy only: its jobs need no scikit-learn
 

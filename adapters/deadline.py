@@ -19,6 +19,10 @@ class Deadline:
         self.end = time.monotonic() + self.seconds
         self.hit = False
 
+    def left(self) -> float:
+        """Seconds until the deadline (negative past it)."""
+        return self.end - time.monotonic()
+
     def expired(self) -> bool:
         if time.monotonic() >= self.end:
             self.hit = True

@@ -35,10 +35,11 @@ import pandas as pd
 
 from automl_bench_adapters.base import AdapterError, BaseAdapter, Capabilities, Requirements
 from automl_bench_adapters.preprocess import as_category
+from automl_bench_adapters.stop_reason import stop_reason
 
 
 class EvalML(BaseAdapter):
-    requirements = Requirements(packages=("evalml",), environment="evalml")
+    requirements = Requirements(packages=("evalml",))
     capabilities = Capabilities(notes=("runs in its own environment",
                                        "classes with < 3 training rows get probability 0"))
     distribution = "evalml"
@@ -140,12 +141,7 @@ class EvalML(BaseAdapter):
             return
         end = float(automl.progress.max_time or max_time)
         self.timings_ = {"search_s": float(automl.search_duration), "search_end_s": end}
-        if clock.lowered and automl.search_duration >= 0.95 * end:
-            self.stop_reason_ = "deadline"
-        elif automl.search_duration >= 0.95 * end:
-            self.stop_reason_ = "budget"
-        else:
-            self.stop_reason_ = "converged"
+        self.stop_reason_ = stop_reason(automl.search_duration, end, lowered=clock.lowered)
         self._keep(automl, automl.best_pipeline, max_time)
 
     def _fit_best_so_far(self, automl, X, y) -> None:

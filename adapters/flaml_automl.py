@@ -52,6 +52,7 @@ from automl_bench_adapters.flaml_deadline import (
     free_others,
 )
 from automl_bench_adapters.preprocess import as_category
+from automl_bench_adapters.stop_reason import stop_reason
 
 
 class FLAML(BaseAdapter):
@@ -122,12 +123,9 @@ class FLAML(BaseAdapter):
             self.timings_["validated_rounds"] = float(validated)
         if kept is not None:  # FLAML's log after this is of models not kept
             self._kept_at = time.time() - getattr(automl, "_start_time_flag", now)
-        if kept is not None or retrain.skipped:
-            self.stop_reason_ = "deadline"
-        elif self.elapsed() < 0.85 * float(self.time_limit):
-            self.stop_reason_ = "converged"
-        else:
-            self.stop_reason_ = "deadline" if guard.lowered else "budget"
+        # FLAML's search was allowed ``budget``; what it used is the fit's time so far
+        self.stop_reason_ = stop_reason(self.elapsed(), budget, lowered=guard.lowered,
+                                        cut_short=kept is not None or retrain.skipped)
         if automl.model is None and kept is None:
             raise AdapterError(
                 f"FLAML found no model within time_budget={self.time_limit:g}s "

@@ -59,6 +59,7 @@ from automl_bench_adapters.base import (
     label_column,
 )
 from automl_bench_adapters.finish_cost import FinishCost, cpu_share
+from automl_bench_adapters.stop_reason import stop_reason
 
 TARGET = "__target__"
 # measured past max_runtime_secs (tests/benchmarks/budget_adherence.py, 30 s, twelve
@@ -478,10 +479,7 @@ class H2OAutoML(BaseAdapter):
         self.best_model_ = str(self.model_.model_id)
         self.search_budget_s_ = float(budget)
         # H2O stops on its own when its plan of models is done (or max_models is reached)
-        if stop.fired:
-            self.stop_reason_ = "deadline"
-        else:
-            self.stop_reason_ = "budget" if searched >= 0.9 * budget else "converged"
+        self.stop_reason_ = stop_reason(searched, budget, cut_short=stop.fired)
 
     def _complete_leader(self, board: pd.DataFrame):
         """The best model on H2O's leaderboard that H2O finished building.

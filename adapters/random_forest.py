@@ -5,20 +5,27 @@ Anytime trajectory: the forest is grown in ``trajectory_steps`` equal batches of
 its out-of-bag log loss is recorded (each training row predicted by the trees that did not
 see it; rows no tree has left out yet are skipped): one point per batch, on rows the forest
 did not train on, without holding any out. ``trajectory_steps: 1`` grows it in one go.
+
+It keeps to ``time_limit``: when another batch would end past the deadline
+(:class:`automl_bench_adapters.deadline.Deadline`, as the boosting baselines), it stops with the
+trees it has (``stop_reason_`` ``deadline``).
 """
 
 from __future__ import annotations
 
 import inspect
+import time
 
 import numpy as np
 
 from automl_bench_adapters.base import BaseAdapter, Capabilities
+from automl_bench_adapters.deadline import Deadline
 from automl_bench_adapters.preprocess import ordinal_encoder
 from automl_bench_adapters.trajectory import LOG_LOSS, incumbents, multiclass_log_loss
 
 
 class RandomForest(BaseAdapter):
+    reproducible = True  # one seed, one model
     capabilities = Capabilities(notes=("categoricals ordinal-encoded",))
     warm_imports = (*BaseAdapter.warm_imports, "sklearn.ensemble")
 
@@ -56,17 +63,25 @@ class RandomForest(BaseAdapter):
         Xe = encoder.transform(X)
         self.oob_points_ = []
         oob = _OutOfBag(np.asarray(Xe, dtype=np.float32), y, len(self.classes_)) if track else None
+        deadline = Deadline(self.remaining())
         for k in range(1, steps + 1):
+            started = time.monotonic()
             forest.set_params(n_estimators=round(n * k / steps))
             forest.fit(Xe, y)
             if oob is not None:
                 loss = oob.add(forest.estimators_)
                 self.oob_points_.append((self.elapsed(), loss, len(forest.estimators_)))
-        forest.set_params(warm_start=False)
+            # another batch would take as long as this one: stop if it would end past the
+            # deadline (the forest keeps the trees it has)
+            if k < steps and deadline.left() < time.monotonic() - started:
+                deadline.hit = True
+                break
+        forest.set_params(warm_start=False, n_estimators=len(forest.estimators_))
         self.model_ = make_pipeline(encoder, forest)
         self.models_count_ = 1
-        self.best_model_ = f"RandomForestClassifier ({n} trees)"
-        self.stop_reason_ = "converged"  # fits all its trees; it has no time limit of its own
+        self.best_model_ = f"RandomForestClassifier ({len(forest.estimators_)} trees)"
+        self.search_budget_s_ = deadline.seconds
+        self.stop_reason_ = "deadline" if deadline.hit else "converged"
 
     def trajectory(self):
         """Out-of-bag log loss after each batch of trees (None when grown in one go)."""

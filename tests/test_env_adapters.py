@@ -3,7 +3,8 @@
 The adapters cannot be imported beside the harness's pandas, so each check runs
 tests/adapter_probe.py with the environment's interpreter: the same adapter code, the real
 backend, real data. Skipped (with the command that fixes it) when an environment is absent;
-`automl-bench env create autogluon` / `... evalml` build them.
+`automl-bench env create autogluon` / `... evalml` build them. The cases come from the
+framework definitions that declare an environment of their own.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from automl_bench.planning import backend_envs as envs
 PROBE = ROOT / "tests" / "adapter_probe.py"
 
 
-def _env_python(name: str, package: str) -> str:
+def _env_python(name: str, package: str, framework: str) -> str:
     gone = envs.missing(name, (package,))
     if gone:
         pytest.skip(f"{'; '.join(gone)} missing: `make test` builds it (or run "
-                    f"`automl-bench env create {name}`)")  # fmt: skip
+                    f"`automl-bench env create {framework}`)")  # fmt: skip
     return str(envs.python_of(name))
 
 
@@ -51,14 +52,25 @@ def _check_common(out: dict, n_classes: int) -> None:
     assert out["models_count"] >= 1 and out["leaderboard_rows"] >= 1
 
 
-# (environment, importable package, adapter, semeion budget, anneal budget, semeion floor)
-# Semeion floor: far above the 0.10 of guessing, so a label mix-up fails; how much higher
+# One case per environment a framework definition declares (adapters/frameworks.yaml): a
+# backend added there is tested here without an edit. Budgets: semeion 20 s, anneal 10 s.
+# Semeion floor 0.5: far above the 0.10 of guessing, so a label mix-up fails; how much higher
 # depends on how much search the machine allowed within the budget, which the benchmark
 # tests/benchmarks/budget_adherence.py checks, not this test.
-CASES = [
-    ("autogluon", "autogluon.tabular", "automl_bench_adapters.autogluon_tabular:AutoGluon", 15, 10, 0.5),
-    ("evalml", "evalml", "automl_bench_adapters.evalml_automl:EvalML", 20, 10, 0.5),
-]
+SEMEION_BUDGET, ANNEAL_BUDGET, SEMEION_FLOOR = 20, 10, 0.5
+
+
+def _cases() -> list[tuple]:
+    """(framework, environment, its first import, adapter) per environment."""
+    from automl_bench.planning import registry
+
+    out = []
+    for name, (spec, frameworks) in registry.environments().items():
+        out.append((frameworks[0], name, spec.imports[0], registry.get(frameworks[0]).adapter))
+    return out
+
+
+CASES = _cases()
 
 
 def _check_accuracy(out: dict, floor: float, prior: float) -> None:
@@ -71,15 +83,13 @@ def _check_accuracy(out: dict, floor: float, prior: float) -> None:
         assert out["accuracy"] == pytest.approx(prior, abs=0.02), out
 
 
-SAVE_FORMAT = {"autogluon": "autogluon-predictor", "evalml": "evalml-pipeline"}
-
-
-@pytest.mark.parametrize("env,package,adapter,budget,_,floor", CASES, ids=[c[0] for c in CASES])
-def test_semeion_string_labels(env, package, adapter, budget, _, floor, datasets_dir):
-    out = _probe(_env_python(env, package), adapter, datasets_dir / "semeion.parquet", budget)
+@pytest.mark.parametrize("fw,env,package,adapter", CASES, ids=[c[0] for c in CASES])
+def test_semeion_string_labels(fw, env, package, adapter, datasets_dir):
+    out = _probe(_env_python(env, package, fw), adapter, datasets_dir / "semeion.parquet",
+                 SEMEION_BUDGET)  # fmt: skip
     _check_common(out, 10)
     assert out["label_type_kept"] == "str"
-    _check_accuracy(out, floor, prior=0.10)
+    _check_accuracy(out, SEMEION_FLOOR, prior=0.10)
     # deployability: latency measured, the model saved in the backend's own format, and that
     # saved model, loaded back with the backend's own loader, predicts what the adapter did
     inf = out["inference"]
@@ -87,7 +97,8 @@ def test_semeion_string_labels(env, package, adapter, budget, _, floor, datasets
     # row no faster than 1,000 on a busy machine: the 1 vs 1,000 ordering is tested on
     # LightGBM in test_inference.py)
     assert inf["infer_1k_ms"] > 0 and inf["infer_1_ms"] > 0 and inf["infer_rows_per_s"] > 0, inf
-    assert inf["model_format"] == out["saved_format"] == SAVE_FORMAT[env], inf
+    # the backend's own format (AutoGluon's predictor folder, EvalML's pipeline file)
+    assert inf["model_format"] == out["saved_format"] != "joblib", inf
     assert inf["model_size_mb"] > 0 and inf["infer_peak_rss_mb"] >= 0, inf
     assert out["reloaded_agreement"] == 1.0, out
     # anytime trajectory: one point per model the backend evaluated, inside the fit
@@ -101,12 +112,10 @@ def test_semeion_string_labels(env, package, adapter, budget, _, floor, datasets
     assert tr["points"] <= out["models_count"] and tr["evaluated"] >= 1, tr
 
 
-@pytest.mark.parametrize("env,package,adapter,_,budget,__", CASES, ids=[c[0] for c in CASES])
-def test_anneal_categoricals_missing_numeric_labels(
-    env, package, adapter, _, budget, __, datasets_dir
-):
-    python = _env_python(env, package)
-    out = _probe(python, adapter, datasets_dir / "anneal.parquet", budget, numeric=True)
+@pytest.mark.parametrize("fw,env,package,adapter", CASES, ids=[c[0] for c in CASES])
+def test_anneal_categoricals_missing_numeric_labels(fw, env, package, adapter, datasets_dir):
+    python = _env_python(env, package, fw)
+    out = _probe(python, adapter, datasets_dir / "anneal.parquet", ANNEAL_BUDGET, numeric=True)
     _check_common(out, 5)
     assert out["classes"] == [3, 13, 23, 33, 43] and out["label_type_kept"].startswith("int")
     # the majority class alone is 76%: a label mix-up would fall below it
@@ -116,7 +125,10 @@ def test_anneal_categoricals_missing_numeric_labels(
 def test_a_run_starts_the_worker_with_the_environment_interpreter(tmp_path, datasets_dir):
     """Through the harness: the job can only succeed if its worker ran in the AutoGluon env
     (autogluon is not importable by the harness's interpreter)."""
-    _env_python("autogluon", "autogluon.tabular")
+    from automl_bench.planning import registry
+
+    env = registry.get("autogluon").environment().name
+    _env_python(env, "autogluon.tabular", "autogluon")
     suite = tmp_path / "suite.yaml"
     suite.write_text(
         "name: env-check\nfolds: 2\nseed: 0\n"
@@ -129,7 +141,7 @@ def test_a_run_starts_the_worker_with_the_environment_interpreter(tmp_path, data
     assert proc.returncode == 0, proc.stderr
     rows = pd.read_csv(out / "results.csv")
     assert list(rows["status"]) == ["ok"], rows[["status", "error_type", "error_message"]]
-    assert rows.loc[0, "version"] == envs.version_in("autogluon", "autogluon.tabular")
+    assert rows.loc[0, "version"] == envs.version_in(env, "autogluon.tabular")
     assert rows.loc[0, "acc"] > 0.77  # above the majority class (76%)
     assert rows.loc[0, "models_count"] >= 1
     # setup (interpreter start, imports) measured apart; what AutoGluon did is in the row

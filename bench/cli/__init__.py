@@ -61,7 +61,8 @@ def main(argv=None) -> int:
     try:
         handlers = {"run": cmd_run, "list": commands.cmd_list, "show": commands.cmd_show,
                     "report": commands.cmd_report, "estimate": commands.cmd_estimate,
-                    "env": commands.cmd_env, "race": commands.cmd_race}  # fmt: skip
+                    "env": commands.cmd_env, "race": commands.cmd_race,
+                    "check-adapter": commands.cmd_check_adapter}  # fmt: skip
         return handlers[args.command](args)
     except BadInput as e:
         err.print(Text("error: ", "red") + Text(str(e)), highlight=False)

@@ -171,29 +171,101 @@ def _data_opts(args):
 
 def cmd_env(args) -> int:
     from automl_bench.planning import backend_envs as envs
+    from automl_bench.planning import registry
 
-    if args.env_command == "list":
-        from rich.table import Table
-
-        t = Table(title=f"Environments in {envs.envs_dir()}")
-        for c in ("name", "status", "versions", "description"):
-            t.add_column(c)
-        for row in envs.listing():
-            ok = row["status"] == "ready"
-            versions = ", ".join(f"{k} {v}" for k, v in row["versions"].items() if v)
-            t.add_row(row["name"], Text("ready", "green") if ok else Text(row["status"], "red"),
-                      Text(versions), Text(row["description"]))  # fmt: skip
-        out.print(t)
+    if args.env_command == "list" and args.names:  # for scripts: one framework per environment
+        for _spec, frameworks in registry.environments().values():
+            out.print(Text(frameworks[0]), highlight=False)
         return 0
-    envs.spec(args.name)  # unknown name: BadInput before anything is written
-    err.print(Text(f"creating environment {args.name} in {envs.env_path(args.name)} (pip "
-                   f"output: {envs.envs_dir() / (args.name + '.log')})"), highlight=False)  # fmt: skip
+    if args.env_command == "list":
+        return _env_list(envs.listing(registry.environments()))
+    if args.env_command == "remove":
+        name = args.name
+        if registry.known(name) and (env := registry.get(name).environment()) is not None:
+            name = env.name
+        path = envs.remove(name)
+        out.print(Text(f"environment {name} removed ({path})"), highlight=False)
+        return 0
+    v = registry.get(args.name)  # unknown name: BadInput before anything is written
+    spec = v.environment()
+    if spec is None:
+        raise BadInput(f"{args.name} runs in this environment ({sys.prefix}): its requirements "
+                       "are met here, it needs no environment of its own")  # fmt: skip
+    if not args.force and not envs.missing(spec.name, v.adapter_class().requirements.packages):
+        out.print(Text(f"environment {spec.name} for {args.name} is ready "
+                       f"({envs.env_path(spec.name)}); --force rebuilds it"), highlight=False)
+        return 0
+    err.print(Text(f"creating environment {spec.name} for {args.name} in "
+                   f"{envs.env_path(spec.name)} (pip output: "
+                   f"{envs.envs_dir() / (spec.name + '.log')})"), highlight=False)  # fmt: skip
     try:
-        info = envs.create(args.name, python=args.python, force=args.force, log_to=sys.stderr)
+        with envs.building(spec.name):  # one build at a time (a run may be building it)
+            info = envs.create(spec, python=args.python, force=args.force, log_to=sys.stderr,
+                               built_for=(args.name,))  # fmt: skip
+    except envs.Unresolvable as e:
+        raise BadInput(f"{args.name}: {e}") from None
     except envs.EnvError as e:
         err.print(Text("error: ", "red") + Text(str(e)), highlight=False)
         return 1
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
-    out.print(Text(f"environment {args.name} ready: {info['python']} ({versions})"),
-              highlight=False)  # fmt: skip
+    out.print(Text(f"environment {spec.name} ready in {info['build_s']:.0f} s: "
+                   f"{info['python']} ({versions})"), highlight=False)  # fmt: skip
     return 0
+
+
+def _env_list(rows: list[dict]) -> int:
+    from rich.table import Table
+
+    from automl_bench.planning import backend_envs as envs
+
+    t = Table(title=f"Environments in {envs.envs_dir()}")
+    for c in ("name", "frameworks", "status", "versions", "description"):
+        t.add_column(c)
+    for row in rows:
+        ok = row["status"] == "ready"
+        versions = ", ".join(f"{k} {v}" for k, v in row["versions"].items() if v)
+        t.add_row(row["name"], Text(", ".join(row["frameworks"])),
+                  Text("ready", "green") if ok else Text(row["status"], "red"),
+                  Text(versions), Text(row["description"]))  # fmt: skip
+    out.print(t)
+    return 0
+
+
+def cmd_check_adapter(args) -> int:
+    """Run the adapter contract's checks (automl_bench.run.adapter_checks) in the interpreter
+    that runs the framework's jobs; print one row per check; 1 when one fails."""
+    import json
+    import os
+    import subprocess
+    import tempfile
+
+    from rich.table import Table
+
+    from automl_bench.planning import registry
+
+    if not args.budget > 0:
+        raise BadInput(f"--budget must be > 0 seconds (got {args.budget})")
+    v = registry.get(args.name)
+    ok, reason = v.status()
+    if not ok:
+        raise BadInput(f"{args.name} is not installed: {reason}")
+    request = {"adapter": v.adapter, "params": v.params, "paths": list(v.paths),
+               "budget": args.budget}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="check-adapter-") as cwd:
+        # its temporary folders (scratch, saved models) go where this one is removed
+        proc = subprocess.run([v.python() or sys.executable, "-m", "automl_bench.run.adapter_checks"],
+                              input=json.dumps(request), capture_output=True, text=True, cwd=cwd,
+                              env={**os.environ, "TMPDIR": cwd})  # fmt: skip
+    rows = [json.loads(line[6:]) for line in proc.stdout.splitlines() if line.startswith("CHECK ")]
+    t = Table(title=f"{args.name}: the adapter contract ({v.adapter}, budget {args.budget:g} s)")
+    for c in ("check", "result", "why"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(r["check"], Text("pass", "green") if r["passed"] else Text("FAIL", "red"),
+                  Text(r["why"]))  # fmt: skip
+    out.print(t)
+    if proc.returncode != 0:
+        err.print(Text(f"the checks stopped (exit {proc.returncode}): {proc.stderr[-2000:]}"),
+                  highlight=False)  # fmt: skip
+        return 1
+    return 0 if rows and all(r["passed"] for r in rows) else 1

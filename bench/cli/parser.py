@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("show", help="print a run's leaderboard and its task profiles").add_argument(
         "run_dir", type=Path)  # fmt: skip
     _env_parser(sub)
+    ca = sub.add_parser("check-adapter", formatter_class=DefaultsFormatter,
+                        help="check a framework's adapter against the adapter contract on real "
+                        "data: one row per check, pass or fail and why (exit 1 when one fails)")
+    ca.add_argument("name", help="framework (see `list frameworks`), e.g. lightgbm, flaml:2.3.6")
+    ca.add_argument("--budget", type=float, default=2.0,
+                    help="training budget of each fit, seconds (the time limit check also "
+                    "uses twice this)")  # fmt: skip
     return p
 
 
@@ -221,18 +228,23 @@ def _list_parser(sub) -> None:
 def _env_parser(sub) -> None:
     ev = sub.add_parser(
         "env",
-        help="per-adapter virtual environments (backends whose pins clash with the main install)",
+        help="the environments of backends that do not run in this one (their own "
+        "requirements, or a pinned version such as flaml:2.3.6)",
     )
     esub = ev.add_subparsers(dest="env_command", required=True)
     ec = esub.add_parser(
         "create",
-        help="build (or with --force rebuild) an adapter's environment",
+        help="build (or with --force rebuild) a framework's environment",
         formatter_class=DefaultsFormatter,
     )
-    ec.add_argument("name", help="environment name (see `env list`)")
+    ec.add_argument("name", help="framework (e.g. autogluon, flaml:2.3.6; see `env list`)")
     ec.add_argument("--force", action="store_true", help="rebuild even if it exists")
     ec.add_argument("--python", help="base interpreter for the venv (default: this one)")
-    esub.add_parser("list", help="list the environments and whether they are ready")
+    el = esub.add_parser("list", help="list the environments and whether they are ready")
+    el.add_argument("--names", action="store_true",
+                    help="print only the names of the frameworks that have one, one a line")
+    er = esub.add_parser("remove", help="delete an environment")
+    er.add_argument("name", help="framework (e.g. flaml:2.3.6) or environment name")
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:

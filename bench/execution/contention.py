@@ -46,10 +46,9 @@ def is_cpu_bound(framework: str) -> bool:
     from automl_bench.planning import registry
 
     try:
-        cls = registry.get(framework).adapter_class()
-    except Exception:  # unknown or not importable here: judge it as CPU-bound
+        return bool(registry.get(framework).adapter_class().cpu_bound)  # BaseAdapter's: True
+    except Exception:  # unknown, not importable here, or not a BaseAdapter: CPU-bound
         return True
-    return bool(getattr(cls, "cpu_bound", True))
 
 
 def contended(df):

@@ -13,10 +13,22 @@ import psutil
 
 import automl_bench
 
-PACKAGES = (
-    "numpy", "pandas", "scikit-learn", "xgboost", "lightgbm", "flaml", "h2o", "openml",
-    "autogluon.tabular", "evalml", "pyarrow",
-)  # fmt: skip
+# the harness's own data packages; every backend's come from its framework definition
+PACKAGES = ("numpy", "pandas", "scikit-learn", "pyarrow", "openml")
+
+
+def packages() -> tuple[str, ...]:
+    """Whose versions a run records: the harness's data packages, then each framework
+    definition's distributions (its backend's, or those it names)."""
+    from automl_bench.planning import registry
+
+    names = list(PACKAGES)
+    for v in registry.variants().values():
+        try:
+            names += v.distributions or (v.distribution(),)
+        except Exception:  # noqa: S112 - an unimportable plugin records nothing
+            continue
+    return tuple(dict.fromkeys(names))
 
 
 def _cpu_model() -> str:
@@ -32,7 +44,7 @@ def _cpu_model() -> str:
 @cache
 def describe() -> dict:
     versions = {}
-    for p in PACKAGES:
+    for p in packages():
         try:
             versions[p] = version(p)
         except PackageNotFoundError:

@@ -71,24 +71,11 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     become_subreaper()
     limiter = limit_loaded_thread_pools(warm_cores) if warm_cores else None  # noqa: F841
     # heavy imports only after pinning, so thread pools size themselves to the pinned cores
-    import importlib
-
     import pandas as pd
 
     from automl_bench.execution import predictions_file as predictions
 
-    module, _, cls_name = spec["adapter"].partition(":")
-    cls = getattr(importlib.import_module(module), cls_name)
-    scratch = job_dir / "scratch"
-    scratch.mkdir(exist_ok=True)
-    adapter = cls(
-        time_limit=spec["budget_s"],
-        cores=spec["cores"],
-        memory_mb=spec["memory_mb"],
-        seed=spec["seed"],
-        scratch_dir=str(scratch),
-        **spec["params"],
-    )
+    adapter = _adapter(spec, job_dir)
     df = pd.read_parquet(spec["data_path"])
     fold = json.loads(Path(spec["folds_path"]).read_text())[spec["fold"]]
     target = spec["target_column"]
@@ -143,6 +130,21 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     return outcome
 
 
+def _adapter(spec: dict, job_dir: Path):
+    """The job's adapter, constructed with the budget arguments and the variant's params."""
+    import importlib
+
+    for folder in spec.get("adapter_paths") or ():  # a user's adapter outside any package
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    module, _, cls_name = spec["adapter"].partition(":")
+    cls = getattr(importlib.import_module(module), cls_name)
+    scratch = job_dir / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return cls(time_limit=spec["budget_s"], cores=spec["cores"], memory_mb=spec["memory_mb"],
+               seed=spec["seed"], scratch_dir=str(scratch), **spec["params"])
+
+
 class Phases:
     """The job's phase marks in ``phases.json``: monotonic seconds at which setup, fit and
     predict started. ``launched`` (from the spec) is when the driver started the job."""
@@ -188,9 +190,19 @@ class Phases:
                         float(spec.get("infer_allowance_s") or 0), measuring=True).at
 
 
+class BadStopReason(ValueError):
+    """An adapter said it stopped for a reason outside ``STOP_REASONS``."""
+
+
 def backend_report(adapter, granted: float) -> dict:
     """What the backend did: its best model, why it stopped, the seconds it could search."""
+    from automl_bench_adapters.base import STOP_REASONS
+
     search = getattr(adapter, "search_budget_s_", None)
+    stop = getattr(adapter, "stop_reason_", None)
+    if stop is not None and stop not in STOP_REASONS:
+        raise BadStopReason(f"{type(adapter).__name__}.stop_reason_ is {stop!r}, not one of "
+                            f"{', '.join(STOP_REASONS)}")  # fmt: skip
     return {
         "best_model": getattr(adapter, "best_model_", None),
         "stop_reason": getattr(adapter, "stop_reason_", None),

@@ -248,7 +248,7 @@ def _load_suite(path: Path) -> tuple[Suite, Path]:
         raise BadInput(describe_validation_error(path, e)) from None
     check_unique_frameworks(suite.frameworks, f"{path}: frameworks")
     for fw in suite.frameworks:
-        if fw not in registry.variants():
+        if not registry.known(fw):  # a definition, or NAME:VERSION of one
             raise BadInput(
                 f"{path}: frameworks: unknown framework {shown(fw)}; "
                 f"known: {', '.join(sorted(registry.variants()))}"

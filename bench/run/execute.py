@@ -22,14 +22,14 @@ from automl_bench.execution.jobs import Outcome, WorkItem
 from automl_bench.execution.local_executor import LocalExecutor
 from automl_bench.execution.protocol import Executor
 from automl_bench.execution.runlock import run_lock
-from automl_bench.planning import backend_envs, capabilities
+from automl_bench.planning import capabilities
 from automl_bench.planning.plan import Job, job_folder, plan_jobs
 from automl_bench.race import live as race_live
 from automl_bench.race import rule as race
 from automl_bench.race.rule import RACED_OUT
 from automl_bench.results import rundir
 from automl_bench.results.store import Store
-from automl_bench.run import resume
+from automl_bench.run import environments, resume
 from automl_bench.run.options import RunOptions
 from automl_bench.run.prepare import Prepared
 from automl_bench.run.rows import Rows, job_spec
@@ -62,6 +62,7 @@ class _Run:
     def write_spec(self, j: Job, job_dir: Path) -> None:
         job_dir.mkdir(parents=True, exist_ok=True)
         spec = job_spec(j, self.cached[j.task])
+        spec["adapter_paths"] = list(self.variants[j.framework].paths)
         spec["infer_allowance_s"] = self.opts.limits.infer_s if self.opts.inference else 0.0
         train, test = self.fold_rows[j.task][j.fold]
         spec["predict_allowance_s"] = self.opts.limits.predict_allowance(j.budget_s, train, test)
@@ -82,6 +83,9 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
     executor = _executor(prep, opts)  # a Dask cluster is reached before anything is written
     try:
         run_dir = prep.run_dir
+        # environments first: a requirement pip cannot resolve is bad input, found before
+        # anything is written
+        built = environments.ensure(prep.variants, reporter.say if reporter else None)
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -90,13 +94,14 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
             if prep.identity is not None and opts.check_run_dir:
                 rundir.check(run_dir, prep.identity)  # again, now that we hold the lock
                 rundir.claim(run_dir, prep.identity)
-            return _execute(_start(prep, opts, run_dir, reporter), executor)
+            return _execute(_start(prep, opts, run_dir, reporter, built), executor)
     finally:
         executor.close()
 
 
-def _start(prep: Prepared, opts: RunOptions, run_dir: Path, reporter) -> _Run:
-    """Materialise the tasks, plan the jobs and write the run's own files."""
+def _start(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, built: dict) -> _Run:
+    """Materialise the tasks, plan the jobs and write the run's own files (``built``: the
+    backends' environments this run built, name -> seconds)."""
     cached = {t.name: taskcache.materialise(t, run_dir) for t in prep.tasks}
     missing = {u.name: u for u in prep.unavailable}
     cached.update({u.name: taskcache.unavailable(u.name, prep.suite.folds, u.reason)
@@ -104,7 +109,11 @@ def _start(prep: Prepared, opts: RunOptions, run_dir: Path, reporter) -> _Run:
     jobs = plan_jobs(prep.variants, list(cached.values()), prep.constraint, prep.seed, opts.folds)
     shutil.copyfile(prep.suite_path, run_dir / "suite.yaml")
     (run_dir / "plan.json").write_text(json.dumps([j.to_dict() for j in jobs], indent=1))
-    (run_dir / "environment.json").write_text(json.dumps(environment.describe(), indent=1))
+    # the machine and packages; and the backends' environments this run built, with the
+    # seconds each took
+    built = {name: {"build_s": round(s, 1)} for name, s in (built or {}).items()}
+    (run_dir / "environment.json").write_text(json.dumps(
+        {**environment.describe(), **({"environments_built": built} if built else {})}, indent=1))
     fold_rows = {t.name: [(len(tr), len(te)) for tr, te in t.splits] for t in prep.tasks}
     return _Run(prep, opts, run_dir, cached, missing, jobs,
                 {v.name: v for v in prep.variants}, fold_rows, reporter)  # fmt: skip
@@ -176,7 +185,7 @@ def _work_items(run: _Run, runnable: list[Job], write_specs: bool) -> list[WorkI
         item = WorkItem(j.id, job_dir, j.budget_s, j.cores, j.memory_mb)
         item.token = run.prep.identity.token if run.prep.identity else None
         # an adapter with its own environment runs its worker with that env's interpreter
-        python = backend_envs.python_for(run.variants[j.framework].adapter_class().requirements)
+        python = run.variants[j.framework].python()
         if python:
             item.python = python
         items.append(item)

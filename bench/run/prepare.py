@@ -116,7 +116,7 @@ def prepare(opts: RunOptions) -> Prepared:
     suite, path = load_suite(opts.suite)
     names = opts.frameworks or suite.frameworks
     check_unique_frameworks(names)
-    variants = [registry.get(n) for n in names]
+    variants = registry.labelled([registry.get(n) for n in names])
     constraint = budgets.override(suite.constraint, opts.budget, opts.budgets)
     seed = suite.seed if opts.seed is None else opts.seed
     if seed != suite.seed:

@@ -48,6 +48,10 @@ class Reporter:
         self.bar = self.progress.add_task("jobs", total=todo)
         self.progress.start()
 
+    def say(self, text: str) -> None:
+        """A line about the run's preparation (e.g. an environment being built)."""
+        self.console.print(Text(text), highlight=False)
+
     def started(self, task) -> None:
         pass
 
