@@ -68,17 +68,11 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
     become_subreaper()
     limiter = limit_loaded_thread_pools(warm_cores) if warm_cores else None  # noqa: F841
     # heavy imports only after pinning, so thread pools size themselves to the pinned cores
-    import importlib
-
     import pandas as pd
 
     from automl_bench.execution import predictions_file as predictions
 
-    for folder in spec.get("adapter_paths") or ():  # a user's adapter outside any package
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
-    module, _, cls_name = spec["adapter"].partition(":")
-    cls = getattr(importlib.import_module(module), cls_name)
+    cls = _adapter_class(spec)
     scratch = job_dir / "scratch"
     scratch.mkdir(exist_ok=True)
     adapter = cls(
@@ -183,6 +177,18 @@ class Phases:
         return (self.launched + setup + float(spec["budget_s"]) * (1 + float(spec["margin"]))
                 + float(spec.get("predict_allowance_s") or 0)
                 + float(spec.get("infer_allowance_s") or 0))  # fmt: skip
+
+
+def _adapter_class(spec: dict):
+    """The job's adapter class; a user's adapter outside any package is imported from the
+    folders its definition names, as the driver imports it."""
+    import importlib
+
+    for folder in spec.get("adapter_paths") or ():
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    module, _, cls_name = spec["adapter"].partition(":")
+    return getattr(importlib.import_module(module), cls_name)
 
 
 class BadStopReason(ValueError):

@@ -334,6 +334,13 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
             executor.close()
 
 
+def _environment_record(built: dict | None) -> dict:
+    """The machine and packages; and the backends' environments this run built, with the
+    seconds each took."""
+    built = {name: {"build_s": round(s, 1)} for name, s in (built or {}).items()}
+    return {**environment.describe(), **({"environments_built": built} if built else {})}
+
+
 def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor,
              built: dict | None = None) -> RunSummary:  # fmt: skip
     cached = {t.name: taskcache.materialise(t, run_dir) for t in prep.tasks}
@@ -345,11 +352,7 @@ def _execute(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, executor
     jobs = plan_jobs(prep.variants, list(cached.values()), prep.constraint, prep.seed, opts.folds)
     shutil.copyfile(prep.suite_path, run_dir / "suite.yaml")
     (run_dir / "plan.json").write_text(json.dumps([j.to_dict() for j in jobs], indent=1))
-    # the machine and packages; and the backends' environments this run built, with the
-    # seconds each took
-    built = {name: {"build_s": round(s, 1)} for name, s in (built or {}).items()}
-    (run_dir / "environment.json").write_text(json.dumps(
-        {**environment.describe(), **({"environments_built": built} if built else {})}, indent=1))
+    (run_dir / "environment.json").write_text(json.dumps(_environment_record(built), indent=1))
     by_id = {j.id: j for j in jobs}
     variants = {v.name: v for v in prep.variants}
 
