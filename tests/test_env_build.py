@@ -4,28 +4,18 @@ one, side by side in one run; the second run reuses the environment; a pin pip c
 resolve exits 2 naming it.
 
 Building installs the worker's packages (pandas, scikit-learn, ...) into a fresh environment:
-about a minute with a warm pip cache, more on a busy machine, so it runs where environments
-are built (CI sets AUTOML_BENCH_REQUIRE_ENVS) or when AUTOML_BENCH_BUILD_TEST=1 asks for it.
-The keying and reuse logic is tested without a build in test_envs.py.
+about a minute with a warm pip cache, more on a busy machine (`make test` builds the
+backends' environments too). The keying and reuse logic is also tested without a build in
+test_envs.py.
 """
 
 from __future__ import annotations
 
-import os
 import textwrap
 from importlib.metadata import version
 
 import pandas as pd
-import pytest
 from conftest import run_cli
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (os.environ.get("AUTOML_BENCH_REQUIRE_ENVS") or os.environ.get("AUTOML_BENCH_BUILD_TEST")),
-        reason="builds an environment with pip (CI does; AUTOML_BENCH_BUILD_TEST=1 here)",
-    ),
-]
 
 ADAPTER = '''
 import numpy as np
