@@ -207,23 +207,126 @@ class _CancelAt(threading.Thread):
             return
 
 
+class ModelsCutShort(AdapterError):
+    """Every model on H2O's leaderboard was cut short (by the deadline cancel or by H2O's own
+    time limit) and no finished model is left to keep; the message names them and why."""
+
+
+# what H2O plans for a model's main fit and how far the fit got, per algorithm: the
+# parameter H2O sets before the fit (after cross-validation, from the folds) and the key of
+# the model's summary or scoring history that counts what was built
+_PLANNED = {"gbm": "ntrees", "drf": "ntrees", "xgboost": "ntrees", "deeplearning": "epochs"}
+
+
+def _summary_value(model, key: str) -> float | None:
+    """A number from the model's summary table (first row), or None."""
+    try:
+        summary = model._model_json["output"]["model_summary"]
+        row = dict(zip(summary.col_header, summary.cell_values[0], strict=False))
+        return float(row[key])
+    except Exception:
+        return None
+
+
+def _built(model) -> float | None:
+    """How much of its planned work a model did: trees per class, or epochs."""
+    algo = model.algo
+    if algo == "deeplearning":
+        try:
+            history = model._model_json["output"]["scoring_history"]
+            return float(history.cell_values[-1][list(history.col_header).index("epochs")])
+        except Exception:
+            return None
+    trees = _summary_value(model, "number_of_trees")
+    internal = _summary_value(model, "number_of_internal_trees")
+    if trees is not None and internal is not None and trees and internal > trees:
+        return trees  # GBM/DRF on k classes: number_of_trees counts iterations
+    return trees
+
+
+def _glm_record(model, cv_logloss: float) -> str | bool:
+    """A GLM's main fit cut short ends near where it started, the intercepts only: its
+    training residual deviance is still about its null deviance although its folds learned
+    (cross-validated log loss well under the null model's)."""
+    try:
+        null, resid = float(model.null_deviance(train=True)), float(model.residual_deviance(train=True))
+        rows = float(model._model_json["output"]["training_metrics"]._metric_json["nobs"])
+    except Exception:
+        return True
+    if not (null > 0 and rows > 0 and np.isfinite(resid)) or resid < 0.95 * null:
+        return True
+    if np.isfinite(cv_logloss) and cv_logloss < 0.9 * null / (2 * rows):
+        return f"cut short: residual deviance {resid:.4g} of null deviance {null:.4g}"
+    return True
+
+
+def _h2o_record(model, cv_logloss: float = float("nan")) -> str | bool | None:
+    """H2O's own record of whether a model's main fit ran to its end: True when it did, a
+    reason when it was cut short, None when H2O keeps no such record for the algorithm.
+
+    Trees and deep learning: after cross-validation H2O sets the main model's ``ntrees`` /
+    ``epochs`` from its folds (early stopping off), so a main model with fewer trees or epochs
+    than planned was stopped by its time limit or a cancel. A stacked ensemble is finished
+    when its metalearner is. GLM: H2O records no planned iteration count that a cut fit falls
+    short of; its deviances do (:func:`_glm_record`), not its training log loss against its
+    CV log loss (the loss heuristic rejected a finished 100-class GLM).
+    """
+    algo = model.algo
+    if algo == "stackedensemble":
+        meta = (model._model_json["output"].get("metalearner") or {}).get("name")
+        if not meta:
+            return "cut short: a stacked ensemble without its metalearner"
+        import h2o
+
+        inner = _h2o_record(h2o.get_model(meta), cv_logloss)
+        return True if inner in (True, None) else f"{inner} (its metalearner)"
+    if algo == "glm":
+        return _glm_record(model, cv_logloss)
+    if algo not in _PLANNED:
+        return None
+    params = model.actual_params
+    if not params.get("nfolds") and params.get("stopping_rounds"):
+        return None  # early stopping may legitimately end it before the planned count
+    planned, built = params.get(_PLANNED[algo]), _built(model)
+    if planned is None or built is None:
+        return None
+    if built + 1e-6 >= 0.99 * float(planned):
+        return True
+    unit = "trees" if _PLANNED[algo] == "ntrees" else "epochs"
+    return f"cut short: {built:g} of {float(planned):g} {unit}"
+
+
 def _as_built_by_cv(model, cv_logloss: float) -> bool:
     """Whether a model is the one its cross-validation measured.
 
     H2O trains a model's main version after its cross-validation models, and ranks it by
     their metrics. When time runs out (H2O's own per-model limit, or a cancel at the deadline)
     during that last fit, the main model is kept with a few trees or iterations: it ranks by
-    the good CV metrics of its folds but predicts little better than chance. Its logloss on
-    its own training rows then shows it: a finished model fits its training rows at least
-    about as well as its held-out folds.
+    the good CV metrics of its folds but predicts little better than chance. H2O's own record
+    decides where it keeps one (:func:`_h2o_record`); otherwise the model's log loss on its
+    own training rows shows it: a finished model fits its training rows at least about as
+    well as its held-out folds.
     """
+    return _cut_reason(model, cv_logloss) is None
+
+
+def _cut_reason(model, cv_logloss: float) -> str | None:
+    """Why a leaderboard model is not the finished model its ranking measured, or None."""
+    try:
+        record = _h2o_record(model, cv_logloss)
+    except Exception:
+        record = None
+    if record is not None:
+        return None if record is True else str(record)
     try:
         train = float(model.logloss(train=True))
     except Exception:
-        return True  # no training metric to compare: nothing says it is unfinished
+        return None  # no training metric to compare: nothing says it is unfinished
     if not np.isfinite(train) or not np.isfinite(cv_logloss):
-        return True
-    return train <= 1.5 * cv_logloss + 0.1
+        return None
+    if train <= 1.5 * cv_logloss + 0.1:
+        return None
+    return f"cut short: training log loss {train:.3g} > 1.5 x CV log loss {cv_logloss:.3g} + 0.1"
 
 
 def _as_pandas(frame) -> pd.DataFrame:
@@ -426,6 +529,8 @@ class H2OAutoML(BaseAdapter):
             "nfolds": self.nfolds,
             "project_name": f"automl_bench_{uuid.uuid4().hex[:8]}",
             "verbosity": None,
+            # the fallback when every main model is cut short: their finished fold models
+            "keep_cross_validation_models": True,
         }
         if self.max_models:
             kwargs["max_models"] = int(self.max_models)
@@ -470,9 +575,7 @@ class H2OAutoML(BaseAdapter):
         board = _as_pandas(h2o.automl.get_leaderboard(aml, extra_columns=["training_time_ms"]))
         self.model_ = self._complete_leader(board)
         if self.model_ is None:
-            raise AdapterError(
-                f"H2O AutoML completed no model within max_runtime_secs={kwargs['max_runtime_secs']}"
-            )
+            raise self._nothing_finished(board, kwargs["max_runtime_secs"], stop.fired)
         self.leaderboard_ = board
         self.models_count_ = int(board["complete"].sum())
         self.best_model_ = str(self.model_.model_id)
@@ -483,33 +586,76 @@ class H2OAutoML(BaseAdapter):
         else:
             self.stop_reason_ = "budget" if searched >= 0.9 * budget else "converged"
 
+    @staticmethod
+    def _nothing_finished(board: pd.DataFrame, budget: int, cancelled: bool) -> AdapterError:
+        """The error of a fit that kept no model: every model cut short (named, with why),
+        or no model built at all."""
+        if board.empty:
+            return AdapterError(f"H2O AutoML built no model within max_runtime_secs={budget}")
+        why = "; ".join(f"{m}: {c}" for m, c in zip(board["model_id"], board["cut"], strict=True))
+        by = "the deadline cancel" if cancelled else "H2O's own time limit"
+        return ModelsCutShort(f"every model H2O built within max_runtime_secs={budget} was cut "
+                              f"short by {by}, none kept: {why}"[:1900])  # fmt: skip
+
     def _complete_leader(self, board: pd.DataFrame):
         """The best model on H2O's leaderboard that H2O finished building.
 
         The leaderboard also lists models whose build was cancelled at the deadline (H2O keeps
         what they had built: a stacked ensemble without its metalearner, a GBM with a few
-        trees) and main models cut short after their cross-validation (see
-        :func:`_as_built_by_cv`); such a model is never chosen, the next finished one is.
-        Marks each row's ``complete`` column; returns None when no model is complete.
+        trees) and main models cut short after their cross-validation by H2O's own time limit
+        (see :func:`_h2o_record`); such a model is never chosen, the next finished one is.
+        Marks each row's ``complete`` column and, for a model cut short, says why in ``cut``.
+        When every model was cut short, the rule is: keep the first cross-validation model of
+        the best-ranked one (see :meth:`_fold_fallback`); None when there is none either.
         """
         import h2o
 
         states = _job_states()
         complete = [states.get(m, "DONE") == "DONE" for m in board["model_id"]]
-        chosen, checked = None, 0
+        cut = ["" if ok else f"cancelled at the deadline (job {states.get(m, '').lower()})"
+               for m, ok in zip(board["model_id"], complete, strict=True)]  # fmt: skip
+        chosen = None
         for i, mid in enumerate(board["model_id"]):
             if not complete[i]:
                 continue
             model = h2o.get_model(mid)
-            checked += 1
-            if checked <= 5 and not _as_built_by_cv(model, float(board["logloss"].iloc[i])):
-                complete[i] = False
+            reason = _cut_reason(model, float(board["logloss"].iloc[i]))
+            if reason:
+                complete[i], cut[i] = False, reason
                 continue
             chosen = model
             self.timings_["passed_over"] = i  # the better-ranked models H2O did not finish
             break
-        board["complete"] = complete
-        return chosen
+        board["complete"], board["cut"] = complete, cut
+        self.cut_short_ = {m: c for m, c in zip(board["model_id"], cut, strict=True) if c}
+        return chosen if chosen is not None else self._fold_fallback(board)
+
+    def _fold_fallback(self, board: pd.DataFrame):
+        """When H2O finished no main model: a finished cross-validation model of the
+        best-ranked model cut short, or None.
+
+        The rule: a fold model is finished and is what the leaderboard's cross-validation log
+        loss measured (each fold model scored on the rows it did not see), while the cut main
+        model was never measured and predicts little better than chance; so the first fold
+        model of the best-ranked cut model (by H2O's ranking, the fold not chosen by its own
+        score) is kept, trained on (k-1)/k of the training rows.
+        """
+        import h2o
+
+        for i, mid in enumerate(board["model_id"]):
+            try:
+                folds = h2o.get_model(mid)._model_json["output"].get("cross_validation_models")
+            except Exception:
+                continue
+            for key in folds or []:
+                try:
+                    model = h2o.get_model(key["name"])
+                except Exception:
+                    continue
+                self.timings_["passed_over"] = i
+                self.timings_["kept_fold_model"] = 1.0
+                return model
+        return None
 
     def save_model(self, path: str) -> str:
         """The leader as a MOJO (H2O's deployable format, scored without a cluster), or as

@@ -199,6 +199,119 @@ def test_a_model_cut_short_is_never_kept(model, load_dataset):
     h2o.remove([cut.model_id, done.model_id])
 
 
+@pytest.fixture(scope="module")
+def many_classes(model):
+    """A 20-class task in the module's JVM (its frame, feature names, label column)."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=600, n_features=12, n_informative=10, n_redundant=0,
+                               n_classes=20, n_clusters_per_class=1, class_sep=2.0,
+                               random_state=0)  # fmt: skip
+    model.prepare(pd.DataFrame(X, columns=[f"f{i}" for i in range(12)]), y)
+    return model._train_frame, model._columns, model._label_col
+
+
+def _estimator(algo: str, **params):
+    from h2o import estimators as est
+
+    cls = {"gbm": est.H2OGradientBoostingEstimator, "drf": est.H2ORandomForestEstimator,
+           "xgboost": est.H2OXGBoostEstimator, "deeplearning": est.H2ODeepLearningEstimator,
+           "glm": est.H2OGeneralizedLinearEstimator}[algo]  # fmt: skip
+    if algo == "xgboost" and not cls.available():
+        pytest.skip("this H2O build has no XGBoost")
+    return cls(seed=0, **params)
+
+
+# per algorithm: a model that runs to its end, and one H2O's own time limit must cut short
+# (far more trees or epochs than a second allows; no cross-validation, no early stopping)
+FINISHED = {"gbm": {"ntrees": 10, "max_depth": 3}, "drf": {"ntrees": 10, "max_depth": 5},
+            "xgboost": {"ntrees": 10, "max_depth": 3},
+            "deeplearning": {"epochs": 2, "hidden": [16]},
+            "glm": {"family": "multinomial", "lambda_search": True}}  # fmt: skip
+CUT = {"gbm": {"ntrees": 100000, "max_depth": 3}, "drf": {"ntrees": 100000},
+       "xgboost": {"ntrees": 100000, "max_depth": 3},
+       "deeplearning": {"epochs": 1e6, "hidden": [64, 64], "stopping_rounds": 0},
+       "glm": {"family": "multinomial", "solver": "L_BFGS", "max_iterations": 1}}  # fmt: skip
+
+
+@pytest.mark.parametrize("algo", ["glm", "gbm", "xgboost", "drf", "deeplearning"])
+def test_cut_short_check_on_each_algorithm(model, many_classes, algo):
+    """H2O's own record decides (trees or epochs built against planned; a GLM's deviances):
+    a finished model passes, with or without cross-validation, and a model cut short is named
+    as such, ranked by the CV log loss of the finished one (as H2O ranks a main model cut
+    after its cross-validation). A finished many-class GLM is never rejected."""
+    from automl_bench_adapters.h2o_automl import _as_built_by_cv, _cut_reason
+
+    frame, x, y = many_classes
+    done = _estimator(algo, nfolds=3, fold_assignment="Modulo", **FINISHED[algo])
+    done.train(x=x, y=y, training_frame=frame)
+    cv = float(done.logloss(xval=True))
+    assert _cut_reason(done, cv) is None and _as_built_by_cv(done, cv)
+    cut = _estimator(algo, max_runtime_secs=1 if algo != "glm" else 0, **CUT[algo])
+    cut.train(x=x, y=y, training_frame=frame)
+    reason = _cut_reason(cut, cv)
+    assert reason and reason.startswith("cut short"), (reason, cut.logloss(train=True), cv)
+    assert not _as_built_by_cv(cut, cv)
+
+
+def test_cut_short_check_on_stacked_ensembles(model, many_classes):
+    """A stacked ensemble is finished when its metalearner is: one whose metalearner (a GLM)
+    stopped after its first iteration is cut short, one fitted to its end is not."""
+    from h2o.estimators import H2OStackedEnsembleEstimator
+
+    from automl_bench_adapters.h2o_automl import _cut_reason
+
+    frame, x, y = many_classes
+    base = []
+    for algo in ("gbm", "glm"):
+        m = _estimator(algo, nfolds=3, fold_assignment="Modulo",
+                       keep_cross_validation_predictions=True, **FINISHED[algo])  # fmt: skip
+        m.train(x=x, y=y, training_frame=frame)
+        base.append(m)
+    done = H2OStackedEnsembleEstimator(base_models=base, seed=0, metalearner_nfolds=3)
+    done.train(x=x, y=y, training_frame=frame)
+    cv = float(done.logloss(xval=True))
+    assert _cut_reason(done, cv) is None
+    cut = H2OStackedEnsembleEstimator(
+        base_models=base, seed=0, metalearner_algorithm="glm",
+        metalearner_params={"solver": "L_BFGS", "max_iterations": 1},
+    )  # fmt: skip
+    cut.train(x=x, y=y, training_frame=frame)
+    reason = _cut_reason(cut, cv)
+    assert reason and reason.startswith("cut short") and "metalearner" in reason, reason
+
+
+def test_every_model_cut_keeps_a_fold_model_or_names_the_cut(model, many_classes):
+    """When every main model on the leaderboard was cut short, the adapter keeps a finished
+    cross-validation model of the best-ranked one; without one, the error names each model
+    cut and why (``error_type`` ModelsCutShort)."""
+    from automl_bench_adapters.h2o_automl import ModelsCutShort
+
+    frame, x, y = many_classes
+    done = _estimator("gbm", nfolds=3, fold_assignment="Modulo", **FINISHED["gbm"])
+    done.train(x=x, y=y, training_frame=frame)
+    cv = float(done.logloss(xval=True))
+    # a main model cut after its cross-validation, its fold models kept (as the adapter asks
+    # H2O's AutoML to), and one cut without any
+    folded = _estimator("gbm", nfolds=3, fold_assignment="Modulo", max_runtime_secs=2,
+                        keep_cross_validation_models=True, **CUT["gbm"])  # fmt: skip
+    folded.train(x=x, y=y, training_frame=frame)
+    bare = _estimator("gbm", max_runtime_secs=1, **CUT["gbm"])
+    bare.train(x=x, y=y, training_frame=frame)
+    board = pd.DataFrame({"model_id": [folded.model_id, bare.model_id], "logloss": [cv, cv]})
+    kept = model._complete_leader(board)
+    folds = [m["name"] for m in folded._model_json["output"]["cross_validation_models"]]
+    assert kept is not None and kept.model_id == folds[0], (kept, board)
+    assert board["complete"].tolist() == [False, False]
+    assert board["cut"].str.startswith("cut short").all(), board
+    assert model.timings_["kept_fold_model"] == 1.0
+    board = pd.DataFrame({"model_id": [bare.model_id], "logloss": [cv]})
+    assert model._complete_leader(board) is None
+    err = model._nothing_finished(board, 18, cancelled=False)
+    assert isinstance(err, ModelsCutShort) and type(err).__name__ == "ModelsCutShort"
+    assert bare.model_id in str(err) and "trees" in str(err), err
+
+
 def test_failed_fit_shuts_the_jvm_down_and_no_java_is_left(model, load_dataset):
     X, y = load_dataset("anneal")
     pid = model.jvm_pid_
