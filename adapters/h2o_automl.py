@@ -16,7 +16,32 @@ and sends no telemetry. ``models_count_`` is the number of models on H2O's leade
 (stacked ensembles included) that H2O finished building; AMLB counts the whole leaderboard,
 which also lists models whose build a cancel cut short. Such a model is never the one kept:
 the best finished model is (see ``_complete_leader``); the leaderboard saved with the job
-marks each row ``complete``.
+marks each row ``complete`` and says in ``cut`` why a model was passed over.
+
+Finished or cut short: H2O's own record decides where it keeps one (``_h2o_record``): a
+main model fitted after cross-validation has the trees or epochs H2O planned from its folds
+(fewer: stopped by a time limit or a cancel), a stacked ensemble has a finished metalearner,
+a GLM cut short still has about its null deviance; a model whose job H2O reports cancelled
+is cut. Only where H2O keeps no record (a model early-stopped without cross-validation) the
+loss heuristic speaks: training log loss <= 1.5 x CV log loss + 0.1.
+
+When every model is cut short (a many-class task on a busy core: each model's folds eat its
+time, its main fit is cut), the rule is: keep the finished cross-validation model with the
+lowest log loss on the rows it held out (``keep_cross_validation_models`` is on for this).
+A fold model is finished, and is what the leaderboard's cross-validation loss measured;
+a cut main model was never measured and predicts little better than chance. The job then
+stays ``ok``; its leaderboard's ``cut`` column names each model cut and why, and
+``info.timings.kept_fold_model`` is 1. With no finished fold model either, the fit fails
+with ``ModelsCutShort`` (the row's ``error_type``), its message naming each model and why.
+
+Finishing reserve, and why not a per-model cap: the reserve covers one more round of the
+main model's final fit (rows x features x classes, ``rfc_s`` in ``FINISH_COST``), which H2O
+cannot stop part-way. H2O's ``max_runtime_secs_per_model`` is not used: within it H2O gives
+a model's main fit whatever its folds left, so a cap makes more main models cut short, not
+fewer; nor is ``nfolds`` lowered (a different search from H2O's own, which AMLB runs). AMLB
+(frameworks/H2OAutoML/exec.py) hands H2O the whole budget as ``max_runtime_secs`` with
+H2O's defaults (no per-model cap, ``nfolds`` chosen by H2O) and times ``aml.train`` as it
+runs, overruns included.
 
 ``trajectory()`` reads H2O's event log after fit: each finished model's "Adding model ...
 to leaderboard" event gives the moment it finished (models the deadline cut short are left
@@ -66,7 +91,12 @@ TARGET = "__target__"
 # finishing the model in training (larger with the budget) and reading back the leaderboard,
 # plus the stacked ensembles' metalearner, which grows with rows x classes. CPU seconds,
 # scaled by the job's core share; the rare longer overrun is cut by the deadline cancel.
-FINISH_COST = FinishCost(base_s=1.0, per_budget=0.02, rc_s=0.6, max_share=0.4)
+# rfc_s: the main model's final fit after its cross-validation, at least one more round over
+# every row, feature and class that H2O cannot stop part-way (a boosting round builds one
+# tree per class; a multinomial GLM iteration updates every class's coefficients): a 5-fold
+# XGBoost on 1,500 rows x 64 features x 100 classes took 38 s at a core share of 0.2 for
+# six such rounds (one per fold and the main model), ~1.2 CPU s a round, 12 per 1e8
+FINISH_COST = FinishCost(base_s=1.0, per_budget=0.02, rc_s=0.6, rfc_s=12.0, max_share=0.4)
 # a cancel at the deadline takes effect after the JVM's current chunk of work, then the
 # leaderboard and the leader are read back: 5.6 + 1.3 s measured at a core share of 0.2
 # (semeion, 20 s), 1.5-2.4 s on an idle core (default suite, 30 s), of which about 1.2 s is
@@ -573,11 +603,14 @@ class H2OAutoML(BaseAdapter):
         searched = time.monotonic() - t1
         self.timings_.update(automl_s=searched, finish_reserve_s=reserve, cancelled=stop.fired)
         board = _as_pandas(h2o.automl.get_leaderboard(aml, extra_columns=["training_time_ms"]))
-        self.model_ = self._complete_leader(board)
+        if board.empty:  # every model was cut during its cross-validation
+            board = board.assign(complete=pd.Series(dtype=bool), cut=pd.Series(dtype=str))
+        self.model_ = (self._complete_leader(board) if len(board)
+                       else self._fold_fallback(board))  # fmt: skip
         if self.model_ is None:
             raise self._nothing_finished(board, kwargs["max_runtime_secs"], stop.fired)
         self.leaderboard_ = board
-        self.models_count_ = int(board["complete"].sum())
+        self.models_count_ = int(board["complete"].sum()) or 1  # or the fold model kept
         self.best_model_ = str(self.model_.model_id)
         self.search_budget_s_ = float(budget)
         # H2O stops on its own when its plan of models is done (or max_models is reached)
@@ -631,31 +664,36 @@ class H2OAutoML(BaseAdapter):
         return chosen if chosen is not None else self._fold_fallback(board)
 
     def _fold_fallback(self, board: pd.DataFrame):
-        """When H2O finished no main model: a finished cross-validation model of the
-        best-ranked model cut short, or None.
+        """When H2O finished no main model: the finished cross-validation model with the
+        lowest log loss on the rows it held out, or None.
 
-        The rule: a fold model is finished and is what the leaderboard's cross-validation log
-        loss measured (each fold model scored on the rows it did not see), while the cut main
-        model was never measured and predicts little better than chance; so the first fold
-        model of the best-ranked cut model (by H2O's ranking, the fold not chosen by its own
-        score) is kept, trained on (k-1)/k of the training rows.
+        The rule: a fold model is a finished model, and it is what the leaderboard's
+        cross-validation log loss measured (each fold model scored on the rows it did not
+        see), while a main model cut short was never measured and predicts little better than
+        chance; so the fold model is the fairer one to score. It was trained on (k-1)/k of
+        the training rows, and is chosen as H2O ranks its leaderboard, by held-out log loss;
+        it may belong to a model cut during its cross-validation, before it reached the
+        leaderboard. A fold model cut short itself is passed over as a main model is.
         """
         import h2o
 
-        for i, mid in enumerate(board["model_id"]):
+        best, best_loss = None, np.inf
+        states = _job_states()
+        for entry in h2o.api("GET /3/Models").get("models") or []:
+            key = str((entry.get("model_id") or {}).get("name", ""))
+            if "_cv_" not in key or states.get(key, "DONE") != "DONE":
+                continue
             try:
-                folds = h2o.get_model(mid)._model_json["output"].get("cross_validation_models")
+                fold = h2o.get_model(key)
+                loss = float(fold.logloss(valid=True))
             except Exception:
                 continue
-            for key in folds or []:
-                try:
-                    model = h2o.get_model(key["name"])
-                except Exception:
-                    continue
-                self.timings_["passed_over"] = i
-                self.timings_["kept_fold_model"] = 1.0
-                return model
-        return None
+            if np.isfinite(loss) and loss < best_loss and _cut_reason(fold, loss) is None:
+                best, best_loss = fold, loss
+        if best is not None:
+            self.timings_["kept_fold_model"] = 1.0
+            self.timings_["passed_over"] = len(board)
+        return best
 
     def save_model(self, path: str) -> str:
         """The leader as a MOJO (H2O's deployable format, scored without a cluster), or as
