@@ -359,6 +359,39 @@ def _cut_reason(model, cv_logloss: float) -> str | None:
     return f"cut short: training log loss {train:.3g} > 1.5 x CV log loss {cv_logloss:.3g} + 0.1"
 
 
+def _leaderboard(project: str, target: str) -> pd.DataFrame:
+    """An AutoML run's leaderboard (with ``training_time_ms``) in one REST call: h2o's own
+    client uploads the table back into the JVM as a frame and downloads that again, several
+    calls that take seconds on a busy core, right when the deadline is near."""
+    import h2o
+
+    resp = h2o.api(f"GET /99/Leaderboards/{project}@@{target}",
+                   data={"extensions": ["training_time_ms"]})  # fmt: skip
+    table = resp["table"]
+    board = pd.DataFrame(list(table.cell_values), columns=list(table.col_header))
+    board = board.drop(columns=board.columns[0])  # the row number
+    for c in board.columns:
+        if c != "model_id":
+            board[c] = pd.to_numeric(board[c], errors="coerce")
+    board["model_id"] = board["model_id"].astype(str)
+    return board.reset_index(drop=True)
+
+
+def _fold_models(mains, stop_at):
+    """The cross-validation models H2O kept for ``mains`` (H2O names them
+    ``<model>_cv_<fold>``, from 1), until ``stop_at()`` says time is up."""
+    import h2o
+
+    for main in dict.fromkeys(str(m) for m in mains):
+        for k in range(1, 21):
+            if stop_at():
+                return
+            try:
+                yield h2o.get_model(f"{main}_cv_{k}")
+            except Exception:
+                break  # the first missing fold ends them
+
+
 def _as_pandas(frame) -> pd.DataFrame:
     """H2OFrame -> pandas without the warning that polars is not installed (small frames)."""
     import warnings
@@ -597,16 +630,18 @@ class H2OAutoML(BaseAdapter):
         cancelled = (h2o.exceptions.H2OJobCancelled, AssertionError)
         if failed and not (stop.fired and isinstance(failed[0], cancelled)):
             raise failed[0]  # H2O failed on its own, not because the adapter cancelled it
-        if stop.fired or trainer.is_alive():
-            # cancelled, the cancel possibly still pending: read back what it built
-            aml = h2o.automl.get_automl(kwargs["project_name"])
         searched = time.monotonic() - t1
         self.timings_.update(automl_s=searched, finish_reserve_s=reserve, cancelled=stop.fired)
-        board = _as_pandas(h2o.automl.get_leaderboard(aml, extra_columns=["training_time_ms"]))
+        # cancelled or not (the cancel possibly still pending): read back what it built
+        board = _leaderboard(kwargs["project_name"], self._label_col)
+        self._read_by = time.monotonic() + self.remaining() - 1.0
         if board.empty:  # every model was cut during its cross-validation
             board = board.assign(complete=pd.Series(dtype=bool), cut=pd.Series(dtype=str))
-        self.model_ = (self._complete_leader(board) if len(board)
-                       else self._fold_fallback(board))  # fmt: skip
+        try:
+            self.model_ = (self._complete_leader(board) if len(board)
+                           else self._fold_fallback(board))  # fmt: skip
+        finally:
+            self._read_by = None
         if self.model_ is None:
             raise self._nothing_finished(board, kwargs["max_runtime_secs"], stop.fired)
         self.leaderboard_ = board
@@ -675,16 +710,17 @@ class H2OAutoML(BaseAdapter):
         it may belong to a model cut during its cross-validation, before it reached the
         leaderboard. A fold model cut short itself is passed over as a main model is.
         """
-        import h2o
+
+        import time
 
         best, best_loss = None, np.inf
         states = _job_states()
-        for entry in h2o.api("GET /3/Models").get("models") or []:
-            key = str((entry.get("model_id") or {}).get("name", ""))
-            if "_cv_" not in key or states.get(key, "DONE") != "DONE":
+        mains = [m for m in [*board["model_id"], *states] if "_cv_" not in str(m)]
+        end = getattr(self, "_read_by", None)  # in fit: a second before its time limit
+        for fold in _fold_models(mains, stop_at=lambda: end is not None and time.monotonic() > end):
+            if states.get(str(fold.model_id), "DONE") != "DONE":
                 continue
             try:
-                fold = h2o.get_model(key)
                 loss = float(fold.logloss(valid=True))
             except Exception:
                 continue
