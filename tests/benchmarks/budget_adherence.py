@@ -160,7 +160,7 @@ def report(df: pd.DataFrame) -> bool:
                 ok_all &= margin >= H2O_MARGIN
                 verdict = "ok" if margin >= H2O_MARGIN else "BELOW"
             others = r.drop("constant").dropna()
-            best = f"  best {others.idxmax()} {others.max() - r['constant']:+.3f}"
+            best = f"  best {others.idxmax()} {others.max() - r['constant']:+.3f}" if len(others) else ""
             print(f"  {task:<15}{b:>5g}s  h2o {r['h2o']:.3f}  constant {r['constant']:.3f}  "
                   f"margin {margin:+.3f}  {verdict:<5}{best}")  # fmt: skip
     print("\naccuracy floors:")
