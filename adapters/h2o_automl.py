@@ -659,6 +659,12 @@ class H2OAutoML(BaseAdapter):
         """The error of a fit that kept no model: every model cut short (named, with why),
         or no model built at all."""
         if board.empty:
+            cut = sorted(m for m, st in _job_states().items()
+                         if st == "CANCELLED" and "_AutoML_" in m and "_cv_" not in m)  # fmt: skip
+            if cut:  # cut during their cross-validation, before reaching the leaderboard
+                return ModelsCutShort(f"every model H2O started within max_runtime_secs={budget} "
+                                      f"was cancelled at the deadline during its cross-validation,"
+                                      f" none kept: {', '.join(cut)}"[:1900])  # fmt: skip
             return AdapterError(f"H2O AutoML built no model within max_runtime_secs={budget}")
         why = "; ".join(f"{m}: {c}" for m, c in zip(board["model_id"], board["cut"], strict=True))
         by = "the deadline cancel" if cancelled else "H2O's own time limit"
@@ -708,14 +714,20 @@ class H2OAutoML(BaseAdapter):
         chance; so the fold model is the fairer one to score. It was trained on (k-1)/k of
         the training rows, and is chosen as H2O ranks its leaderboard, by held-out log loss;
         it may belong to a model cut during its cross-validation, before it reached the
-        leaderboard. A fold model cut short itself is passed over as a main model is.
+        leaderboard. A fold model cut short itself is passed over as a main model is. Only
+        fold models of a main model H2O finished building count (cut short by H2O's own
+        per-model limit, as on a busy core): H2O deletes a cancelled model's fold models
+        once the cancel takes effect, after the adapter has read them back.
         """
 
         import time
 
         best, best_loss = None, np.inf
         states = _job_states()
-        mains = [m for m in [*board["model_id"], *states] if "_cv_" not in str(m)]
+        # only of models H2O finished building (possibly cut by its own per-model limit): a
+        # cancelled model's fold models are deleted by H2O once its cancel takes effect
+        mains = [m for m in [*board["model_id"], *states]
+                 if "_cv_" not in str(m) and states.get(m, "DONE") == "DONE"]  # fmt: skip
         end = getattr(self, "_read_by", None)  # in fit: a second before its time limit
         for fold in _fold_models(mains, stop_at=lambda: end is not None and time.monotonic() > end):
             if states.get(str(fold.model_id), "DONE") != "DONE":
