@@ -27,7 +27,8 @@ loss heuristic speaks: training log loss <= 1.5 x CV log loss + 0.1.
 
 When every model is cut short (a many-class task on a busy core: each model's folds eat its
 time, its main fit is cut), the rule is: keep the finished cross-validation model with the
-lowest log loss on the rows it held out (``keep_cross_validation_models`` is on for this).
+lowest log loss on the rows it held out, of a model H2O finished building
+(``keep_cross_validation_models`` is on for this; a cancelled model's folds are deleted).
 A fold model is finished, and is what the leaderboard's cross-validation loss measured;
 a cut main model was never measured and predicts little better than chance. The job then
 stays ``ok``; its leaderboard's ``cut`` column names each model cut and why, and
