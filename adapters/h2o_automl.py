@@ -16,7 +16,33 @@ and sends no telemetry. ``models_count_`` is the number of models on H2O's leade
 (stacked ensembles included) that H2O finished building; AMLB counts the whole leaderboard,
 which also lists models whose build a cancel cut short. Such a model is never the one kept:
 the best finished model is (see ``_complete_leader``); the leaderboard saved with the job
-marks each row ``complete``.
+marks each row ``complete`` and says in ``cut`` why a model was passed over.
+
+Finished or cut short: H2O's own record decides where it keeps one (``_h2o_record``): a
+main model fitted after cross-validation has the trees or epochs H2O planned from its folds
+(fewer: stopped by a time limit or a cancel), a stacked ensemble has a finished metalearner,
+a GLM cut short still has about its null deviance; a model whose job H2O reports cancelled
+is cut. Only where H2O keeps no record (a model early-stopped without cross-validation) the
+loss heuristic speaks: training log loss <= 1.5 x CV log loss + 0.1.
+
+When every model is cut short (a many-class task on a busy core: each model's folds eat its
+time, its main fit is cut), the rule is: keep the finished cross-validation model with the
+lowest log loss on the rows it held out, of a model H2O finished building
+(``keep_cross_validation_models`` is on for this; a cancelled model's folds are deleted).
+A fold model is finished, and is what the leaderboard's cross-validation loss measured;
+a cut main model was never measured and predicts little better than chance. The job then
+stays ``ok``; its leaderboard's ``cut`` column names each model cut and why, and
+``info.timings.kept_fold_model`` is 1. With no finished fold model either, the fit fails
+with ``ModelsCutShort`` (the row's ``error_type``), its message naming each model and why.
+
+Finishing reserve, and why not a per-model cap: the reserve covers one more round of the
+main model's final fit (rows x features x classes, ``rfc_s`` in ``FINISH_COST``), which H2O
+cannot stop part-way. H2O's ``max_runtime_secs_per_model`` is not used: within it H2O gives
+a model's main fit whatever its folds left, so a cap makes more main models cut short, not
+fewer; nor is ``nfolds`` lowered (a different search from H2O's own, which AMLB runs). AMLB
+(frameworks/H2OAutoML/exec.py) hands H2O the whole budget as ``max_runtime_secs`` with
+H2O's defaults (no per-model cap, ``nfolds`` chosen by H2O) and times ``aml.train`` as it
+runs, overruns included.
 
 ``trajectory()`` reads H2O's event log after fit: each finished model's "Adding model ...
 to leaderboard" event gives the moment it finished (models the deadline cut short are left
@@ -67,7 +93,12 @@ TARGET = "__target__"
 # finishing the model in training (larger with the budget) and reading back the leaderboard,
 # plus the stacked ensembles' metalearner, which grows with rows x classes. CPU seconds,
 # scaled by the job's core share; the rare longer overrun is cut by the deadline cancel.
-FINISH_COST = FinishCost(base_s=1.0, per_budget=0.02, rc_s=0.6, max_share=0.4)
+# rfc_s: the main model's final fit after its cross-validation, at least one more round over
+# every row, feature and class that H2O cannot stop part-way (a boosting round builds one
+# tree per class; a multinomial GLM iteration updates every class's coefficients): a 5-fold
+# XGBoost on 1,500 rows x 64 features x 100 classes took 38 s at a core share of 0.2 for
+# six such rounds (one per fold and the main model), ~1.2 CPU s a round, 12 per 1e8
+FINISH_COST = FinishCost(base_s=1.0, per_budget=0.02, rc_s=0.6, rfc_s=12.0, max_share=0.4)
 # a cancel at the deadline takes effect after the JVM's current chunk of work, then the
 # leaderboard and the leader are read back: 5.6 + 1.3 s measured at a core share of 0.2
 # (semeion, 20 s), 1.5-2.4 s on an idle core (default suite, 30 s), of which about 1.2 s is
@@ -208,23 +239,159 @@ class _CancelAt(threading.Thread):
             return
 
 
+class ModelsCutShort(AdapterError):
+    """Every model on H2O's leaderboard was cut short (by the deadline cancel or by H2O's own
+    time limit) and no finished model is left to keep; the message names them and why."""
+
+
+# what H2O plans for a model's main fit and how far the fit got, per algorithm: the
+# parameter H2O sets before the fit (after cross-validation, from the folds) and the key of
+# the model's summary or scoring history that counts what was built
+_PLANNED = {"gbm": "ntrees", "drf": "ntrees", "xgboost": "ntrees", "deeplearning": "epochs"}
+
+
+def _summary_value(model, key: str) -> float | None:
+    """A number from the model's summary table (first row), or None."""
+    try:
+        summary = model._model_json["output"]["model_summary"]
+        row = dict(zip(summary.col_header, summary.cell_values[0], strict=False))
+        return float(row[key])
+    except Exception:
+        return None
+
+
+def _built(model) -> float | None:
+    """How much of its planned work a model did: trees per class, or epochs."""
+    algo = model.algo
+    if algo == "deeplearning":
+        try:
+            history = model._model_json["output"]["scoring_history"]
+            return float(history.cell_values[-1][list(history.col_header).index("epochs")])
+        except Exception:
+            return None
+    trees = _summary_value(model, "number_of_trees")
+    internal = _summary_value(model, "number_of_internal_trees")
+    if trees is not None and internal is not None and trees and internal > trees:
+        return trees  # GBM/DRF on k classes: number_of_trees counts iterations
+    return trees
+
+
+def _glm_record(model, cv_logloss: float) -> str | bool:
+    """A GLM's main fit cut short ends near where it started, the intercepts only: its
+    training residual deviance is still about its null deviance although its folds learned
+    (cross-validated log loss well under the null model's)."""
+    try:
+        null, resid = float(model.null_deviance(train=True)), float(model.residual_deviance(train=True))
+        rows = float(model._model_json["output"]["training_metrics"]._metric_json["nobs"])
+    except Exception:
+        return True
+    if not (null > 0 and rows > 0 and np.isfinite(resid)) or resid < 0.95 * null:
+        return True
+    if np.isfinite(cv_logloss) and cv_logloss < 0.9 * null / (2 * rows):
+        return f"cut short: residual deviance {resid:.4g} of null deviance {null:.4g}"
+    return True
+
+
+def _h2o_record(model, cv_logloss: float = float("nan")) -> str | bool | None:
+    """H2O's own record of whether a model's main fit ran to its end: True when it did, a
+    reason when it was cut short, None when H2O keeps no such record for the algorithm.
+
+    Trees and deep learning: after cross-validation H2O sets the main model's ``ntrees`` /
+    ``epochs`` from its folds (early stopping off), so a main model with fewer trees or epochs
+    than planned was stopped by its time limit or a cancel. A stacked ensemble is finished
+    when its metalearner is. GLM: H2O records no planned iteration count that a cut fit falls
+    short of; its deviances do (:func:`_glm_record`), not its training log loss against its
+    CV log loss (the loss heuristic rejected a finished 100-class GLM).
+    """
+    algo = model.algo
+    if algo == "stackedensemble":
+        meta = (model._model_json["output"].get("metalearner") or {}).get("name")
+        if not meta:
+            return "cut short: a stacked ensemble without its metalearner"
+        import h2o
+
+        inner = _h2o_record(h2o.get_model(meta), cv_logloss)
+        return True if inner in (True, None) else f"{inner} (its metalearner)"
+    if algo == "glm":
+        return _glm_record(model, cv_logloss)
+    if algo not in _PLANNED:
+        return None
+    params = model.actual_params
+    if not params.get("nfolds") and params.get("stopping_rounds"):
+        return None  # early stopping may legitimately end it before the planned count
+    planned, built = params.get(_PLANNED[algo]), _built(model)
+    if planned is None or built is None:
+        return None
+    if built + 1e-6 >= 0.99 * float(planned):
+        return True
+    unit = "trees" if _PLANNED[algo] == "ntrees" else "epochs"
+    return f"cut short: {built:g} of {float(planned):g} {unit}"
+
+
 def _as_built_by_cv(model, cv_logloss: float) -> bool:
     """Whether a model is the one its cross-validation measured.
 
     H2O trains a model's main version after its cross-validation models, and ranks it by
     their metrics. When time runs out (H2O's own per-model limit, or a cancel at the deadline)
     during that last fit, the main model is kept with a few trees or iterations: it ranks by
-    the good CV metrics of its folds but predicts little better than chance. Its logloss on
-    its own training rows then shows it: a finished model fits its training rows at least
-    about as well as its held-out folds.
+    the good CV metrics of its folds but predicts little better than chance. H2O's own record
+    decides where it keeps one (:func:`_h2o_record`); otherwise the model's log loss on its
+    own training rows shows it: a finished model fits its training rows at least about as
+    well as its held-out folds.
     """
+    return _cut_reason(model, cv_logloss) is None
+
+
+def _cut_reason(model, cv_logloss: float) -> str | None:
+    """Why a leaderboard model is not the finished model its ranking measured, or None."""
+    try:
+        record = _h2o_record(model, cv_logloss)
+    except Exception:
+        record = None
+    if record is not None:
+        return None if record is True else str(record)
     try:
         train = float(model.logloss(train=True))
     except Exception:
-        return True  # no training metric to compare: nothing says it is unfinished
+        return None  # no training metric to compare: nothing says it is unfinished
     if not np.isfinite(train) or not np.isfinite(cv_logloss):
-        return True
-    return train <= 1.5 * cv_logloss + 0.1
+        return None
+    if train <= 1.5 * cv_logloss + 0.1:
+        return None
+    return f"cut short: training log loss {train:.3g} > 1.5 x CV log loss {cv_logloss:.3g} + 0.1"
+
+
+def _leaderboard(project: str, target: str) -> pd.DataFrame:
+    """An AutoML run's leaderboard (with ``training_time_ms``) in one REST call: h2o's own
+    client uploads the table back into the JVM as a frame and downloads that again, several
+    calls that take seconds on a busy core, right when the deadline is near."""
+    import h2o
+
+    resp = h2o.api(f"GET /99/Leaderboards/{project}@@{target}",
+                   data={"extensions": ["training_time_ms"]})  # fmt: skip
+    table = resp["table"]
+    board = pd.DataFrame(list(table.cell_values), columns=list(table.col_header))
+    board = board.drop(columns=board.columns[0])  # the row number
+    for c in board.columns:
+        if c != "model_id":
+            board[c] = pd.to_numeric(board[c], errors="coerce")
+    board["model_id"] = board["model_id"].astype(str)
+    return board.reset_index(drop=True)
+
+
+def _fold_models(mains, stop_at):
+    """The cross-validation models H2O kept for ``mains`` (H2O names them
+    ``<model>_cv_<fold>``, from 1), until ``stop_at()`` says time is up."""
+    import h2o
+
+    for main in dict.fromkeys(str(m) for m in mains):
+        for k in range(1, 21):
+            if stop_at():
+                return
+            try:
+                yield h2o.get_model(f"{main}_cv_{k}")
+            except Exception:
+                break  # the first missing fold ends them
 
 
 def _as_pandas(frame) -> pd.DataFrame:
@@ -427,6 +594,8 @@ class H2OAutoML(BaseAdapter):
             "nfolds": self.nfolds,
             "project_name": f"automl_bench_{uuid.uuid4().hex[:8]}",
             "verbosity": None,
+            # the fallback when every main model is cut short: their finished fold models
+            "keep_cross_validation_models": True,
         }
         if self.max_models:
             kwargs["max_models"] = int(self.max_models)
@@ -463,51 +632,115 @@ class H2OAutoML(BaseAdapter):
         cancelled = (h2o.exceptions.H2OJobCancelled, AssertionError)
         if failed and not (stop.fired and isinstance(failed[0], cancelled)):
             raise failed[0]  # H2O failed on its own, not because the adapter cancelled it
-        if stop.fired or trainer.is_alive():
-            # cancelled, the cancel possibly still pending: read back what it built
-            aml = h2o.automl.get_automl(kwargs["project_name"])
         searched = time.monotonic() - t1
         self.timings_.update(automl_s=searched, finish_reserve_s=reserve, cancelled=stop.fired)
-        board = _as_pandas(h2o.automl.get_leaderboard(aml, extra_columns=["training_time_ms"]))
-        self.model_ = self._complete_leader(board)
+        # cancelled or not (the cancel possibly still pending): read back what it built
+        board = _leaderboard(kwargs["project_name"], self._label_col)
+        self._read_by = time.monotonic() + self.remaining() - 1.0
+        if board.empty:  # every model was cut during its cross-validation
+            board = board.assign(complete=pd.Series(dtype=bool), cut=pd.Series(dtype=str))
+        try:
+            self.model_ = (self._complete_leader(board) if len(board)
+                           else self._fold_fallback(board))  # fmt: skip
+        finally:
+            self._read_by = None
         if self.model_ is None:
-            raise AdapterError(
-                f"H2O AutoML completed no model within max_runtime_secs={kwargs['max_runtime_secs']}"
-            )
+            raise self._nothing_finished(board, kwargs["max_runtime_secs"], stop.fired)
         self.leaderboard_ = board
-        self.models_count_ = int(board["complete"].sum())
+        self.models_count_ = int(board["complete"].sum()) or 1  # or the fold model kept
         self.best_model_ = str(self.model_.model_id)
         self.search_budget_s_ = float(budget)
         # H2O stops on its own when its plan of models is done (or max_models is reached)
         self.stop_reason_ = stop_reason(searched, budget, cut_short=stop.fired)
+
+    @staticmethod
+    def _nothing_finished(board: pd.DataFrame, budget: int, cancelled: bool) -> AdapterError:
+        """The error of a fit that kept no model: every model cut short (named, with why),
+        or no model built at all."""
+        if board.empty:
+            cut = sorted(m for m, st in _job_states().items()
+                         if st == "CANCELLED" and "_AutoML_" in m and "_cv_" not in m)  # fmt: skip
+            if cut:  # cut during their cross-validation, before reaching the leaderboard
+                return ModelsCutShort(f"every model H2O started within max_runtime_secs={budget} "
+                                      f"was cancelled at the deadline during its cross-validation,"
+                                      f" none kept: {', '.join(cut)}"[:1900])  # fmt: skip
+            return AdapterError(f"H2O AutoML built no model within max_runtime_secs={budget}")
+        why = "; ".join(f"{m}: {c}" for m, c in zip(board["model_id"], board["cut"], strict=True))
+        by = "the deadline cancel" if cancelled else "H2O's own time limit"
+        return ModelsCutShort(f"every model H2O built within max_runtime_secs={budget} was cut "
+                              f"short by {by}, none kept: {why}"[:1900])  # fmt: skip
 
     def _complete_leader(self, board: pd.DataFrame):
         """The best model on H2O's leaderboard that H2O finished building.
 
         The leaderboard also lists models whose build was cancelled at the deadline (H2O keeps
         what they had built: a stacked ensemble without its metalearner, a GBM with a few
-        trees) and main models cut short after their cross-validation (see
-        :func:`_as_built_by_cv`); such a model is never chosen, the next finished one is.
-        Marks each row's ``complete`` column; returns None when no model is complete.
+        trees) and main models cut short after their cross-validation by H2O's own time limit
+        (see :func:`_h2o_record`); such a model is never chosen, the next finished one is.
+        Marks each row's ``complete`` column and, for a model cut short, says why in ``cut``.
+        When every model was cut short, the rule is: keep the first cross-validation model of
+        the best-ranked one (see :meth:`_fold_fallback`); None when there is none either.
         """
         import h2o
 
         states = _job_states()
         complete = [states.get(m, "DONE") == "DONE" for m in board["model_id"]]
-        chosen, checked = None, 0
+        cut = ["" if ok else f"cancelled at the deadline (job {states.get(m, '').lower()})"
+               for m, ok in zip(board["model_id"], complete, strict=True)]  # fmt: skip
+        chosen = None
         for i, mid in enumerate(board["model_id"]):
             if not complete[i]:
                 continue
             model = h2o.get_model(mid)
-            checked += 1
-            if checked <= 5 and not _as_built_by_cv(model, float(board["logloss"].iloc[i])):
-                complete[i] = False
+            reason = _cut_reason(model, float(board["logloss"].iloc[i]))
+            if reason:
+                complete[i], cut[i] = False, reason
                 continue
             chosen = model
             self.timings_["passed_over"] = i  # the better-ranked models H2O did not finish
             break
-        board["complete"] = complete
-        return chosen
+        board["complete"], board["cut"] = complete, cut
+        self.cut_short_ = {m: c for m, c in zip(board["model_id"], cut, strict=True) if c}
+        return chosen if chosen is not None else self._fold_fallback(board)
+
+    def _fold_fallback(self, board: pd.DataFrame):
+        """When H2O finished no main model: the finished cross-validation model with the
+        lowest log loss on the rows it held out, or None.
+
+        The rule: a fold model is a finished model, and it is what the leaderboard's
+        cross-validation log loss measured (each fold model scored on the rows it did not
+        see), while a main model cut short was never measured and predicts little better than
+        chance; so the fold model is the fairer one to score. It was trained on (k-1)/k of
+        the training rows, and is chosen as H2O ranks its leaderboard, by held-out log loss;
+        it may belong to a model cut during its cross-validation, before it reached the
+        leaderboard. A fold model cut short itself is passed over as a main model is. Only
+        fold models of a main model H2O finished building count (cut short by H2O's own
+        per-model limit, as on a busy core): H2O deletes a cancelled model's fold models
+        once the cancel takes effect, after the adapter has read them back.
+        """
+
+        import time
+
+        best, best_loss = None, np.inf
+        states = _job_states()
+        # only of models H2O finished building (possibly cut by its own per-model limit): a
+        # cancelled model's fold models are deleted by H2O once its cancel takes effect
+        mains = [m for m in [*board["model_id"], *states]
+                 if "_cv_" not in str(m) and states.get(m, "DONE") == "DONE"]  # fmt: skip
+        end = getattr(self, "_read_by", None)  # in fit: a second before its time limit
+        for fold in _fold_models(mains, stop_at=lambda: end is not None and time.monotonic() > end):
+            if states.get(str(fold.model_id), "DONE") != "DONE":
+                continue
+            try:
+                loss = float(fold.logloss(valid=True))
+            except Exception:
+                continue
+            if np.isfinite(loss) and loss < best_loss and _cut_reason(fold, loss) is None:
+                best, best_loss = fold, loss
+        if best is not None:
+            self.timings_["kept_fold_model"] = 1.0
+            self.timings_["passed_over"] = len(board)
+        return best
 
     def save_model(self, path: str) -> str:
         """The leader as a MOJO (H2O's deployable format, scored without a cluster), or as

@@ -149,7 +149,7 @@ def test_no_process_of_any_job_survives(misbehaving):
 
 def test_timeouts_are_killed_within_grace_of_the_limit(misbehaving):
     _, df, _, _ = misbehaving
-    # limit = setup as used (at most the allowance) + budget x 1.1 + the predict allowance
+    # grace = setup as used (at most the allowance) + budget x 0.1 + the predict allowance
     rows = df.loc[["sleeps_past_budget", "ignores_sigterm"]]
     assert (rows["setup_allowance_s"] == SETUP_GRACE).all()
     assert (rows["predict_allowance_s"] == PREDICT_GRACE).all()
@@ -158,15 +158,19 @@ def test_timeouts_are_killed_within_grace_of_the_limit(misbehaving):
     assert (used > 0).all(), used
     expected = used.clip(upper=SETUP_GRACE) + 0.1 * BUDGET + PREDICT_GRACE
     assert ((rows["grace_s"] - expected).abs() < 1e-6).all(), (rows["grace_s"], expected)
-    # killed after its limit, never before, and long before the hour it would have slept:
-    # within a slack for the driver's watch that grows with the machine's load
+    # still fitting at its fit deadline (setup as used + budget x 1.1; the predict allowance
+    # is for predicting, counted from prediction's start): killed after that limit, never
+    # before, and long before the hour it would have slept, within a slack for the driver's
+    # watch that grows with the machine's load; the row says the fit was stopped
     row = df.loc["sleeps_past_budget"]
-    limit = BUDGET + row["grace_s"]
+    limit = BUDGET + row["grace_s"] - row["predict_allowance_s"]
     assert limit <= row["duration"] <= limit + kill_slack(row["load_at_start"]), row.to_dict()
+    assert row["limit_phase"] == "fit"
     # SIGTERM ignored by it and its child: SIGKILL follows after the kill grace
     row = df.loc["ignores_sigterm"]
-    limit = BUDGET + row["grace_s"] + KILL_GRACE
+    limit = BUDGET + row["grace_s"] - row["predict_allowance_s"] + KILL_GRACE
     assert limit <= row["duration"] <= limit + kill_slack(row["load_at_start"]), row.to_dict()
+    assert row["limit_phase"] == "fit"
 
 
 @pytest.mark.parametrize("ratio", [2, 0])

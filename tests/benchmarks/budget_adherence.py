@@ -48,6 +48,10 @@ DATASETS = ["semeion", "cnae-9", "mfeat-factors", "mfeat-pixel", "optdigits", "m
             "arrhythmia", "anneal", "mice-protein", "letter", "satimage", "segment"]  # fmt: skip
 GENERATED = {"gen-100class": {"rows": 1600, "features": 64, "informative": 40, "classes": 100,
                               "seed": 7, "class_sep": 2.0}}  # fmt: skip
+# the many-class series (3,000 rows x 64 features, half of them training: 2 folds, fold 0)
+GENERATED.update({f"gen-{k}class-3k": {"rows": 3000, "features": 64, "informative": 40,
+                                        "classes": k, "seed": 7, "class_sep": 2.0}
+                  for k in (10, 26, 50, 100)})  # fmt: skip
 DEFAULT_SUITE = {t["name"]: t for t in
                  yaml.safe_load((ROOT / "suites" / "default.yaml").read_text())["tasks"]}  # fmt: skip
 KNOWN = DATASETS + list(DEFAULT_SUITE) + list(GENERATED)
@@ -80,8 +84,8 @@ def _burn() -> None:  # pragma: no cover - runs in the load processes
         x = (x * 1103515245 + 12345) % 2147483648
 
 
-def run_budget(budget: float, args, suite: Path) -> pd.DataFrame:
-    out = args.out / f"budget-{budget:g}"
+def run_budget(budget: float, args, suite: Path, rep: int = 0) -> pd.DataFrame:
+    out = args.out / (f"budget-{budget:g}" + (f"-rep{rep}" if rep else ""))
     cmd = [str(ROOT / ".venv" / "bin" / "automl-bench"), "run", "--suite", str(suite),
            "--frameworks", f"{args.frameworks},constant", "--budget", str(budget), "--folds", "1",
            "--parallel", str(args.parallel), "--out", str(out), "--no-report"]  # fmt: skip
@@ -92,7 +96,8 @@ def run_budget(budget: float, args, suite: Path) -> pd.DataFrame:
     if proc.returncode != 0:
         print(proc.stderr[-3000:])
     csv = out / "results.csv"
-    return pd.read_csv(csv) if csv.exists() else pd.DataFrame()
+    df = pd.read_csv(csv) if csv.exists() else pd.DataFrame()
+    return df.assign(rep=rep) if not df.empty else df
 
 
 def fmt(v, spec: str) -> str:
@@ -106,7 +111,7 @@ def fmt(v, spec: str) -> str:
 def report(df: pd.DataFrame) -> bool:
     ok_all = True
     head = (f"{'framework':<11}{'task':<15}{'budget':>7}{'setup':>7}{'train/b':>8}{'predict':>8}"
-            f"{'search':>7}  {'status':<8}{'starved':<8}{'models':>7}  {'stop':<10}{'acc':>7}")  # fmt: skip
+            f"{'search':>7}  {'status':<8}{'starved':<8}{'models':>7}  {'stop':<10}{'acc':>7}  rep")  # fmt: skip
     print(head)
     for _, r in df.sort_values(["budget_s", "framework", "task"]).iterrows():
         ratio = r["training_duration"] / r["budget_s"]
@@ -114,7 +119,7 @@ def report(df: pd.DataFrame) -> bool:
               f"{fmt(r.get('setup_duration'), '.1f'):>7}{fmt(ratio, '.3f'):>8}"
               f"{fmt(r['predict_duration'], '.1f'):>8}{fmt(r.get('search_s'), '.1f'):>7}  "
               f"{r['status']:<8}{str(r.get('starved', '-')):<8}{fmt(r['models_count'], '.0f'):>7}  "
-              f"{str(r.get('stop_reason', '-')):<10}{fmt(r['acc'], '.3f'):>7}")  # fmt: skip
+              f"{str(r.get('stop_reason', '-')):<10}{fmt(r['acc'], '.3f'):>7}  {r.get('rep', 0)}")  # fmt: skip
     print(f"\n{'framework':<11}{'budget':>7}{'jobs':>6}{'ok':>5}{'timeouts':>9}{'failed':>7}"
           f"{'starved':>8}{'median':>8}{'max':>7}  targets (median in [0.93, 1.03], max <= 1.10, "
           "0 timeouts)")  # fmt: skip
@@ -155,7 +160,7 @@ def report(df: pd.DataFrame) -> bool:
                 ok_all &= margin >= H2O_MARGIN
                 verdict = "ok" if margin >= H2O_MARGIN else "BELOW"
             others = r.drop("constant").dropna()
-            best = f"  best {others.idxmax()} {others.max() - r['constant']:+.3f}"
+            best = f"  best {others.idxmax()} {others.max() - r['constant']:+.3f}" if len(others) else ""
             print(f"  {task:<15}{b:>5g}s  h2o {r['h2o']:.3f}  constant {r['constant']:.3f}  "
                   f"margin {margin:+.3f}  {verdict:<5}{best}")  # fmt: skip
     print("\naccuracy floors:")
@@ -175,6 +180,7 @@ def main() -> int:
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--load", type=int, default=0, help="CPU-bound processes to run beside it")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "budget-adherence")
+    ap.add_argument("--repeats", type=int, default=1, help="runs of each budget (repetitions)")
     ap.add_argument("--report-only", action="store_true", help="only print the stored runs")
     args = ap.parse_args()
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
@@ -192,11 +198,12 @@ def main() -> int:
     try:
         frames = []
         for b in [float(x) for x in args.budgets.split(",")]:
-            if args.report_only:
-                csv = args.out / f"budget-{b:g}" / "results.csv"
-                frames.append(pd.read_csv(csv) if csv.exists() else pd.DataFrame())
-            else:
-                frames.append(run_budget(b, args, suite))
+            for rep in range(args.repeats):
+                if args.report_only:
+                    csv = args.out / (f"budget-{b:g}" + (f"-rep{rep}" if rep else "")) / "results.csv"
+                    frames.append(pd.read_csv(csv).assign(rep=rep) if csv.exists() else pd.DataFrame())
+                else:
+                    frames.append(run_budget(b, args, suite, rep))
         load = os.getloadavg()
     finally:
         for p in burners:
