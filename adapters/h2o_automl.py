@@ -68,7 +68,6 @@ not end it.
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import threading
 import uuid
@@ -85,6 +84,20 @@ from automl_bench_adapters.base import (
     label_column,
 )
 from automl_bench_adapters.finish_cost import FinishCost, cpu_share
+from automl_bench_adapters.h2o_models import (
+    ModelsCutShort,
+    as_pandas,
+    cut_reason,
+    fold_models,
+    read_leaderboard,
+)
+from automl_bench_adapters.h2o_server import (
+    CancelAt,
+    connect,
+    free_port_pair,
+    job_states,
+    stop_server,
+)
 from automl_bench_adapters.stop_reason import stop_reason
 
 TARGET = "__target__"
@@ -104,303 +117,6 @@ FINISH_COST = FinishCost(base_s=1.0, per_budget=0.02, rc_s=0.6, rfc_s=12.0, max_
 # (semeion, 20 s), 1.5-2.4 s on an idle core (default suite, 30 s), of which about 1.2 s is
 # waiting on the JVM's answers whatever the load; the rest is CPU seconds, scaled the same way
 FETCH_COST = FinishCost(base_s=1.2, rc_s=0.2, wall_s=1.2, max_share=0.25)
-
-
-def free_port_pair(host: str = "127.0.0.1") -> int:
-    """A port p with p and p+1 both free (H2O uses p for REST and p+1 internally)."""
-    for _ in range(50):
-        with socket.socket() as a:
-            a.bind((host, 0))
-            port = a.getsockname()[1]
-            if port >= 65535:
-                continue
-            try:
-                with socket.socket() as b:
-                    b.bind((host, port + 1))
-            except OSError:
-                continue
-            return port
-    raise AdapterError("no free port pair found for the H2O JVM")
-
-
-# H2O's client prints this notice on every connect once its JVM build is more than 100
-# days old (the JVM decides; h2o offers no setting to turn it off). A benchmark pins its
-# backend's version on purpose, so the notice is dropped; anything else h2o prints stays.
-OLD_BUILD_NOTICE = ("Warning: Your H2O cluster version is (", "Please download and install the "
-                    "latest version from: https://h2o-release.s3.amazonaws.com")  # fmt: skip
-
-
-def _connect(h2o, server) -> None:
-    """``h2o.connect`` to our JVM, without the client's build-age notice."""
-    import contextlib
-    import io
-
-    printed = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(printed):
-            h2o.connect(server=server, verbose=False)
-    finally:
-        kept = [line for line in printed.getvalue().splitlines()
-                if not line.startswith(OLD_BUILD_NOTICE)]  # fmt: skip
-        if kept:
-            print("\n".join(kept), flush=True)
-
-
-def _stop_server(server, timeout: float = 3.0) -> None:
-    """Stop an H2OLocalServer's JVM and wait until its process is gone."""
-    proc = getattr(server, "_process", None)
-    if proc is None:
-        return
-    import psutil
-
-    try:
-        jvm = psutil.Process(proc.pid)
-    except psutil.NoSuchProcess:
-        proc.poll()
-        return
-    if proc.poll() is None:
-        proc.terminate()  # nothing in the JVM needs saving: a short grace, then SIGKILL
-        try:
-            proc.wait(timeout)
-        except Exception:
-            proc.kill()
-            proc.wait(30)
-    try:  # whatever it started (it starts nothing today) goes too
-        for child in jvm.children(recursive=True):
-            child.kill()
-    except psutil.NoSuchProcess:
-        pass
-    server._process = None
-
-
-def _job_states() -> dict[str, str]:
-    """Status of every job the JVM knows, by the key of what it builds (a model's id)."""
-    import h2o
-
-    states = {}
-    for job in h2o.api("GET /3/Jobs").get("jobs") or []:
-        dest = (job.get("dest") or {}).get("name")
-        if dest:
-            states[dest] = job.get("status", "")
-    return states
-
-
-def _cancel(job_key: str) -> None:
-    import h2o
-
-    try:  # returns when the job has stopped (H2O waits for it), or raises if it has ended
-        h2o.api(f"POST /3/Jobs/{job_key}/cancel")
-    except Exception:
-        pass
-
-
-class _CancelAt(threading.Thread):
-    """Cancels an H2O AutoML run at ``end`` (monotonic clock) if it is still running.
-
-    Cancelling the AutoML job alone does not stop the model it is building: H2O lets a
-    stacked ensemble's metalearner (cross-validated, one GLM per fold, each costly on many
-    classes) run to its end, 8-19 s on a 100-class task. So every job still running in the
-    JVM (this adapter's own) is cancelled, each from its own thread since H2O answers a cancel
-    only once the job has stopped; a model builder stops at its next iteration.
-    """
-
-    def __init__(self, aml, end: float):
-        super().__init__(daemon=True, name="h2o-cancel-at-deadline")
-        self.aml, self.end = aml, end
-        self.fired = False
-        self._halt = threading.Event()
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(1)  # it only sends cancels from threads of their own: never long
-
-    def run(self) -> None:
-        import time
-
-        import h2o
-
-        while not self._halt.wait(min(0.2, max(0.0, self.end - time.monotonic()))):
-            if time.monotonic() < self.end:
-                continue
-            job = getattr(self.aml, "_job", None)
-            if job is None:
-                continue
-            self.fired = True  # before the call: the client may see the cancel first
-            keys = [job.job_key]
-            try:
-                for j in h2o.api("GET /3/Jobs").get("jobs") or []:
-                    key = (j.get("key") or {}).get("name")
-                    if key and key != job.job_key and j.get("status") in ("RUNNING", "CREATED"):
-                        keys.append(key)
-            except Exception:
-                pass
-            for key in reversed(keys):  # the models in training first, then the AutoML run
-                threading.Thread(target=_cancel, args=(key,), daemon=True).start()
-            return
-
-
-class ModelsCutShort(AdapterError):
-    """Every model on H2O's leaderboard was cut short (by the deadline cancel or by H2O's own
-    time limit) and no finished model is left to keep; the message names them and why."""
-
-
-# what H2O plans for a model's main fit and how far the fit got, per algorithm: the
-# parameter H2O sets before the fit (after cross-validation, from the folds) and the key of
-# the model's summary or scoring history that counts what was built
-_PLANNED = {"gbm": "ntrees", "drf": "ntrees", "xgboost": "ntrees", "deeplearning": "epochs"}
-
-
-def _summary_value(model, key: str) -> float | None:
-    """A number from the model's summary table (first row), or None."""
-    try:
-        summary = model._model_json["output"]["model_summary"]
-        row = dict(zip(summary.col_header, summary.cell_values[0], strict=False))
-        return float(row[key])
-    except Exception:
-        return None
-
-
-def _built(model) -> float | None:
-    """How much of its planned work a model did: trees per class, or epochs."""
-    algo = model.algo
-    if algo == "deeplearning":
-        try:
-            history = model._model_json["output"]["scoring_history"]
-            return float(history.cell_values[-1][list(history.col_header).index("epochs")])
-        except Exception:
-            return None
-    trees = _summary_value(model, "number_of_trees")
-    internal = _summary_value(model, "number_of_internal_trees")
-    if trees is not None and internal is not None and trees and internal > trees:
-        return trees  # GBM/DRF on k classes: number_of_trees counts iterations
-    return trees
-
-
-def _glm_record(model, cv_logloss: float) -> str | bool:
-    """A GLM's main fit cut short ends near where it started, the intercepts only: its
-    training residual deviance is still about its null deviance although its folds learned
-    (cross-validated log loss well under the null model's)."""
-    try:
-        null, resid = float(model.null_deviance(train=True)), float(model.residual_deviance(train=True))
-        rows = float(model._model_json["output"]["training_metrics"]._metric_json["nobs"])
-    except Exception:
-        return True
-    if not (null > 0 and rows > 0 and np.isfinite(resid)) or resid < 0.95 * null:
-        return True
-    if np.isfinite(cv_logloss) and cv_logloss < 0.9 * null / (2 * rows):
-        return f"cut short: residual deviance {resid:.4g} of null deviance {null:.4g}"
-    return True
-
-
-def _h2o_record(model, cv_logloss: float = float("nan")) -> str | bool | None:
-    """H2O's own record of whether a model's main fit ran to its end: True when it did, a
-    reason when it was cut short, None when H2O keeps no such record for the algorithm.
-
-    Trees and deep learning: after cross-validation H2O sets the main model's ``ntrees`` /
-    ``epochs`` from its folds (early stopping off), so a main model with fewer trees or epochs
-    than planned was stopped by its time limit or a cancel. A stacked ensemble is finished
-    when its metalearner is. GLM: H2O records no planned iteration count that a cut fit falls
-    short of; its deviances do (:func:`_glm_record`), not its training log loss against its
-    CV log loss (the loss heuristic rejected a finished 100-class GLM).
-    """
-    algo = model.algo
-    if algo == "stackedensemble":
-        meta = (model._model_json["output"].get("metalearner") or {}).get("name")
-        if not meta:
-            return "cut short: a stacked ensemble without its metalearner"
-        import h2o
-
-        inner = _h2o_record(h2o.get_model(meta), cv_logloss)
-        return True if inner in (True, None) else f"{inner} (its metalearner)"
-    if algo == "glm":
-        return _glm_record(model, cv_logloss)
-    if algo not in _PLANNED:
-        return None
-    params = model.actual_params
-    if not params.get("nfolds") and params.get("stopping_rounds"):
-        return None  # early stopping may legitimately end it before the planned count
-    planned, built = params.get(_PLANNED[algo]), _built(model)
-    if planned is None or built is None:
-        return None
-    if built + 1e-6 >= 0.99 * float(planned):
-        return True
-    unit = "trees" if _PLANNED[algo] == "ntrees" else "epochs"
-    return f"cut short: {built:g} of {float(planned):g} {unit}"
-
-
-def _as_built_by_cv(model, cv_logloss: float) -> bool:
-    """Whether a model is the one its cross-validation measured.
-
-    H2O trains a model's main version after its cross-validation models, and ranks it by
-    their metrics. When time runs out (H2O's own per-model limit, or a cancel at the deadline)
-    during that last fit, the main model is kept with a few trees or iterations: it ranks by
-    the good CV metrics of its folds but predicts little better than chance. H2O's own record
-    decides where it keeps one (:func:`_h2o_record`); otherwise the model's log loss on its
-    own training rows shows it: a finished model fits its training rows at least about as
-    well as its held-out folds.
-    """
-    return _cut_reason(model, cv_logloss) is None
-
-
-def _cut_reason(model, cv_logloss: float) -> str | None:
-    """Why a leaderboard model is not the finished model its ranking measured, or None."""
-    try:
-        record = _h2o_record(model, cv_logloss)
-    except Exception:
-        record = None
-    if record is not None:
-        return None if record is True else str(record)
-    try:
-        train = float(model.logloss(train=True))
-    except Exception:
-        return None  # no training metric to compare: nothing says it is unfinished
-    if not np.isfinite(train) or not np.isfinite(cv_logloss):
-        return None
-    if train <= 1.5 * cv_logloss + 0.1:
-        return None
-    return f"cut short: training log loss {train:.3g} > 1.5 x CV log loss {cv_logloss:.3g} + 0.1"
-
-
-def _leaderboard(project: str, target: str) -> pd.DataFrame:
-    """An AutoML run's leaderboard (with ``training_time_ms``) in one REST call: h2o's own
-    client uploads the table back into the JVM as a frame and downloads that again, several
-    calls that take seconds on a busy core, right when the deadline is near."""
-    import h2o
-
-    resp = h2o.api(f"GET /99/Leaderboards/{project}@@{target}",
-                   data={"extensions": ["training_time_ms"]})  # fmt: skip
-    table = resp["table"]
-    board = pd.DataFrame(list(table.cell_values), columns=list(table.col_header))
-    board = board.drop(columns=board.columns[0])  # the row number
-    for c in board.columns:
-        if c != "model_id":
-            board[c] = pd.to_numeric(board[c], errors="coerce")
-    board["model_id"] = board["model_id"].astype(str)
-    return board.reset_index(drop=True)
-
-
-def _fold_models(mains, stop_at):
-    """The cross-validation models H2O kept for ``mains`` (H2O names them
-    ``<model>_cv_<fold>``, from 1), until ``stop_at()`` says time is up."""
-    import h2o
-
-    for main in dict.fromkeys(str(m) for m in mains):
-        for k in range(1, 21):
-            if stop_at():
-                return
-            try:
-                yield h2o.get_model(f"{main}_cv_{k}")
-            except Exception:
-                break  # the first missing fold ends them
-
-
-def _as_pandas(frame) -> pd.DataFrame:
-    """H2OFrame -> pandas without the warning that polars is not installed (small frames)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return frame.as_data_frame()
 
 
 class H2OAutoML(BaseAdapter):
@@ -482,8 +198,8 @@ class H2OAutoML(BaseAdapter):
         finally:
             tempfile.tempdir = saved_tempdir
         self._server = server
-        self._finalizer = weakref.finalize(self, _stop_server, server)
-        _connect(h2o, server)
+        self._finalizer = weakref.finalize(self, stop_server, server)
+        connect(h2o, server)
         h2o.no_progress()
         self.jvm_pid_ = server._process.pid
         self._start_s = time.monotonic() - t0
@@ -500,7 +216,7 @@ class H2OAutoML(BaseAdapter):
                 h2o.connection().close()
         except Exception:
             pass
-        self._finalizer()  # runs _stop_server once
+        self._finalizer()  # runs stop_server once
         self._server = None
         if getattr(self, "_own_root", None):
             import shutil
@@ -609,7 +325,7 @@ class H2OAutoML(BaseAdapter):
         # models it is building are cancelled and the models it has finished are kept
         fetch = FETCH_COST.seconds(float(self.time_limit), len(X), X.shape[1], len(self.classes_),
                                    self.timings_.get("cpu_share", 1.0))  # fmt: skip
-        stop = _CancelAt(aml, time.monotonic() + self.remaining() - fetch)
+        stop = CancelAt(aml, time.monotonic() + self.remaining() - fetch)
         # the run goes in a thread: H2O's client returns from a cancelled run only once the
         # JVM has stopped it, seconds later on a busy core; the adapter reads back the
         # finished models at its own time instead (half the fetch allowance before the limit)
@@ -635,7 +351,7 @@ class H2OAutoML(BaseAdapter):
         searched = time.monotonic() - t1
         self.timings_.update(automl_s=searched, finish_reserve_s=reserve, cancelled=stop.fired)
         # cancelled or not (the cancel possibly still pending): read back what it built
-        board = _leaderboard(kwargs["project_name"], self._label_col)
+        board = read_leaderboard(kwargs["project_name"], self._label_col)
         self._read_by = time.monotonic() + self.remaining() - 1.0
         if board.empty:  # every model was cut during its cross-validation
             board = board.assign(complete=pd.Series(dtype=bool), cut=pd.Series(dtype=str))
@@ -658,7 +374,7 @@ class H2OAutoML(BaseAdapter):
         """The error of a fit that kept no model: every model cut short (named, with why),
         or no model built at all."""
         if board.empty:
-            cut = sorted(m for m, st in _job_states().items()
+            cut = sorted(m for m, st in job_states().items()
                          if st == "CANCELLED" and "_AutoML_" in m and "_cv_" not in m)  # fmt: skip
             if cut:  # cut during their cross-validation, before reaching the leaderboard
                 return ModelsCutShort(f"every model H2O started within max_runtime_secs={budget} "
@@ -683,7 +399,7 @@ class H2OAutoML(BaseAdapter):
         """
         import h2o
 
-        states = _job_states()
+        states = job_states()
         complete = [states.get(m, "DONE") == "DONE" for m in board["model_id"]]
         cut = ["" if ok else f"cancelled at the deadline (job {states.get(m, '').lower()})"
                for m, ok in zip(board["model_id"], complete, strict=True)]  # fmt: skip
@@ -692,7 +408,7 @@ class H2OAutoML(BaseAdapter):
             if not complete[i]:
                 continue
             model = h2o.get_model(mid)
-            reason = _cut_reason(model, float(board["logloss"].iloc[i]))
+            reason = cut_reason(model, float(board["logloss"].iloc[i]))
             if reason:
                 complete[i], cut[i] = False, reason
                 continue
@@ -722,20 +438,20 @@ class H2OAutoML(BaseAdapter):
         import time
 
         best, best_loss = None, np.inf
-        states = _job_states()
+        states = job_states()
         # only of models H2O finished building (possibly cut by its own per-model limit): a
         # cancelled model's fold models are deleted by H2O once its cancel takes effect
         mains = [m for m in [*board["model_id"], *states]
                  if "_cv_" not in str(m) and states.get(m, "DONE") == "DONE"]  # fmt: skip
         end = getattr(self, "_read_by", None)  # in fit: a second before its time limit
-        for fold in _fold_models(mains, stop_at=lambda: end is not None and time.monotonic() > end):
+        for fold in fold_models(mains, stop_at=lambda: end is not None and time.monotonic() > end):
             if states.get(str(fold.model_id), "DONE") != "DONE":
                 continue
             try:
                 loss = float(fold.logloss(valid=True))
             except Exception:
                 continue
-            if np.isfinite(loss) and loss < best_loss and _cut_reason(fold, loss) is None:
+            if np.isfinite(loss) and loss < best_loss and cut_reason(fold, loss) is None:
                 best, best_loss = fold, loss
         if best is not None:
             self.timings_["kept_fold_model"] = 1.0
@@ -763,7 +479,7 @@ class H2OAutoML(BaseAdapter):
         if getattr(self, "_server", None) is None:
             raise AdapterError("the H2O JVM was shut down: fit again before predicting")
         frame = self._to_h2o(X[self._columns])
-        pred = _as_pandas(self.model_.predict(frame)).drop(columns=["predict"])
+        pred = as_pandas(self.model_.predict(frame)).drop(columns=["predict"])
         # One probability column per level of the training target, named by the level. The
         # target went in as "c<code>" so no level looks numeric (H2O would rename a numeric
         # level 3 to "p3"); map each column back to its class code.
@@ -781,8 +497,8 @@ class H2OAutoML(BaseAdapter):
         aml = _automl_of(str(self.model_.model_id))
         if aml is None:
             return None
-        events = _as_pandas(aml.event_log)
-        board = _as_pandas(h2o.automl.get_leaderboard(aml, extra_columns="ALL"))
+        events = as_pandas(aml.event_log)
+        board = as_pandas(h2o.automl.get_leaderboard(aml, extra_columns="ALL"))
         return _h2o_trajectory(self, events, board)
 
 

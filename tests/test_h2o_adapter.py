@@ -288,18 +288,18 @@ def test_cut_short_check_on_each_algorithm(running, many_classes, algo):
     a finished model passes, with or without cross-validation, and a model cut short is named
     as such, ranked by the CV log loss of the finished one (as H2O ranks a main model cut
     after its cross-validation). A finished many-class GLM is never rejected."""
-    from automl_bench_adapters.h2o_automl import _as_built_by_cv, _cut_reason
+    from automl_bench_adapters.h2o_models import as_built_by_cv, cut_reason
 
     frame, x, y = many_classes
     done = _estimator(algo, nfolds=3, fold_assignment="Modulo", **FINISHED[algo])
     done.train(x=x, y=y, training_frame=frame)
     cv = float(done.logloss(xval=True))
-    assert _cut_reason(done, cv) is None and _as_built_by_cv(done, cv)
+    assert cut_reason(done, cv) is None and as_built_by_cv(done, cv)
     cut = _estimator(algo, max_runtime_secs=1 if algo != "glm" else 0.01, **CUT[algo])
     cut.train(x=x, y=y, training_frame=frame)
-    reason = _cut_reason(cut, cv)
+    reason = cut_reason(cut, cv)
     assert reason and reason.startswith("cut short"), (reason, cut.logloss(train=True), cv)
-    assert not _as_built_by_cv(cut, cv)
+    assert not as_built_by_cv(cut, cv)
 
 
 def test_cut_short_check_on_stacked_ensembles(running, many_classes):
@@ -308,7 +308,7 @@ def test_cut_short_check_on_stacked_ensembles(running, many_classes):
     is not."""
     from h2o.estimators import H2OStackedEnsembleEstimator
 
-    from automl_bench_adapters.h2o_automl import _cut_reason
+    from automl_bench_adapters.h2o_models import cut_reason
 
     frame, x, y = many_classes
     base = []
@@ -320,13 +320,13 @@ def test_cut_short_check_on_stacked_ensembles(running, many_classes):
     done = H2OStackedEnsembleEstimator(base_models=base, seed=0, metalearner_nfolds=3)
     done.train(x=x, y=y, training_frame=frame)
     cv = float(done.logloss(xval=True))
-    assert _cut_reason(done, cv) is None
+    assert cut_reason(done, cv) is None
     cut = H2OStackedEnsembleEstimator(
         base_models=base, seed=0, metalearner_algorithm="glm",
         metalearner_params={"lambda_search": True, "max_iterations": 1},
     )  # fmt: skip
     cut.train(x=x, y=y, training_frame=frame)
-    reason = _cut_reason(cut, cv)
+    reason = cut_reason(cut, cv)
     assert reason and reason.startswith("cut short") and "metalearner" in reason, reason
 
 
