@@ -34,7 +34,9 @@ tasks:
   - name: small
     generated: {rows: 120, features: 8, informative: 4, classes: 3, seed: 0}
 """
-BUDGET, SETUP_GRACE, PREDICT_GRACE, KILL_GRACE, MEMORY_MB = 8, 1.0, 1.0, 1.0, 600
+# a setup allowance that covers spawns_threads' compiling its JVM's busy loop on a busy core
+# (its fit must end by setup + budget x 1.1: a fit still running then is a timeout)
+BUDGET, SETUP_GRACE, PREDICT_GRACE, KILL_GRACE, MEMORY_MB = 8, 30.0, 1.0, 1.0, 600
 MISBEHAVING = {  # framework -> expected status; the sleepers first and last keep the run short
     "sleeps_past_budget": "timeout",
     "constant": "ok",
