@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -75,6 +76,24 @@ def test_no_model_in_budget_is_an_adapter_error(load_dataset):
 # stopped by the time it is given.
 
 
+# A learner that "cannot be stopped" waits on RELEASE: after each test it is released and
+# every thread the test left (FLAML's search, abandoned by the adapter at its time limit) is
+# waited for, so no FLAML thread of one test runs on into the next test's search (FLAML keeps
+# its search state in module globals, which such a thread would change under it).
+RELEASE = threading.Event()
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_outlives_its_test():
+    before = set(threading.enumerate())
+    RELEASE.clear()
+    yield
+    RELEASE.set()
+    deadline = time.monotonic() + 60
+    for t in set(threading.enumerate()) - before:
+        t.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
 def _with_learner(name, learner):
     class WithLearner(FLAML):
         def _run(self, automl, X, y, budget):
@@ -94,7 +113,7 @@ def test_a_learner_that_cannot_be_stopped_is_left_at_the_time_limit(load_dataset
         def fit(self, X_train, y_train, budget=None, free_mem_ratio=0, **kwargs):
             type(self).calls += 1
             if kwargs.get("is_retrain") if sleeps_in == "retraining" else type(self).calls == 2:
-                time.sleep(120)  # far beyond the 8 s budget: only leaving it ends fit
+                RELEASE.wait(120)  # far beyond the 8 s budget: only leaving it ends fit
             return super().fit(X_train, y_train, budget, free_mem_ratio, **kwargs)
 
     X, y = load_dataset("semeion")
@@ -229,7 +248,7 @@ def test_after_an_abandoned_retraining_the_best_trial_model_predicts(tmp_path):
     class RetrainHangs(LGBMEstimator):
         def fit(self, X_train, y_train, budget=None, free_mem_ratio=0, **kwargs):
             if len(X_train) == len(Xtr):  # the final retraining: left at the time limit
-                time.sleep(120)
+                RELEASE.wait(120)
             out = super().fit(X_train, y_train, budget, free_mem_ratio, **kwargs)
             snapshots.append(copy.deepcopy(self))
             return out
