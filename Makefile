@@ -12,7 +12,7 @@ TEST_STAMP := $(VENV)/.installed-test
 # the backends' own environments, which their tests run in: by default one framework per
 # environment the framework definitions need (`automl-bench env list --names`); `make test
 # ENVS=` builds none (their tests then skip, saying so)
-ENVS ?= $$($(VENV)/bin/automl-bench env list --names)
+ENVS ?= $(shell $(VENV)/bin/automl-bench env list --names 2>/dev/null)
 ENVS_DIR ?= $(CURDIR)/.envs
 
 .PHONY: bench test lint install install-test
@@ -39,8 +39,7 @@ $(TEST_STAMP): $(STAMP)
 # each built once (its own venv under .envs/, a few minutes); a ready one is kept
 .PHONY: envs
 envs: $(TEST_STAMP)
-	@export AUTOML_BENCH_ENVS=$(ENVS_DIR); for fw in $(ENVS); do \
-	  $(VENV)/bin/automl-bench env create $$fw || exit 1; done
+	$(foreach fw,$(ENVS),AUTOML_BENCH_ENVS=$(ENVS_DIR) $(VENV)/bin/automl-bench env create $(fw) && ) true
 
 bench: $(STAMP)
 	$(VENV)/bin/automl-bench run --suite hd-real --parallel $(PARALLEL) $(ARGS)

@@ -134,7 +134,7 @@ def case_string_and_numeric_labels(d):
     _csv(d, df=frame().assign(y=[1, 2] * 6))
     _csv(d, "t.csv", frame().assign(y=["one", "two"] * 6))
     spec = "{path: d.csv, test_path: t.csv, target: y}"
-    return task(spec), "mixes string and numeric labels (e.g. 'one' and 1)", d / "d.csv"
+    return task(spec), "mixes string and numeric labels between the files", d / "t.csv"
 
 
 def case_missing_labels(d):

@@ -24,10 +24,12 @@ def cmd_race(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from automl_bench.planning.options import number
     from automl_bench.race.report_section import section as race_section
     from automl_bench.report import write_report
     from automl_bench.report.terminal import report
 
+    number("--tolerance", args.tolerance)  # before anything is written
     written = write_report(args.run_dirs, args.out, args.prices,
                            impute_missing=args.impute_missing, race_section=race_section,
                            metric=args.metric, tolerance=args.tolerance)  # fmt: skip

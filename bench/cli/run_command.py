@@ -19,8 +19,10 @@ def cmd_run(args) -> int:
     from types import SimpleNamespace
 
     from automl_bench.execution.launcher_prestart import close_prestarted, prestart_launcher
+    from automl_bench.planning.options import number
     from automl_bench.run.precheck import check_run_inputs
 
+    number("--tolerance", args.tolerance)  # the report's, checked before the run
     fields = _run_fields(args)
     # the warm launcher starts first: its imports overlap with everything below
     warm_local = not args.cold_start and fields["executor"] == "local"

@@ -48,15 +48,26 @@ def check_wide_ints(where: str, what: str, s: pd.Series) -> None:
                            "use integers of at most 64 bits, or labels that are not numbers")  # fmt: skip
 
 
+def _written_numbers(y: pd.Series) -> pd.Series | None:
+    """Labels written as text (a CSV's, kept as written) that are all numbers, as numbers;
+    None otherwise."""
+    if pd.api.types.is_numeric_dtype(y) or not all(isinstance(v, str) for v in y):
+        return None
+    numbers = pd.to_numeric(y, errors="coerce")
+    return None if numbers.isna().any() else numbers
+
+
 def check_labels(where: str, y: pd.Series, n_folds: int | None) -> pd.Series:
     if isinstance(y.dtype, pd.CategoricalDtype):
         y = y.astype(object).where(y.notna(), None)
     check_wide_ints(where, "target", y)
     if y.isna().any():
         raise BadInput(f"{where}: target has {int(y.isna().sum())} missing labels")
-    if pd.api.types.is_float_dtype(y) and not np.all(np.mod(y.to_numpy(dtype=float), 1) == 0):
+    numbers = y if pd.api.types.is_float_dtype(y) else _written_numbers(y)
+    if numbers is not None and not np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0):
         raise BadInput(
-            f"{where}: target has non-integer numbers (e.g. {float(y[np.mod(y, 1) != 0].iloc[0])}): "
+            f"{where}: target has non-integer numbers (e.g. "
+            f"{float(numbers[np.mod(numbers, 1) != 0].iloc[0])}): "
             "it looks like a regression target; only classification is supported"
         )
     if y.dtype == object:

@@ -67,6 +67,8 @@ OPTIONS: dict[str, tuple[str, Range]] = {
                                                       "measurement")),
     "--race-alpha": ("race_rule.alpha", Range(0, 1, lo_open=True, hi_open=True)),
     "--race-min-blocks": ("race_rule.min_blocks", Range(2, 100_000)),
+    # the report's: a normalised-score gap within which a cheaper system counts as tied
+    "--tolerance": ("tolerance", Range(0, 1)),
 }
 
 

@@ -113,6 +113,11 @@ def read_parquet(p: Path) -> pd.DataFrame:
     return pd.read_parquet(p)
 
 
+def _numeric_text(y: pd.Series) -> bool:
+    """Whether every label is a number (as written in text, or read as one)."""
+    return bool(pd.to_numeric(y.astype(str), errors="coerce").notna().all())
+
+
 def _check_rows(p: Path) -> list[str]:
     """The header; BadInput naming the first row with fewer fields than the header (pandas
     would fill the missing ones with NaN without a word)."""
@@ -273,6 +278,10 @@ def _load(source, paths) -> TaskData:
                 f"{tp}: test file columns differ from {p.name}'s"
                 + (f" (not in both: {', '.join(extra[:10])})" if extra else " (order differs)")
             )
+        if _numeric_text(y) != _numeric_text(yt):
+            num, text = (y, yt) if _numeric_text(y) else (yt, y)
+            raise BadInput(f"{tp}: target mixes string and numeric labels between the files "
+                           f"(e.g. {text.iloc[0]!r} and {num.iloc[0]!r}); make them one type")  # fmt: skip
         n, m = len(X), len(Xt)
         X = pd.concat([X, Xt], ignore_index=True)
         y = pd.concat([y, yt], ignore_index=True)
