@@ -217,7 +217,9 @@ def test_a_trial_cut_short_is_deployed_with_the_rounds_it_was_validated_with():
             trials.append((self.params["learning_rate"], self.params["num_leaves"], _rounds(self)))
             return out
 
-    model = _with_learner("cut_short", CutShort)(time_limit=10, cores=1, seed=0,
+    # 20 s: room for the retraining, so the search is not abandoned at the limit (an abandoned
+    # search thread may still move best_config, which the test reads after fit)
+    model = _with_learner("cut_short", CutShort)(time_limit=20, cores=1, seed=0,
                                                  estimator_list=["cut_short"],
                                                  eval_method="holdout")  # fmt: skip
     model.fit(Xtr, ytr)

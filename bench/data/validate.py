@@ -61,6 +61,12 @@ def check_labels(where: str, y: pd.Series, n_folds: int | None) -> pd.Series:
     if isinstance(y.dtype, pd.CategoricalDtype):
         y = y.astype(object).where(y.notna(), None)
     check_wide_ints(where, "target", y)
+    lo, hi = INT64
+    for v in y:  # labels written as integers (a CSV's text) must fit in 64 bits as well
+        if isinstance(v, str) and v.lstrip("-").isdigit() and not lo <= int(v) <= hi:
+            shown = v if len(v) <= 40 else v[:37] + "..."
+            raise BadInput(f"{where}: target holds integers beyond 64 bits (e.g. {shown}); "
+                           "use integers of at most 64 bits, or labels that are not numbers")  # fmt: skip
     if y.isna().any():
         raise BadInput(f"{where}: target has {int(y.isna().sum())} missing labels")
     numbers = y if pd.api.types.is_float_dtype(y) else _written_numbers(y)
