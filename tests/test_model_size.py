@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import run_cli
 
-from automl_bench.planning import backend_envs
+from automl_bench.planning import registry
 
 SUITE = """
 name: model-size
@@ -29,7 +29,8 @@ OWN_ENV = ["autogluon", "evalml"]  # each in an environment of its own, when bui
 
 
 def _ready(name: str) -> bool:
-    return not backend_envs.missing(name)
+    """Its environment (named after its requirements) is built and holds the backend."""
+    return registry.get(name).status()[0]
 
 
 @pytest.fixture(scope="module")
