@@ -35,12 +35,15 @@ INT64 = (-(2**63), 2**63 - 1)
 
 
 def check_wide_ints(where: str, what: str, s: pd.Series) -> None:
-    """Integers beyond 64 bits (a CSV column of 2**70) cannot be stored in a columnar file:
-    an error naming the column and a value, not a crash when the task is written."""
-    if s.dtype != object:
+    """Integers beyond 64 bits (a CSV column of 2**70, read as numbers or kept as the text it
+    was written in) cannot be stored in a columnar file: an error naming the column and a
+    value, not a crash when the task is written."""
+    if pd.api.types.is_numeric_dtype(s):
         return
     lo, hi = INT64
     for v in s:
+        if isinstance(v, str) and v.lstrip("-").isdigit():
+            v = int(v)
         if isinstance(v, int) and not isinstance(v, bool) and not lo <= v <= hi:
             shown = str(v)
             shown = shown if len(shown) <= 40 else shown[:37] + "..."
@@ -61,12 +64,6 @@ def check_labels(where: str, y: pd.Series, n_folds: int | None) -> pd.Series:
     if isinstance(y.dtype, pd.CategoricalDtype):
         y = y.astype(object).where(y.notna(), None)
     check_wide_ints(where, "target", y)
-    lo, hi = INT64
-    for v in y:  # labels written as integers (a CSV's text) must fit in 64 bits as well
-        if isinstance(v, str) and v.lstrip("-").isdigit() and not lo <= int(v) <= hi:
-            shown = v if len(v) <= 40 else v[:37] + "..."
-            raise BadInput(f"{where}: target holds integers beyond 64 bits (e.g. {shown}); "
-                           "use integers of at most 64 bits, or labels that are not numbers")  # fmt: skip
     if y.isna().any():
         raise BadInput(f"{where}: target has {int(y.isna().sum())} missing labels")
     numbers = y if pd.api.types.is_float_dtype(y) else _written_numbers(y)
