@@ -323,3 +323,46 @@ def test_hostile_input_exits_2_and_changes_nothing(case, base, tmp_path, monkeyp
     assert "s3cr3t-value" not in text
     for p in targets:
         assert _snapshot(p) == before[str(p)], f"{case}: {p} changed"
+
+
+# A framework whose adapter cannot be imported: exit 2 naming the framework, the file that
+# defined it and the import's error, before anything is created
+ADAPTERS = {
+    "module missing": ("adapter: my_company_automl.adapter:MyAutoML", {},
+                       "ModuleNotFoundError: No module named 'my_company_automl'"),
+    "class missing": ("adapter: automl_bench_adapters.random_forest:NoSuchClass", {},
+                      "AttributeError"),
+    "module's own import fails": ("adapter: broken_dep.py:Adapter",
+                                  {"broken_dep.py": "import not_installed_anywhere\n"},
+                                  "No module named 'not_installed_anywhere'"),
+    "module does not compile": ("adapter: broken_syntax.py:Adapter",
+                                {"broken_syntax.py": "class Adapter(:\n"}, "SyntaxError"),
+}
+
+
+@pytest.mark.parametrize("case", list(ADAPTERS), ids=list(ADAPTERS))
+def test_an_adapter_that_does_not_import_exits_2_before_anything_runs(case, base, tmp_path,
+                                                                       monkeypatch):  # fmt: skip
+    from automl_bench.planning import registry
+
+    line, files, error = ADAPTERS[case]
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    defs = tmp_path / "frameworks.yaml"
+    defs.write_text(f"inhouse:\n  {line}\n  description: a team's own system\n")
+    monkeypatch.setenv("AUTOML_BENCH_FRAMEWORKS", str(defs))
+    monkeypatch.setenv("AUTOML_BENCH_CACHE", str(base["cache"]))
+    registry.variants.cache_clear()
+    before = _snapshot(base["run"])
+    try:
+        code, out, err = cli(*_run(base, base["suite"], "--frameworks", "constant,inhouse",
+                                   out=tmp_path / "new-run"))  # fmt: skip
+    finally:
+        monkeypatch.delenv("AUTOML_BENCH_FRAMEWORKS")
+        registry.variants.cache_clear()
+    text = " ".join((out + err).split())
+    assert code == 2, f"{case}: exit {code}\n{out}\n{err}"
+    assert f"{defs}: framework 'inhouse'" in text and error in text, text
+    assert "Traceback" not in text
+    assert not (tmp_path / "new-run").exists()
+    assert _snapshot(base["run"]) == before

@@ -102,6 +102,16 @@ class Variant:
         module, _, cls = self.adapter.partition(":")
         return getattr(importlib.import_module(module), cls)
 
+    def check_adapter(self) -> None:
+        """Refuse (BadInput) a definition whose adapter class cannot be imported here, naming
+        the framework, where it was defined and the import's error."""
+        try:
+            self.adapter_class()
+        except Exception as e:  # noqa: BLE001 - whatever the module raises is the user's to fix
+            where = frameworks_file() if self.origin == "shipped" else self.origin
+            raise BadInput(f"{where}: framework {self.name!r}: its adapter {self.adapter} cannot "
+                           f"be imported: {type(e).__name__}: {e}") from None
+
     def distribution(self) -> str:
         return getattr(self.adapter_class(), "distribution", None) or "scikit-learn"
 
@@ -309,9 +319,9 @@ def _variant(name: str, f: dict) -> Variant:
 def variants() -> dict[str, Variant]:
     found: dict[str, Variant] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found[ep.name] = Variant(
-            ep.name, ep.value, {}, f"plugin from {ep.dist.name if ep.dist else '?'}", "entry point"
-        )
+        dist = ep.dist.name if ep.dist else "?"
+        found[ep.name] = Variant(ep.name, ep.value, {}, f"plugin from {dist}",
+                                 f"entry point {ep.name!r} of the package {dist}")  # fmt: skip
     raw = _read_file(frameworks_file(), "shipped")
     user = os.environ.get("AUTOML_BENCH_FRAMEWORKS")
     if user:

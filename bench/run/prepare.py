@@ -117,6 +117,8 @@ def prepare(opts: RunOptions) -> Prepared:
     names = opts.frameworks or suite.frameworks
     check_unique_frameworks(names)
     variants = registry.labelled([registry.get(n) for n in names])
+    for v in variants:  # an adapter that does not import stops the run before it starts
+        v.check_adapter()
     constraint = budgets.override(suite.constraint, opts.budget, opts.budgets)
     seed = suite.seed if opts.seed is None else opts.seed
     if seed != suite.seed:
