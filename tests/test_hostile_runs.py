@@ -113,6 +113,38 @@ def test_other_suite_data_or_constraint_into_a_run_is_refused(tmp_path, segment,
     assert "executed 0 of 2" in _run(suite, tmp_path / "run2", env=env).stdout
 
 
+def test_a_report_writes_only_where_a_report_of_ours_lives(tmp_path, segment, env, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "run"
+    assert _run(_suite(tmp_path, segment), out, env=env).returncode == 0
+    mine = tmp_path / "mine"  # the user's folder, with files named like a report's
+    (mine / "tables").mkdir(parents=True)
+    files = {"index.html": "<p>mine</p>", "report.md": "# mine\n", "tables/leaderboard.csv": "a\n"}
+    for k, v in files.items():
+        (mine / k).write_text(v)
+    code, _, err = cli("report", out, "--out", mine)
+    assert code == 2 and "did not write" in err and str(mine) in " ".join(err.split())
+    assert {k: (mine / k).read_text() for k in files} == files
+    # `..` is taken lexically: nothing is created on the way to a refusal
+    code, _, err = cli("report", out, "--out", "a/missing/../../mine")
+    assert code == 2 and "did not write" in err and not (tmp_path / "a").exists()
+    # a new directory becomes a report's (its marker), and a report there again is allowed
+    assert cli("report", out, "--out", "a/missing/../../rep")[0] == 0
+    rep = tmp_path / "rep"
+    assert (rep / ".automl-bench-report.json").is_file() and not (tmp_path / "a").exists()
+    assert cli("report", out, "--out", rep)[0] == 0
+    # a link planted in it is never written through
+    (rep / "tables" / "leaderboard.csv").unlink()
+    (rep / "tables" / "leaderboard.csv").symlink_to(mine / "tables" / "leaderboard.csv")
+    code, _, err = cli("report", out, "--out", rep)
+    assert code == 2 and "symbolic link" in err
+    assert {k: (mine / k).read_text() for k in files} == files
+    # a run's own report folder is the run's, marker or not (as older runs made it)
+    (out / "report").mkdir()
+    (out / "report" / "index.html").write_text("old")
+    assert cli("report", out)[0] == 0 and (out / "report" / "index.html").read_text() != "old"
+
+
 @pytest.mark.parametrize("damage", ["empty", "half"])
 def test_damaged_store_is_named_never_rebuilt(tmp_path, segment, env, damage):
     out = tmp_path / "run"

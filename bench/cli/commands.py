@@ -4,6 +4,7 @@ estimate, list, show and env. Each takes the parsed arguments and returns the ex
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -30,7 +31,9 @@ def cmd_report(args) -> int:
     from automl_bench.report.terminal import report
 
     number("--tolerance", args.tolerance)  # before anything is written
-    written = write_report(args.run_dirs, args.out, args.prices,
+    # `..` taken lexically, as run's --out: a/missing/../../mine is ./mine
+    out_dir = Path(os.path.normpath(args.out)) if args.out else None
+    written = write_report(args.run_dirs, out_dir, args.prices,
                            impute_missing=args.impute_missing, race_section=race_section,
                            metric=args.metric, tolerance=args.tolerance)  # fmt: skip
     out.print(report(written.report))

@@ -16,7 +16,6 @@ prints).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,15 +41,6 @@ def default_out_dir(run_dirs) -> Path:
     return reports_dir() / names[:120]
 
 
-def _write(path: Path, data: bytes | str) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # two builders never share one
-    if isinstance(data, str):
-        tmp.write_text(data, encoding="utf-8")
-    else:
-        tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def write_report(run_dirs, out_dir: Path | None = None, prices: str | Path | None = None,
                  n_boot: int = 1000, impute_missing: bool = False, race_section=None,
                  metric: str | None = None, tolerance: float | None = None) -> Written:  # fmt: skip
@@ -58,15 +48,18 @@ def write_report(run_dirs, out_dir: Path | None = None, prices: str | Path | Non
     in by the caller; ``metric``: the decision metric (``logloss``, ``accuracy``,
     ``balanced_accuracy``; None: log loss for multi-class); ``tolerance``: a normalised-score
     gap within which a cheaper system counts as good as the best."""
-    from automl_bench.report import html, markdown
+    from automl_bench.report import destination, html, markdown
     from automl_bench.report.build import build
     from automl_bench.report.load import load_runs
 
     price_table = load_prices(prices)  # bad price file: BadInput before anything is written
+    out = Path(out_dir) if out_dir else default_out_dir(run_dirs)
+    destination.check(out)  # a directory of the user's files: BadInput, nothing written
     loaded = load_runs([Path(r) for r in run_dirs])
     report = build(loaded, price_table, n_boot=n_boot, impute_missing=impute_missing,
                    race_section=race_section, metric=metric, tolerance=tolerance)
-    out = Path(out_dir) if out_dir else default_out_dir(run_dirs)
+    destination.claim(out)
+    _write = destination.write_file
     (out / "img").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     for image in report.images:

@@ -164,7 +164,7 @@ def _why(e: OSError) -> str:
     return e.strerror or type(e).__name__
 
 
-def _listing(run_dir: Path) -> list[str]:
+def listing(run_dir: Path) -> list[str]:
     try:
         return sorted(os.listdir(run_dir))
     except FileNotFoundError:
@@ -179,7 +179,7 @@ def check(run_dir: Path, ident: RunIdentity) -> dict | None:
     (None for a new, empty or older run directory). Writes nothing."""
     run_dir = Path(run_dir)
     check_writable_target(run_dir)
-    names = _listing(run_dir)
+    names = listing(run_dir)
     if not names:
         return None
     marker = read_marker(run_dir)
