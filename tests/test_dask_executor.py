@@ -21,7 +21,8 @@ pytest.importorskip("distributed", reason="Dask is not installed: pip install -e
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from automl_bench.execution.node_job import lease_cpus, node_dir, reap_orphans  # noqa: E402
+from automl_bench.execution.node_job import job_dirs, lease_cpus, reap_orphans, run_folder  # noqa: E402
+from automl_bench.execution.ownership import JOB_VARIABLE, TOKEN_VARIABLE  # noqa: E402
 from automl_bench.execution.proctree import proc_table  # noqa: E402
 from automl_bench.planning.plan import job_folder  # noqa: E402
 from automl_bench.results.scoring import METRICS  # noqa: E402
@@ -70,7 +71,7 @@ def test_dask_run_gets_the_same_rows_as_the_local_executor(smoke_runs):
         assert "row" in preds.columns and "truth" not in preds.columns  # labels: task files
         assert all(c.startswith("proba:") for c in preds.columns if c != "row")
         assert "Dask worker host" in (folder / "worker.log").read_text()
-    assert not [p for p in (node_dir() / "jobs").iterdir() if p.name[:16] in set(dask.index)]
+    assert not [p for p in job_dirs() if p.name[:16] in set(dask.index)]
 
 
 def test_dask_run_logs_every_job_to_mlflow(smoke_runs):
@@ -148,7 +149,7 @@ def test_each_dask_worker_keeps_one_warm_launcher_that_dies_with_it(cluster, tmp
 def _job_process(worker_pids):
     """A running rf_slow job on this node (its node job dir names the Dask worker that owns
     it and the job's worker process), that job's spec and its Dask worker's pid."""
-    for d in (node_dir() / "jobs").iterdir():
+    for d in job_dirs():
         try:
             spec = json.loads((d / "spec.json").read_text())
             owner = json.loads((d / "owner.json").read_text())["owner"]["pid"]
@@ -261,19 +262,22 @@ def test_cpu_leases_on_one_node_are_disjoint():
             assert len(extra) == 1
 
 
-def test_orphaned_job_tree_of_a_dead_owner_is_reaped():
+def test_orphaned_job_tree_of_a_dead_owner_is_reaped_and_a_stranger_never():
     # an "owner" (stand-in for a Dask worker process) that starts a job in its own session,
-    # records itself in owner.json as node_job does, and dies without cleaning up
-    job_dir = node_dir() / "jobs" / "orphan-test"
+    # the job carrying the run's token and its dir as every job process does, records itself
+    # in owner.json as node_job does, and dies without cleaning up
+    token = "orphan-test-token"
+    job_dir = run_folder(token) / "orphan-test"
     job_dir.mkdir(exist_ok=True)
+    job_env = {**os.environ, TOKEN_VARIABLE: token, JOB_VARIABLE: str(job_dir)}
     owner = subprocess.Popen(
         [sys.executable, "-c",
-         "import json, subprocess, sys, psutil\n"
-         "job = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
-         " start_new_session=True)\n"
+         "import json, os, subprocess, sys, psutil\n"
+         f"job = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
+         f" start_new_session=True, env={job_env!r})\n"
          "me = psutil.Process()\n"
          f"open({str(job_dir / 'owner.json')!r}, 'w').write(json.dumps({{"
-         "'owner': {'pid': me.pid, 'create_time': me.create_time()}}))\n"
+         f"'owner': {{'pid': me.pid, 'create_time': me.create_time()}}, 'token': {token!r}}}))\n"
          "print(job.pid, flush=True)\n"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -282,10 +286,24 @@ def test_orphaned_job_tree_of_a_dead_owner_is_reaped():
     # the executor's record of the job's worker, as _Running writes it
     start = proc_table()[job_pid].start
     (job_dir / "worker.json").write_text(json.dumps({"pid": job_pid, "start": start}))
+    # a second dir of a dead owner whose worker.json names a process that is not the job's
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
+                                start_new_session=True)  # fmt: skip
+    forged = run_folder(token) / "forged"
+    forged.mkdir(exist_ok=True)
+    (forged / "owner.json").write_text(json.dumps({"owner": {"pid": owner.pid,
+                                                             "create_time": 0}, "token": token}))
+    (forged / "worker.json").write_text(json.dumps({"pid": stranger.pid,
+                                                    "start": proc_table()[stranger.pid].start}))
     job = psutil.Process(job_pid)
     assert job.is_running()
-    assert reap_orphans() >= 1
-    with contextlib.suppress(psutil.Error):
-        job.wait(timeout=10)
-    assert not job.is_running() or job.status() == psutil.STATUS_ZOMBIE
-    assert not job_dir.exists()
+    try:
+        assert reap_orphans() >= 1
+        with contextlib.suppress(psutil.Error):
+            job.wait(timeout=10)
+        assert not job.is_running() or job.status() == psutil.STATUS_ZOMBIE
+        assert stranger.poll() is None  # named by a planted record, not proven ours: alive
+        assert not job_dir.exists() and not forged.exists()
+    finally:
+        stranger.kill()
+        stranger.wait()

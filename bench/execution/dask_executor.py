@@ -292,7 +292,8 @@ class _DaskRun:
             )
         key = f"automl-bench-job-{t.job_id}-{self.token}"
         payload = {
-            "spec": spec, "job_id": t.job_id, "key": key, "budget_s": t.budget_s,
+            "spec": spec, "job_id": t.job_id, "key": key, "token": t.token or self.token,
+            "budget_s": t.budget_s,
             "cores": t.cores, "memory_mb": t.memory_mb, "python": _portable_python(t),
         }  # fmt: skip
         fut = self.client.submit(

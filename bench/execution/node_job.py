@@ -11,21 +11,25 @@ returns the outcome and the files the worker wrote (predictions, outcome, phase 
 bytes.
 The driver alone writes the run directory and the store.
 
-Node bookkeeping, all under ``$TMPDIR/automl-bench-node-<uid>/``:
+Node bookkeeping, all under ``$TMPDIR/automl-bench-node-<uid>/`` (made private to the user):
 - ``cpus/cpu<N>.lock``: a job runs on CPU ids it holds ``flock`` locks on, so jobs from
   several Dask worker processes on one node never share a core (the kernel drops the locks
   when a process dies, so a killed worker leaks none).
-- ``jobs/<tmp>/owner.json``: which Dask worker process owns the job dir; the executor's
-  ``worker.json`` beside it names the job's worker. The launcher takes a job down with it
-  when its Dask worker dies; :func:`reap_orphans`, called before every job, when a worker
-  starts and by the driver at the end of a run, sweeps whatever a dead owner left anyway
-  and removes its dir.
+- ``jobs/<run>/<job id>-<tmp>/``: a job's dir, in a folder of its run (named by a digest of
+  the run's token: two runs with the same job ids never meet). ``owner.json`` records which
+  Dask worker process owns it and the run's token; the executor's ``worker.json`` beside it
+  names the job's worker. The launcher takes a job down with it when its Dask worker dies;
+  :func:`reap_orphans`, called before every job, when a worker starts and by the driver at
+  the end of a run, sweeps whatever a dead owner left anyway and removes its dir. As in a
+  local run, a process is signalled only once it is proven the job's: it carries the run's
+  token and the job's dir in its environment (:mod:`automl_bench.execution.ownership`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -42,7 +46,7 @@ import psutil
 from automl_bench.execution.jobs import Limits, Outcome, WorkItem
 from automl_bench.execution.launcher_pool import LauncherPool
 from automl_bench.execution.local_executor import LocalExecutor
-from automl_bench.execution.proctree import sweep_session
+from automl_bench.execution.ownership import sweep_owned
 from automl_bench.execution.slots import available_cpus
 
 EVENT_TOPIC = "automl-bench-job"
@@ -53,15 +57,32 @@ LOG_TAIL_BYTES = 1 << 20
 
 # Warm launchers of this Dask worker process, kept across its jobs; they die with it.
 LAUNCHERS = LauncherPool()
-_active: dict[str, Path] = {}  # key -> job dir of a job running in this process (teardown)
+_active: dict[str, tuple[Path, str]] = {}  # key -> (job dir, run token): jobs running here
 _active_lock = threading.Lock()
 
 
 def node_dir() -> Path:
     d = Path(tempfile.gettempdir()) / f"automl-bench-node-{os.getuid()}"
-    (d / "jobs").mkdir(parents=True, exist_ok=True)
-    (d / "cpus").mkdir(parents=True, exist_ok=True)
+    d.mkdir(mode=0o700, exist_ok=True)
+    (d / "jobs").mkdir(exist_ok=True)
+    (d / "cpus").mkdir(exist_ok=True)
     return d
+
+
+def run_folder(token: str) -> Path:
+    """The folder of one run's job dirs on this node."""
+    d = node_dir() / "jobs" / hashlib.sha256(token.encode()).hexdigest()[:16]
+    d.mkdir(exist_ok=True)
+    return d
+
+
+def job_dirs() -> list[Path]:
+    """Every job dir on this node, of every run."""
+    out = []
+    for run in (node_dir() / "jobs").iterdir():
+        with contextlib.suppress(OSError):  # another reaper removed it meanwhile
+            out += [d for d in run.iterdir() if d.is_dir()]
+    return out
 
 
 @contextlib.contextmanager
@@ -111,7 +132,7 @@ def _same_process(ident: dict | None) -> psutil.Process | None:
 def reap_orphans() -> int:
     """Kill job trees whose owning Dask worker process is gone; remove their dirs."""
     reaped = 0
-    for d in (node_dir() / "jobs").iterdir():
+    for d in job_dirs():
         try:
             owner = json.loads((d / "owner.json").read_text())
         except (OSError, ValueError):
@@ -124,8 +145,11 @@ def reap_orphans() -> int:
             owner = {}
         if _same_process(owner.get("owner")) is not None:
             continue
-        reaped += _sweep(d)
+        reaped += _sweep(d, owner.get("token"))
         shutil.rmtree(d, ignore_errors=True)
+    for run in (node_dir() / "jobs").iterdir():
+        with contextlib.suppress(OSError):  # empty (its jobs are gone), or another's to remove
+            run.rmdir()
     return reaped
 
 
@@ -134,8 +158,8 @@ def kill_active() -> None:
     is closing)."""
     with _active_lock:
         running = list(_active.values())
-    for job_dir in running:
-        _sweep(job_dir)
+    for job_dir, token in running:
+        _sweep(job_dir, token)
     LAUNCHERS.close()
 
 
@@ -169,21 +193,22 @@ def _thread_affinity(cpus: list[int]):
         os.sched_setaffinity(0, old)
 
 
-def _sweep(job_dir: Path) -> int:
-    """Kill the job's worker tree recorded in ``worker.json`` (if it is still that one)."""
+def _sweep(job_dir: Path, token: str | None) -> int:
+    """Kill the job's worker tree recorded in ``worker.json`` (if it is still that one), each
+    process only once it is proven the job's."""
     try:
         info = json.loads((job_dir / "worker.json").read_text())
-        return sweep_session(int(info["pid"]), float(info["start"]))
+        return sweep_owned(int(info["pid"]), float(info["start"]), job_dir, token)
     except (OSError, ValueError, KeyError, TypeError):
         return 0
 
 
-def _watch(key: str, job_dir: Path, done: threading.Event) -> None:
+def _watch(key: str, job_dir: Path, token: str, done: threading.Event) -> None:
     """Kill the job (and any retry of it) once the scheduler no longer wants the task."""
     while not done.wait(1.0):
         if _abandoned(key):
             while not done.wait(0.2):
-                _sweep(job_dir)
+                _sweep(job_dir, token)
             return
 
 
@@ -195,16 +220,17 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
     those of a local run.
 
     ``payload``: ``spec`` (the job's spec.json contents), ``job_id``, ``key`` (the Dask
-    key), ``budget_s``, ``cores``, ``memory_mb``, ``python`` (None: this node's interpreter).
+    key), ``token`` (the run's), ``budget_s``, ``cores``, ``memory_mb``, ``python`` (None:
+    this node's interpreter).
     ``data``: the files named by the spec's ``data_path`` and ``folds_path``, as
     ``{file name: bytes}``.
     """
     reap_orphans()
     host = socket.gethostname()
-    key = payload["key"]
-    jobs = node_dir() / "jobs"
-    job_dir = Path(tempfile.mkdtemp(prefix=f"{payload['job_id']}-", dir=jobs))
-    (job_dir / "owner.json").write_text(json.dumps({"owner": _identity(psutil.Process())}))
+    key, token = payload["key"], payload["token"]
+    job_dir = Path(tempfile.mkdtemp(prefix=f"{payload['job_id']}-", dir=run_folder(token)))
+    (job_dir / "owner.json").write_text(json.dumps({"owner": _identity(psutil.Process()),
+                                                    "token": token}))  # fmt: skip
     done = threading.Event()
     try:
         for name, blob in data.items():
@@ -215,13 +241,13 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
         (job_dir / "spec.json").write_text(json.dumps(spec, indent=1))
         task = WorkItem(
             payload["job_id"], job_dir, payload["budget_s"], payload["cores"],
-            payload["memory_mb"], payload.get("python") or sys.executable,
+            payload["memory_mb"], payload.get("python") or sys.executable, token=token,
         )  # fmt: skip
         with lease_cpus(task.cores) as cpus, _thread_affinity(cpus):
             _log_start(key, host)
             with _active_lock:
-                _active[key] = job_dir
-            threading.Thread(target=_watch, args=(key, job_dir, done), daemon=True).start()
+                _active[key] = (job_dir, token)
+            threading.Thread(target=_watch, args=(key, job_dir, token, done), daemon=True).start()
             got: list[Outcome] = []
             executor = LocalExecutor(1, limits, oversubscribe=len(cpus) < task.cores,
                                      pool=LAUNCHERS)  # fmt: skip
@@ -238,5 +264,5 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
         done.set()
         with _active_lock:
             _active.pop(key, None)
-        _sweep(job_dir)
+        _sweep(job_dir, token)
         shutil.rmtree(job_dir, ignore_errors=True)
