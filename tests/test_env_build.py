@@ -82,3 +82,7 @@ def test_a_pinned_version_builds_its_environment_once_and_runs_beside_the_other(
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "pip could not resolve 'tabulate==99.99.99'" in proc.stderr
     assert not (tmp_path / "bad").exists()
+    # the half-built environment is gone (only its log is kept); the ready ones stay
+    envs = {p.name for p in (tmp_path / "envs").iterdir() if not p.name.startswith(".")}
+    assert len([n for n in envs if not n.endswith(".log")]) == 1, envs
+    assert len([n for n in envs if n.endswith(".log")]) == 2, envs

@@ -240,6 +240,7 @@ def create(
         except BaseException as e:
             tee.write(f"\nfailed: {e}\n")
             tee.flush()
+            shutil.rmtree(env, ignore_errors=True)  # half-built: never usable; its log stays
             req = _unresolved(log_path)
             if req is not None:
                 raise Unresolvable(req, name, log_path) from e
