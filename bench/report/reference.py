@@ -53,15 +53,18 @@ def _id_text(key: tuple) -> str:
 def match(ref: Reference, tasks: dict[str, tuple | None]) -> pd.DataFrame:
     """The reference's rows on the run's tasks, with ``run_task`` and ``matched_by``."""
     rows, parts = ref.rows, []
-    names = rows["task"].str.casefold()
+    by_key: dict[tuple, list[int]] = {}  # one pass over a file of any length, then lookups
+    for i, k in enumerate(rows["openml"]):
+        if k:
+            by_key.setdefault(k, []).append(i)
+    by_name_of = rows.groupby(rows["task"].str.casefold(), sort=False).indices
     for task, key in tasks.items():
-        by_id = rows["openml"].map(lambda k, key=key: key is not None and k == key)
-        if by_id.any():
-            parts.append(rows[by_id].assign(run_task=task, matched_by=_id_text(key)))
+        if key in by_key:
+            parts.append(rows.iloc[by_key[key]].assign(run_task=task, matched_by=_id_text(key)))
             continue
-        by_name = rows[names == task.casefold()]
-        if by_name.empty:
+        if task.casefold() not in by_name_of:
             continue
+        by_name = rows.iloc[by_name_of[task.casefold()]]
         how = "name"
         others = {k for k in by_name["openml"] if k} if key else set()
         if others:  # the same name, another OpenML task: said, not hidden
