@@ -148,10 +148,12 @@ def _describe(ref: Reference, matched: pd.DataFrame, tasks: dict, ctx: ReportCon
         shared = ", ".join(f"{t} ({m})" for t, m in zip(how["run_task"], how["matched_by"],
                                                            strict=True))  # fmt: skip
         lines = [f"{head}. It shares {len(how)} of the run's {len(tasks)} tasks: {shared}."]
-        if matched.loc[matched["ok"], ctx.metric.column].isna().any():
-            lines.append(f"{ref.source}: some of its rows give no {ctx.metric.name} (the file "
-                         "has no such column and its result is another metric); those rows "
-                         "show the file's own result, named as such, never converted by guess")  # fmt: skip
+        lacking = int(matched.loc[matched["ok"], ctx.metric.column].isna().sum())
+        if lacking:
+            lines.append(f"{ref.source}: {_count(lacking, 'row')} on the shared tasks give no "
+                         f"{ctx.metric.name} (no such column, and its result is another metric): "
+                         "a framework none of whose rows has it shows the file's own result, "
+                         "named as such, never converted by guess")  # fmt: skip
     failed = int((~matched["ok"]).sum()) if not matched.empty else 0
     if failed:
         lines.append(f"{ref.source}: {_count(failed, 'fold')} on the shared tasks without a "
