@@ -134,7 +134,8 @@ def _count(n: int, noun: str) -> str:
 def _describe(ref: Reference, matched: pd.DataFrame, tasks: dict, ctx: ReportContext) -> list[str]:
     """One line on the file and what it shares with the run, then its notes."""
     rows = ref.rows
-    head = (f"{ref.source} ({ref.path}): {_count(ref.file_rows, 'row')}, "
+    kept = "" if len(rows) == ref.file_rows else f" ({len(rows):,} kept)"
+    head = (f"{ref.source} ({ref.path}): {_count(ref.file_rows, 'row')}{kept}, "
             f"{_count(rows['framework'].nunique(), 'framework')}, {_count(ref.tasks, 'task')}; "
             f"constraint {ref.constraint_origin}")  # fmt: skip
     if matched.empty:
