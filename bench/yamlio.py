@@ -80,29 +80,31 @@ def shown(value, limit: int = SHOW_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def read_text_file(path: Path, limit: int = MAX_BYTES) -> str:
+def read_text_file(path: Path, limit: int = MAX_BYTES, kind: str = "a definition") -> str:
     """The UTF-8 text of the regular file ``path``, at most ``limit`` bytes; BadInput naming
-    the file otherwise. A pipe, device, socket or directory is refused before anything is
-    read from it (it is opened without blocking and looked at through its descriptor, so a
-    named pipe cannot hang the command and /dev/zero cannot fill its memory), and the size
-    bound holds before any parsing."""
+    the file otherwise (``kind``: what the file should be, as the size message names it). A
+    pipe, device, socket or directory is refused before anything is read from it (it is
+    opened without blocking and looked at through its descriptor, so a named pipe cannot hang
+    the command and /dev/zero cannot fill its memory), and the size bound holds before any
+    parsing."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as e:
         raise BadInput(f"{path}: cannot read file ({e.strerror})") from None
-    with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
+    mode = os.fstat(fd).st_mode  # before fdopen, which refuses a directory with an OSError
+    if not stat.S_ISREG(mode):
+        os.close(fd)
         if stat.S_ISDIR(mode):
             raise BadInput(f"{path}: is a directory, not a file")
-        if not stat.S_ISREG(mode):
-            raise BadInput(f"{path}: is not a regular file (a pipe, device or socket): give "
-                           "the path of a file")  # fmt: skip
+        raise BadInput(f"{path}: is not a regular file (a pipe, device or socket): give "
+                       "the path of a file")  # fmt: skip
+    with os.fdopen(fd, "rb") as f:
         try:
             data = f.read(limit + 1)
         except OSError as e:
             raise BadInput(f"{path}: cannot read file ({e.strerror})") from None
     if len(data) > limit:
-        raise BadInput(f"{path}: file too large for a definition (more than {limit} bytes)")
+        raise BadInput(f"{path}: file too large for {kind} (more than {limit:,} bytes)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -35,7 +35,8 @@ def cmd_report(args) -> int:
     out_dir = Path(os.path.normpath(args.out)) if args.out else None
     written = write_report(args.run_dirs, out_dir, args.prices,
                            impute_missing=args.impute_missing, race_section=race_section,
-                           metric=args.metric, tolerance=args.tolerance)  # fmt: skip
+                           metric=args.metric, tolerance=args.tolerance,
+                           references=args.reference)  # fmt: skip
     out.print(report(written.report))
     out.print(Text(f"report: {written.html}"))
     out.print(Text(f"markdown: {written.markdown}"))

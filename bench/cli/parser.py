@@ -173,7 +173,9 @@ def _report_parser(sub) -> None:
         help="build the comparison report (HTML, Markdown, CSV) from one or several runs",
         description=(
             "Write index.html (self-contained), report.md and tables/*.csv comparing the "
-            "frameworks in the given run directories, and print the leaderboard."
+            "frameworks in the given run directories, and print the leaderboard. With "
+            "--reference, published results (e.g. AMLB's) stand beside the run on the tasks "
+            "they share, labelled with their source and constraint, and are never ranked with it."
         ),
     )
     rp.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
@@ -186,6 +188,17 @@ def _report_parser(sub) -> None:
                     help="also compare on tasks some framework never ran, giving it the constant "
                          "predictor's result there (default: compare on the tasks every "
                          "framework ran and list the rest)")  # fmt: skip
+    rp.add_argument("--reference", action="append", default=[],
+                    metavar="FILE[:SOURCE[,CONSTRAINT]]",
+                    help="published results to show beside the run, never ranked with it "
+                         "(repeatable): a results CSV in AMLB's format (AMLB's results.csv, its "
+                         "2019 all_results.csv or 2023 amlb_2023Q2.csv, or a run's results.csv). "
+                         "Tasks match by OpenML task id, else by name. SOURCE labels it (default: "
+                         "the file's folder and name); its constraint comes from the file's "
+                         "constraint column, else from CONSTRAINT, else from the file's path "
+                         "(tables/1h/...: 1h). With a constraint column, CONSTRAINT selects its "
+                         "rows. E.g. --reference 'all_results.csv:AMLB 2019,1h8c' "
+                         "--reference 'amlb_2023Q2.csv:AMLB 2023,1h8c_gp3'")  # fmt: skip
     _decision_options(rp)
 
 

@@ -3,8 +3,9 @@
 It owns everything from stored result rows to the documents a reader opens: loading runs
 (load), the one aggregation (aggregate, with the decision metric of metric, intervals and
 stats), the document types (document), the context every section reads (context), the
-section builders (summary, compare_sections, budget_curves, deploy, anytime, run_sections,
-each ``build(ctx) -> SectionResult``), the report as their ordered list (build), and the
+section builders (summary, compare_sections, budget_curves, reference, deploy, anytime,
+run_sections, each ``build(ctx) -> SectionResult``; published results for the reference
+section are read by reference_file), the report as their ordered list (build), and the
 renderers (html, markdown, terminal). It may import results, execution, planning and data;
 never race, run or cli: a section from a higher stage (the race) is handed in as a builder.
 
@@ -43,21 +44,27 @@ def default_out_dir(run_dirs) -> Path:
 
 def write_report(run_dirs, out_dir: Path | None = None, prices: str | Path | None = None,
                  n_boot: int = 1000, impute_missing: bool = False, race_section=None,
-                 metric: str | None = None, tolerance: float | None = None) -> Written:  # fmt: skip
+                 metric: str | None = None, tolerance: float | None = None,
+                 references=()) -> Written:  # fmt: skip
     """``race_section``: the race section's builder (``build(ctx) -> SectionResult``), handed
     in by the caller; ``metric``: the decision metric (``logloss``, ``accuracy``,
     ``balanced_accuracy``; None: log loss for multi-class); ``tolerance``: a normalised-score
-    gap within which a cheaper system counts as good as the best."""
+    gap within which a cheaper system counts as good as the best; ``references``: published
+    results files, each ``FILE[:SOURCE[,CONSTRAINT]]`` (automl_bench.report.reference_file),
+    shown beside the run and never ranked with it."""
     from automl_bench.report import destination, html, markdown
     from automl_bench.report.build import build
     from automl_bench.report.load import load_runs
+    from automl_bench.report.reference_file import read_references
 
     price_table = load_prices(prices)  # bad price file: BadInput before anything is written
+    published = read_references(references)  # likewise a bad results file
     out = Path(out_dir) if out_dir else default_out_dir(run_dirs)
     destination.check(out)  # a directory of the user's files: BadInput, nothing written
     loaded = load_runs([Path(r) for r in run_dirs])
     report = build(loaded, price_table, n_boot=n_boot, impute_missing=impute_missing,
-                   race_section=race_section, metric=metric, tolerance=tolerance)
+                   race_section=race_section, metric=metric, tolerance=tolerance,
+                   references=published)  # fmt: skip
     destination.claim(out)
     _write = destination.write_file
     (out / "img").mkdir(parents=True, exist_ok=True)

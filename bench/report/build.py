@@ -11,6 +11,7 @@ from automl_bench.report import (
     budget_curves,
     compare_sections,
     deploy,
+    reference,
     run_sections,
     summary,
     tables,
@@ -37,6 +38,7 @@ def sections(race: SectionBuilder | None = None) -> list[SectionBuilder]:
         compare_sections.coverage,
         compare_sections.significance,
         compare_sections.per_task,
+        reference.build,
         validation.build,
         compare_sections.pareto,
         deploy.build,
@@ -53,9 +55,11 @@ def sections(race: SectionBuilder | None = None) -> list[SectionBuilder]:
 
 def build(loaded: Loaded, prices: PriceTable, n_boot: int = 1000, impute_missing: bool = False,
           race_section: SectionBuilder | None = None, metric: str | None = None,
-          tolerance: float | None = None) -> Report:  # fmt: skip
-    """The report of ``loaded`` (every budget; the comparisons are at the largest)."""
-    ctx = make_context(loaded, prices, n_boot, impute_missing, metric, tolerance)
+          tolerance: float | None = None, references=()) -> Report:  # fmt: skip
+    """The report of ``loaded`` (every budget; the comparisons are at the largest);
+    ``references``: published results (automl_bench.report.reference_file.Reference) for the
+    "Published results" section, which nothing else reads."""
+    ctx = make_context(loaded, prices, n_boot, impute_missing, metric, tolerance, references)
     conclusions, parts, csvs = [], [], {}
     for builder in sections(race_section):
         got = builder(ctx)

@@ -3,7 +3,7 @@ numbers several sections share (the score grid, leaderboard, ranks, tests), comp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -37,6 +37,8 @@ class ReportContext:
     pareto: pd.DataFrame
     starved: pd.DataFrame
     suspect: pd.DataFrame  # jobs whose test loss is implausibly worse than their validation
+    # published results to show beside the run (report --reference), never ranked with it
+    references: list = field(default_factory=list)  # automl_bench.report.reference_file.Reference
 
     @property
     def score_name(self) -> str:
@@ -54,7 +56,7 @@ class ReportContext:
 
 def make_context(full: Loaded, prices: PriceTable, n_boot: int = 1000,
                  impute_missing: bool = False, metric: str | None = None,
-                 tolerance: float | None = None) -> ReportContext:  # fmt: skip
+                 tolerance: float | None = None, references=()) -> ReportContext:  # fmt: skip
     loaded, at_one_budget = budget_curves.focus(full)
     chosen = choose(metric, full.results)
     grid = ag.build_grid(loaded, impute_missing, chosen)
@@ -79,5 +81,5 @@ def make_context(full: Loaded, prices: PriceTable, n_boot: int = 1000,
         wins=stats.win_rates(matrix) if several else pd.DataFrame(),
         ratings=stats.bradley_terry(matrix, anchor, n_boot=n_boot) if several else None,
         per_task=per_task, pareto=ag.pareto_table(loaded, board, grid),
-        starved=starved_jobs.jobs(full.results), suspect=suspect,
+        starved=starved_jobs.jobs(full.results), suspect=suspect, references=list(references),
     )  # fmt: skip
