@@ -61,6 +61,9 @@ def markers(fig, renderer) -> list[tuple[str, object, object]]:
                 continue
             r = line.get_markersize() / 2 * fig.dpi / 72
             xy = line.get_transform().transform(line.get_xydata())
+            every = line.get_markevery()  # a list of positions: only those carry a marker
+            if isinstance(every, list | tuple) and all(isinstance(i, int) for i in every):
+                xy = xy[list(every)] if every else xy[:0]
             out += [(f"marker of {line.get_label()}", _box(x, y, r), ax, id(line)) for x, y in xy]
     return out
 

@@ -213,3 +213,31 @@ def test_race_says_before_it_starts_when_the_suite_is_too_small(tmp_path):
     assert "--race-min-blocks 2" in err
     # said before the first job ran
     assert err.index("cannot drop") < err.index("jobs planned")
+
+
+def test_a_point_on_another_systems_marker_never_hides_it():
+    """Two systems that meet at one budget only (same cost and score there, by chance): the
+    later one's line passes through the earlier one's marker instead of covering it."""
+    from automl_bench.report import budget_plots
+
+    found: list[list[str]] = []
+    save = budget_plots._png
+    frame = pd.DataFrame({
+        "framework": ["constant", "constant", "rf_fast", "rf_fast", "rf_twin", "rf_twin"],
+        "budget_s": [2, 4] * 3,
+        "cost_usd": [1e-5, 2e-5, 1e-4, 2e-4, 1e-4, 2.6e-4],
+        "normalised": [0.0, 0.0, 0.9, 0.92, 0.9, 0.92],
+    })  # fmt: skip
+
+    def check(fig):
+        found.append(overlaps(fig, marker_pairs=True, inside=True))
+        (line,) = [x for x in fig.axes[0].lines if x.get_label() == "rf_twin"]
+        found.append(list(line.get_markevery()))
+        return save(fig)
+
+    budget_plots._png = check
+    try:
+        budget_plots.budget_cost(frame)
+    finally:
+        budget_plots._png = save
+    assert found == [[], [1]]  # no overlap; rf_twin's marker only at 4 s, where it stands alone

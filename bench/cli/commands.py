@@ -241,12 +241,12 @@ def cmd_check_adapter(args) -> int:
     """Run the adapter contract's checks (automl_bench.run.adapter_checks) in the interpreter
     that runs the framework's jobs; print one row per check; 1 when one fails."""
     import json
-    import os
     import subprocess
     import tempfile
 
     from rich.table import Table
 
+    from automl_bench.execution.job_env import job_env
     from automl_bench.planning import registry
 
     if not args.budget > 0:
@@ -258,10 +258,12 @@ def cmd_check_adapter(args) -> int:
     request = {"adapter": v.adapter, "params": v.params, "paths": list(v.paths),
                "budget": args.budget}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="check-adapter-") as cwd:
-        # its temporary folders (scratch, saved models) go where this one is removed
+        # its temporary folders (scratch, saved models) go where this one is removed; the
+        # thread pools sized for one core, as a one-core job's are
+        env = {**os.environ, **job_env(1, Path(cwd)), "TMPDIR": cwd}
         proc = subprocess.run([v.python() or sys.executable, "-m", "automl_bench.run.adapter_checks"],
                               input=json.dumps(request), capture_output=True, text=True, cwd=cwd,
-                              env={**os.environ, "TMPDIR": cwd})  # fmt: skip
+                              env=env)  # fmt: skip
     rows = [json.loads(line[6:]) for line in proc.stdout.splitlines() if line.startswith("CHECK ")]
     t = Table(title=f"{args.name}: the adapter contract ({v.adapter}, budget {args.budget:g} s)")
     for c in ("check", "result", "why"):

@@ -66,6 +66,16 @@ def _same_curves(ax, p: pd.DataFrame) -> dict[str, list[str]]:
     return curves
 
 
+def _clear_of(ax, g: pd.DataFrame, earlier: pd.DataFrame) -> list[int]:
+    """Positions in ``g`` whose markers touch none of ``earlier``'s."""
+    if earlier.empty:
+        return list(range(len(g)))
+    both = pd.concat([earlier, g])
+    groups = close_groups(ax, both["cost_usd"], both["normalised"], MARKER_PT)
+    n = len(earlier)
+    return sorted(i - n for grp in groups if min(grp) >= n for i in grp)
+
+
 def budget_cost(points: pd.DataFrame) -> bytes:
     """Normalised score versus total compute cost, each framework's budgets joined in order;
     frameworks with identical curves drawn once, named together."""
@@ -83,13 +93,17 @@ def budget_cost(points: pd.DataFrame) -> bytes:
     keep, names, drawn = [], [], []  # a framework's budgets whose points touch: one label
     for first, same in _same_curves(ax, p).items():
         g = p[p["framework"] == first].sort_values("budget_s")
-        drawn += list(g.index)
-        ax.plot(g["cost_usd"], g["normalised"], marker="o", ms=MARKER_PT,
+        # a point on another system's marker (same cost and score, by chance): its line
+        # passes through that marker rather than hiding it under its own
+        shown = _clear_of(ax, g, p.loc[drawn])
+        drawn += list(g.index[shown])
+        ax.plot(g["cost_usd"], g["normalised"], marker="o", ms=MARKER_PT, markevery=shown,
                 label=" = ".join(_text(n) for n in same))  # fmt: skip
         for group in close_groups(ax, g["cost_usd"], g["normalised"], MARKER_PT):
-            rows = g.iloc[group]
-            keep.append(rows.index[0])
-            names.append(", ".join(f"{b:g}s" for b in rows["budget_s"]))
+            rows = g.iloc[[i for i in group if i in shown]]
+            if len(rows):
+                keep.append(rows.index[0])
+                names.append(", ".join(f"{b:g}s" for b in rows["budget_s"]))
     legend_outside(ax, fontsize=8)
     xs, ys = p.loc[keep, "cost_usd"], p.loc[keep, "normalised"]
     boxes = marker_boxes(ax, p.loc[drawn, "cost_usd"], p.loc[drawn, "normalised"], MARKER_PT)
