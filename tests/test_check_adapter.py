@@ -34,10 +34,12 @@ def _check(name, budget=1, env=None, cwd=None):
 # H2O is not checked here: at the budgets a test can afford (8 s) on a busy machine it completes
 # no model once its finishing reserve is taken (max_runtime_secs 4 at load ~15 on 2 cores), so
 # every check that fits fails, and the attempt costs six minutes; `automl-bench check-adapter
-# h2o --budget 60` checks it by hand. Every other built-in adapter must pass every check.
-# AutoGluon and EvalML (in their own environments) failed checks at the 2 s budget in a full
-# run (not yet looked into): they are left out until they pass, as H2O is.
-BUILTIN = ("constant", "rf", "xgboost", "lightgbm", "flaml")
+# h2o --budget 60` checks it by hand. AutoGluon passes every check but the time limit at the
+# test's budgets: at 10 s its last models and weighted ensemble end 1.1-1.4 s past its limit
+# (training / budget 1.14), more than its finishing reserve, sized at 30 and 60 s, keeps back;
+# it is left out until that reserve is refitted for short budgets. Every other built-in adapter
+# must pass every check (EvalML, in its own environment, at 5 s: AutoML systems need some search).
+BUILTIN = {"constant": 2, "rf": 2, "xgboost": 2, "lightgbm": 2, "flaml": 2, "evalml": 5}
 
 
 @pytest.mark.parametrize("name", BUILTIN)
@@ -45,7 +47,7 @@ def test_builtin_adapter_passes_every_check(name):
     ok, reason = registry.get(name).status()
     if not ok:
         pytest.skip(f"{name}: {reason}")
-    proc, table = _check(name, budget=2)
+    proc, table = _check(name, budget=BUILTIN[name])
     assert set(table) == set(CHECKS), proc.stdout + proc.stderr[-2000:]
     assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
     assert set(table.values()) == {"pass"}
