@@ -39,7 +39,8 @@ def rows(tmp_path_factory):
     d = tmp_path_factory.mktemp("size")
     suite = d / "suite.yaml"
     suite.write_text(SUITE.replace("FRAMEWORKS", ", ".join(frameworks)))
-    proc = run_cli("run", "--suite", suite, "--out", d / "run", "--folds", 1, "--no-report")
+    proc = run_cli("run", "--suite", suite, "--out", d / "run", "--folds", 1, "--no-report",
+                   "--parallel", 2)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return pd.read_csv(d / "run" / "results.csv").set_index("framework")
 
