@@ -19,16 +19,9 @@ MARKER = ".automl-bench-report.json"
 
 def _ours(out: Path) -> bool:
     """The directory holds our report marker, or it is the report folder of our run."""
-    try:
-        data = json.loads((out / MARKER).read_text())
-    except FileNotFoundError:
-        return out.name == "report" and rundir.read_marker(out.parent) is not None
-    except (OSError, ValueError):
-        data = None
-    if not isinstance(data, dict) or data.get("tool") != "automl-bench":
-        raise BadInput(f"--out {out}: damaged report marker {MARKER} (not written by "
-                       "automl-bench); choose another --out")  # fmt: skip
-    return True
+    if rundir.read_marker(out, MARKER, "report") is not None:
+        return True
+    return out.name == "report" and rundir.read_marker(out.parent) is not None
 
 
 def check(out: Path) -> None:
@@ -39,11 +32,9 @@ def check(out: Path) -> None:
     if not names:
         return
     if not _ours(out):
-        shown = ", ".join(repr(n) for n in names[:5])
-        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
-        raise BadInput(f"--out {out}: directory holds files automl-bench did not write ({shown}"
-                       f"{more}); a report writes only into a new or empty directory or one "
-                       "it wrote before: choose another --out")  # fmt: skip
+        raise BadInput(f"--out {out}: directory holds files automl-bench did not write "
+                       f"({rundir.some_names(names)}); a report writes only into a new or "
+                       "empty directory or one it wrote before: choose another --out")  # fmt: skip
     rundir.check_no_links(out)
 
 

@@ -81,22 +81,29 @@ def identity(suite, constraint, tasks, unavailable=()) -> RunIdentity:
                        content_digest=content_digest(suite))  # fmt: skip
 
 
-def read_marker(run_dir: Path) -> dict | None:
-    p = Path(run_dir) / MARKER
+def read_marker(folder: Path, name: str = MARKER, what: str = "run") -> dict | None:
+    """The marker ``name`` in ``folder`` (None: there is none); BadInput if it is damaged."""
+    p = Path(folder) / name
     try:
         text = p.read_text()
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise BadInput(f"{p}: cannot read the run's marker ({e.strerror})") from None
+        raise BadInput(f"{p}: cannot read the {what}'s marker ({e.strerror})") from None
     try:
         data = json.loads(text)
     except ValueError:
         data = None
     if not isinstance(data, dict) or data.get("tool") != "automl-bench":
-        raise BadInput(f"{p}: damaged run marker (not written by automl-bench); choose another "
-                       "--out")  # fmt: skip
+        raise BadInput(f"{p}: damaged {what} marker (not written by automl-bench); choose "
+                       "another --out")  # fmt: skip
     return data
+
+
+def some_names(names: list[str], most: int = 5) -> str:
+    """``'a', 'b' and 3 more``: what a refused directory holds, briefly."""
+    shown = ", ".join(repr(n) for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 # ------------------------------------------------------------------ where a run may write
@@ -186,12 +193,10 @@ def check(run_dir: Path, ident: RunIdentity) -> dict | None:
     if marker is None:  # files named like ours prove nothing: only the marker makes it ours
         if set(names) <= {".lock"}:  # a run stopped between taking its lock and its marker
             return None
-        shown = ", ".join(repr(n) for n in names[:5])
-        more = f" and {len(names) - 5} more" if len(names) > 5 else ""
         raise BadInput(
-            f"--out {run_dir}: directory holds files automl-bench did not write ({shown}"
-            f"{more}); a run writes only into a new or empty directory or its own run "
-            "directory: choose another --out"
+            f"--out {run_dir}: directory holds files automl-bench did not write "
+            f"({some_names(names)}); a run writes only into a new or empty directory or its "
+            "own run directory: choose another --out"
         )
     check_store(run_dir, True)
     check_no_links(run_dir)
