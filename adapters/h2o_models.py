@@ -83,7 +83,7 @@ def _h2o_record(model, cv_logloss: float = float("nan")) -> str | bool | None:
         import h2o
 
         inner = _h2o_record(h2o.get_model(meta), cv_logloss)
-        return True if inner in (True, None) else f"{inner} (its metalearner)"
+        return _bases_record(model) if inner in (True, None) else f"{inner} (its metalearner)"
     if algo == "glm":
         return _glm_record(model, cv_logloss)
     if algo not in _PLANNED:
@@ -98,6 +98,29 @@ def _h2o_record(model, cv_logloss: float = float("nan")) -> str | bool | None:
         return True
     unit = "trees" if _PLANNED[algo] == "ntrees" else "epochs"
     return f"cut short: {built:g} of {float(planned):g} {unit}"
+
+
+def base_model_ids(model) -> list[str]:
+    """A stacked ensemble's base models (their ids as H2O records them)."""
+    raw = (model.actual_params or {}).get("base_models") or []
+    return [str(b.get("name") if isinstance(b, dict) else b) for b in raw]
+
+
+def _bases_record(model) -> str | bool:
+    """A stacked ensemble predicts as its cross-validation measured only through finished
+    base models: its metalearner reads their main models' predictions (a base model cut
+    short or gone leaves it columns H2O fills with NaN, and it predicts the majority)."""
+    import h2o
+
+    for b in base_model_ids(model):
+        try:
+            base = h2o.get_model(b)
+        except Exception:
+            return f"cut short: its base model {b} is gone"
+        why = _h2o_record(base)
+        if why not in (True, None):
+            return f"{why} (its base model {b})"
+    return True
 
 
 def as_built_by_cv(model, cv_logloss: float) -> bool:
