@@ -50,3 +50,12 @@ class Deadline:
 
         stop_at_deadline.order = 100
         return stop_at_deadline
+
+    def catboost_callback(self):
+        deadline = self
+
+        class StopAtDeadline:  # CatBoost's protocol: after_iteration(info) -> go on?
+            def after_iteration(self, info):
+                return not deadline.expired()
+
+        return StopAtDeadline()
