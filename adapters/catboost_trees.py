@@ -19,7 +19,7 @@ from automl_bench_adapters.boosting import BoostedTrees
 
 
 class CatBoost(BoostedTrees):
-    requirements = Requirements(packages=("catboost",), extra="catboost")
+    requirements = Requirements(packages=("catboost",))
     capabilities = Capabilities(notes=("native categoricals (target statistics) and missing "
                                        "values",))  # fmt: skip
     distribution = "catboost"
