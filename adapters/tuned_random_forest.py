@@ -2,24 +2,25 @@
 by cross-validation within the time budget, then refit on all training rows.
 
 The values tried (:func:`max_features_values`): scikit-learn's default sqrt(features) first,
-then values below it and above it up to every feature, spaced evenly on a log scale, in
-increasing order, so each one costs about as much as the last or more. Each value is scored
-by the out-of-fold log loss of ``cv_folds`` forests of ``cv_trees`` trees (stratified folds,
-the job's seed), grown in steps; every value is scored with the same number of trees, so
-their losses compare. The value with the lowest loss is refit on all rows as the forest of
+then the others in increasing order, spaced evenly on a log scale below sqrt(features) and
+above it up to every feature. Each value is scored by the out-of-fold log loss of
+``cv_folds`` forests of ``cv_trees`` trees (stratified folds, the job's seed), grown in steps;
+every value is scored with the same number of trees, so their losses compare. The value with
+the lowest loss is refit on all rows as the forest of
 :class:`~automl_bench_adapters.random_forest.RandomForest`: ``n_estimators`` trees grown in
 batches that stop at the deadline.
 
-The budget covers the search and the refit. Before each value and after each of its steps,
-the search goes on only if the rest of that value's folds and the refit of the best value so
-far (or of this one, whichever costs more) are predicted to end by the deadline. The
-predictions are measured, not modelled: the seconds per tree of the values cross-validated
-so far (a value not tried yet costs what the nearest smaller tried value cost per tree,
-scaled by its share of the features), times the trees left, for the refit times
-``FINISH_FACTOR`` (on the folds' rows, (k-1)/k of the training rows) and ``FINISH_MARGIN``.
-A value whose folds would end too late is left out (``stop_reason_`` ``deadline``); with no
-value scored, the refit uses sqrt(features). ``timings_`` records the reserve kept back for
-the refit, when the search ended and what the refit took.
+The budget covers the search and the refit. Before each value and after each fit of one of
+its folds, the search goes on only if the rest of that value's folds and the refit of the best
+value so far (or of this one, whichever costs more) are predicted to end by the deadline. The
+predictions come from the search's own measurements: a fixed cost per call to the forest's fit
+or predict (measured once) and the seconds per tree of each value cross-validated so far (a
+value not tried yet costs what the nearest smaller tried value cost per tree, scaled by its
+share of the features); the refit's trees cost ``FINISH_FACTOR`` times that per tree, on
+k/(k-1) times a fold's rows, and its prediction is kept back with ``FINISH_MARGIN``. A value
+whose folds would end too late is left out (``stop_reason_`` ``deadline``); with no value
+scored, the refit uses sqrt(features). ``timings_`` records the reserve kept back for the
+refit, when the search ended and what the refit took.
 
 Trajectory: one point per value scored, its cross-validated log loss, when its folds ended.
 """
@@ -37,10 +38,12 @@ from automl_bench_adapters.random_forest import RandomForest
 from automl_bench_adapters.trajectory import LOG_LOSS, incumbents, multiclass_log_loss
 
 # The refit's seconds per tree over the folds' (which include predicting the held-out rows),
-# scaled by the rows, and the margin kept on top of that prediction: measured on eight real
-# datasets (anneal, segment, optdigits, mfeat-factors, cnae-9, micro-mass, arrhythmia, semeion;
-# budgets 60-120 s, 1 core, a 2-core machine at load 4-5), the refit took 0.78-1.34 times the
-# prediction (median 1.0). A refit that still runs late stops at the deadline with fewer trees.
+# and the margin kept on top of the refit's prediction. Measured on eight real datasets
+# (anneal, segment, optdigits, mfeat-factors, cnae-9, micro-mass, arrhythmia, semeion; half
+# of the rows, budget 60 s, 1 core, a shared 2-core machine): the refit took 0.73-1.09 times
+# its prediction (median 0.95) with the machine's load at 2-3, and 0.78-1.34 times under a
+# load of 4-5 (budgets 60-120 s, before the cost per call was taken apart). A refit that still
+# runs late stops at the deadline with fewer trees.
 FINISH_FACTOR = 1.0
 FINISH_MARGIN = 1.35
 CV_STEPS = 4  # the folds' forests grow in this many steps, after a first twentieth
@@ -116,7 +119,9 @@ class TunedRandomForest(RandomForest):
 
 
 class _Search:
-    """The cross-validation of the ``max_features`` values, within the deadline."""
+    """The cross-validation of the ``max_features`` values, within the deadline. Time is
+    predicted as a fixed cost per call to the forest's fit or predict (``call_s``, measured
+    once) plus a cost per tree (``per_tree``, measured per value)."""
 
     def __init__(self, adapter: TunedRandomForest, Xe, y, deadline: Deadline):
         self.adapter, self.Xe, self.y, self.deadline = adapter, Xe, y, deadline
@@ -124,6 +129,13 @@ class _Search:
         self.points: list[tuple[float, float, int]] = []  # (elapsed, loss, value)
         self.folds = self._folds()
         adapter.folds_ = len(self.folds)
+        trees = int(adapter.cv_trees)
+        # each fold's forest grows to these sizes: a twentieth first (an untried value's first
+        # measurement), then in CV_STEPS steps
+        self.sizes = sorted({max(1, trees // 20),
+                             *(round(trees * s / CV_STEPS) for s in range(1, CV_STEPS + 1))}
+                            - {0})  # fmt: skip
+        self.call_s = self._call_cost() if len(self.folds) else 0.0
 
     def _folds(self):
         import warnings
@@ -138,13 +150,28 @@ class _Search:
             warnings.simplefilter("ignore", UserWarning)
             return list(cv.split(self.Xe, self.y))
 
+    def _call_cost(self) -> float:
+        """Seconds of a call to fit or predict beyond its trees: the quickest of three fits of
+        one tree on a few rows."""
+        from sklearn.ensemble import RandomForestClassifier
+
+        forest = RandomForestClassifier(1, n_jobs=self.adapter.cores, random_state=0)
+        X, y, times = self.Xe[:20], self.y[:20], []
+        for _ in range(3):
+            t0 = time.monotonic()
+            forest.fit(X, y).predict_proba(X)
+            times.append((time.monotonic() - t0) / 2)
+        return min(times)
+
     def run(self) -> tuple[int, bool]:
         """(the value to refit, whether the deadline left values out)."""
         values = max_features_values(self.Xe.shape[1], self.adapter.candidates)
         if len(values) == 1 or not self.folds:
             return values[0], False
+        k = len(self.folds)
         for value in values:
-            if self.per_tree and not self._fits(value, self._trees_per_value()):
+            calls = (len(self.sizes) + 1) * k  # the fits, then a prediction per fold
+            if self.per_tree and not self._fits(value, int(self.adapter.cv_trees) * k, calls):
                 return self.best(values[0]), True
             loss = self._score(value)
             if loss is None:  # its folds would have ended too late: left out
@@ -154,9 +181,6 @@ class _Search:
 
     def best(self, default: int) -> int:
         return min(self.points, key=lambda p: p[1])[2] if self.points else default
-
-    def _trees_per_value(self) -> int:
-        return int(self.adapter.cv_trees) * len(self.folds)
 
     def cost_per_tree(self, value: int) -> float:
         """Seconds per tree and fold of ``value``: measured, or the nearest smaller measured
@@ -168,42 +192,51 @@ class _Search:
         return self.per_tree[near] * max(1.0, value / near)
 
     def finish_s(self, value: int) -> float:
-        """Predicted seconds of the refit of ``value`` on all rows (0 before any measurement)."""
+        """Predicted seconds of the refit of ``value`` on all rows (0 before any measurement):
+        its trees, on k/(k-1) times the rows of a fold, and its batches' calls."""
         if not self.per_tree:
             return 0.0
-        k = max(2, len(self.folds))
-        per_tree = self.cost_per_tree(value) * FINISH_FACTOR * k / (k - 1)
-        return per_tree * int(self.adapter.n_estimators) * FINISH_MARGIN
+        a, k = self.adapter, max(2, len(self.folds))
+        n = int(a.n_estimators)
+        trees_s = self.cost_per_tree(value) * FINISH_FACTOR * k / (k - 1) * n
+        batches = max(1, min(int(a.trajectory_steps or 1), n))
+        return (trees_s + batches * self.call_s) * FINISH_MARGIN
 
-    def _fits(self, value: int, trees_left: int) -> bool:
-        """Whether ``trees_left`` fold trees of ``value`` and then the refit of the best value
-        so far, or of ``value`` if it costs more, are predicted to end by the deadline."""
-        best = self.best(value)
-        finish = max(self.finish_s(best), self.finish_s(value))
-        return self.cost_per_tree(value) * trees_left + finish < self.deadline.left()
+    def _fits(self, value: int, trees_left: int, calls_left: int) -> bool:
+        """Whether ``trees_left`` fold trees of ``value`` in ``calls_left`` calls, and then the
+        refit of the best value so far, or of ``value`` if it costs more, are predicted to end
+        by the deadline."""
+        finish = max(self.finish_s(self.best(value)), self.finish_s(value))
+        folds = self.cost_per_tree(value) * trees_left + self.call_s * calls_left
+        return folds + finish < self.deadline.left()
 
     def _score(self, value: int) -> float | None:
         """Out-of-fold log loss of ``value`` with ``cv_trees`` trees per fold; None when the
-        deadline would come before its folds end (checked after each fold's fit: the first
-        fits only a twentieth of the trees, the first measurement of an untried value)."""
+        deadline would come before its folds end (checked after each fold's fit)."""
         from sklearn.ensemble import RandomForestClassifier
 
         a, k = self.adapter, len(self.folds)
         forests = [RandomForestClassifier(max_features=value, n_jobs=a.cores,
                                           random_state=a.seed, warm_start=True)
                    for _ in self.folds]  # fmt: skip
-        trees, grown, started = int(a.cv_trees), 0, time.monotonic()
-        sizes = sorted({max(1, trees // 20), *(round(trees * s / CV_STEPS) for s in
-                                              range(1, CV_STEPS + 1))} - {0})  # fmt: skip
-        for size in sizes:
+        trees, grown, calls, started = int(a.cv_trees), 0, 0, time.monotonic()
+        total_calls = (len(self.sizes) + 1) * k
+        for size in self.sizes:
             for forest, (train, _) in zip(forests, self.folds, strict=True):
                 grown += size - len(getattr(forest, "estimators_", ()))
                 forest.set_params(n_estimators=size).fit(self.Xe[train], self.y[train])
-                self.per_tree[value] = (time.monotonic() - started) / grown
-                if grown < trees * k and not self._fits(value, trees * k - grown):
+                calls += 1
+                self._measure(value, time.monotonic() - started, grown, calls)
+                if grown < trees * k and not self._fits(value, trees * k - grown,
+                                                        total_calls - calls):  # fmt: skip
                     return None
         proba = np.zeros((len(self.y), len(a.classes_)))
         for forest, (_, test) in zip(forests, self.folds, strict=True):
             proba[np.ix_(test, forest.classes_)] = forest.predict_proba(self.Xe[test])
-        self.per_tree[value] = (time.monotonic() - started) / (trees * k)
+        self._measure(value, time.monotonic() - started, trees * k, total_calls)
         return multiclass_log_loss(proba, self.y)
+
+    def _measure(self, value: int, seconds: float, trees: int, calls: int) -> None:
+        """Seconds per tree of ``value`` from ``seconds`` spent on ``trees`` in ``calls``
+        (the calls' own cost taken out, at most three quarters of the time)."""
+        self.per_tree[value] = max(seconds - calls * self.call_s, seconds / 4) / trees
