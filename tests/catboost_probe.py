@@ -107,6 +107,21 @@ def deadline(data: Path) -> dict:
             "evaluated": tr["evaluated"].head(2).tolist()}  # fmt: skip
 
 
+def slow_rounds(data: Path) -> dict:
+    """A generated problem whose rounds take a good part of a second each (300 features x 10
+    classes): a 4 s budget holds only a few, and the next one must not start past it."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(300, 300, n_informative=20, n_classes=10, random_state=0)
+    model = CatBoost(time_limit=4, cores=1, seed=0, early_stopping_rounds=None)
+    t0 = time.monotonic()
+    model.fit(pd.DataFrame(X), y)
+    fit_s = time.monotonic() - t0
+    ends = model.trajectory()["elapsed_s"].tolist()
+    return {"fit_s": fit_s, "stop_reason": model.stop_reason_, "rounds": model.rounds_,
+            "round_ends": ends}  # fmt: skip
+
+
 def early_stop(data: Path) -> dict:
     """A generated 3-class problem at a high learning rate: the validation loss stops
     improving long before 1000 rounds."""
@@ -148,8 +163,8 @@ def cores_seed_save(data: Path) -> dict:
             "reloaded_same": bool(np.array_equal(reloaded, a.predict_proba(Xte)))}  # fmt: skip
 
 
-SCENARIOS = {f.__name__: f for f in (segment, anneal, boolean, deadline, early_stop,
-                                     cores_seed_save)}  # fmt: skip
+SCENARIOS = {f.__name__: f for f in (segment, anneal, boolean, deadline, slow_rounds,
+                                     early_stop, cores_seed_save)}  # fmt: skip
 
 
 def main(argv=None) -> int:

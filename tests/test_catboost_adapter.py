@@ -85,6 +85,17 @@ def test_the_deadline_ends_the_fit_inside_its_budget(probe):
     assert out["evaluated"] == ["CatBoostClassifier (1 rounds)", "CatBoostClassifier (2 rounds)"]
 
 
+def test_a_round_that_would_end_past_the_deadline_is_not_started(probe):
+    out = probe["slow_rounds"]
+    ends = np.array(out["round_ends"])
+    assert out["stop_reason"] == "deadline" and out["rounds"] == len(ends) >= 1
+    assert np.diff(ends).min(initial=ends[0]) > 0.2, ends  # rounds slow enough to matter
+    # the deadline (98% of 4 s) was within one more round of the last one's end
+    rounds_s = np.diff(ends, prepend=0.0)
+    assert ends[-1] + rounds_s[-1] >= 0.98 * 4, ends
+    assert out["fit_s"] <= 4 * 1.05, (out["fit_s"], ends)
+
+
 def test_the_early_stop_keeps_the_best_rounds_and_converges(probe):
     out = probe["early_stop"]
     assert out["stop_reason"] == "converged" and out["rounds"] < 1000
