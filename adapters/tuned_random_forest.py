@@ -15,8 +15,8 @@ its folds, the search goes on only if the rest of that value's folds and the ref
 value so far (or of this one, whichever costs more) are predicted to end by the deadline. The
 predictions come from the search's own measurements: a fixed cost per call to the forest's fit
 or predict (measured once) and the seconds per tree of each value cross-validated so far (a
-value not tried yet costs what the nearest smaller tried value cost per tree, scaled by its
-share of the features); the refit's trees cost ``FINISH_FACTOR`` times that per tree, on
+value not tried yet is interpolated between the tried values beside it, or above them all
+scaled from the largest by its share of the features); the refit's trees cost ``FINISH_FACTOR`` times that per tree, on
 k/(k-1) times a fold's rows, and its prediction is kept back with ``FINISH_MARGIN``. A value
 whose folds would end too late is left out (``stop_reason_`` ``deadline``); with no value
 scored, the refit uses sqrt(features). ``timings_`` records the reserve kept back for the
@@ -183,13 +183,20 @@ class _Search:
         return min(self.points, key=lambda p: p[1])[2] if self.points else default
 
     def cost_per_tree(self, value: int) -> float:
-        """Seconds per tree and fold of ``value``: measured, or the nearest smaller measured
-        value's scaled by the share of features (the largest measured one's below them all)."""
+        """Seconds per tree and fold of ``value``: measured; else interpolated between the
+        nearest measured values below and above it; above them all, the largest's scaled by
+        the share of features; below them all, the smallest's."""
         if value in self.per_tree:
             return self.per_tree[value]
-        below = [v for v in self.per_tree if v <= value]
-        near = max(below) if below else min(self.per_tree)
-        return self.per_tree[near] * max(1.0, value / near)
+        lower = [v for v in self.per_tree if v < value]
+        upper = [v for v in self.per_tree if v > value]
+        if lower and upper:
+            a, b = max(lower), min(upper)
+            ca, cb = self.per_tree[a], self.per_tree[b]
+            return ca + (cb - ca) * (value - a) / (b - a)
+        if upper:
+            return self.per_tree[min(upper)]
+        return self.per_tree[max(lower)] * value / max(lower)
 
     def finish_s(self, value: int) -> float:
         """Predicted seconds of the refit of ``value`` on all rows (0 before any measurement):
