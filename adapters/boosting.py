@@ -1,15 +1,18 @@
-"""What the boosting baselines (XGBoost, LightGBM) share: the inner validation split, the
-round clock and its trajectory, the deadline that stops boosting, and what they report.
+"""What the boosting baselines (XGBoost, LightGBM, CatBoost) share: the inner validation
+split, the round clock and its trajectory, the deadline that stops boosting, and what they
+report.
 
 ``validation_fraction`` of the training rows (stratified, the job's seed; never a class's last
 row) is held out as an inner validation split; the booster is trained on the rest and its log
 loss on the split is recorded after every round with the round's end time: one trajectory
 point per round reached. The final model is that booster, so it trains on 90% of the rows by
 default; ``validation_fraction: 0`` trains on all of them and records no trajectory. Boosting
-stops after ``n_estimators`` rounds (``converged``) or at the deadline (``deadline``).
+stops after ``n_estimators`` rounds (``converged``; also when a subclass's early stop ends it
+sooner, as CatBoost's does) or at the deadline (``deadline``).
 
 A subclass says how its library boosts (:meth:`BoostedTrees._boost`) and where it keeps the
-validation losses (:meth:`BoostedTrees._validation_losses`).
+validation losses (:meth:`BoostedTrees._validation_losses`), and may say how its library takes
+the features (:meth:`BoostedTrees._features`: XGBoost and LightGBM take pandas categories).
 """
 
 from __future__ import annotations
@@ -41,10 +44,16 @@ class BoostedTrees(BaseAdapter):
         """The log loss on the validation rows after each round."""
         raise NotImplementedError
 
+    def _features(self, X):
+        """The features as the library takes them, from ``X`` with its non-numeric columns
+        cast to categories fixed at fit (``self.categories_``); at fit and at predict."""
+        return X
+
     # -- shared -------------------------------------------------------------------------
     def _fit(self, X, y):
         deadline = Deadline(self.remaining())
         X, self.categories_ = as_category(X)
+        X = self._features(X)
         self.round_clock_, self.validation_rows_ = RoundClock(self), 0
         valid, split = None, inner_split(y, self.validation_fraction, self.seed)
         if split is not None:
@@ -70,4 +79,4 @@ class BoostedTrees(BaseAdapter):
 
     def _predict_proba(self, X):
         X, _ = as_category(X, self.categories_)
-        return self.model_.predict_proba(X)
+        return self.model_.predict_proba(self._features(X))

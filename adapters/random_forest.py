@@ -46,24 +46,38 @@ class RandomForest(BaseAdapter):
         self.trajectory_steps = trajectory_steps
 
     def _fit(self, X, y):
-        from sklearn.ensemble import RandomForestClassifier
         from sklearn.pipeline import make_pipeline
+
+        encoder = ordinal_encoder().fit(X)
+        Xe = encoder.transform(X)
+        deadline = Deadline(self.remaining())
+        forest = self._grow(Xe, y, self.max_features, deadline, out_of_bag=True)
+        self.model_ = make_pipeline(encoder, forest)
+        self.models_count_ = 1
+        self.best_model_ = f"RandomForestClassifier ({len(forest.estimators_)} trees)"
+        self.search_budget_s_ = deadline.seconds
+        self.stop_reason_ = "deadline" if deadline.hit else "converged"
+
+    def _grow(self, Xe, y, max_features, deadline: Deadline, out_of_bag: bool):
+        """The forest of ``n_estimators`` trees on the encoded rows ``Xe``, grown in
+        ``trajectory_steps`` batches that stop at ``deadline`` (the forest keeps the trees it
+        has); with ``out_of_bag``, each batch's out-of-bag log loss goes into
+        ``oob_points_``."""
+        from sklearn.ensemble import RandomForestClassifier
 
         n = int(self.n_estimators)
         steps = max(1, min(int(self.trajectory_steps or 1), n))
-        track = steps > 1
         forest = RandomForestClassifier(
             n_estimators=n,
-            max_features=self.max_features,
+            max_features=max_features,
             n_jobs=self.cores,
             random_state=self.seed,
-            warm_start=track,
+            warm_start=steps > 1,
         )
-        encoder = ordinal_encoder().fit(X)
-        Xe = encoder.transform(X)
         self.oob_points_ = []
-        oob = _OutOfBag(np.asarray(Xe, dtype=np.float32), y, len(self.classes_)) if track else None
-        deadline = Deadline(self.remaining())
+        oob = None
+        if out_of_bag and steps > 1:
+            oob = _OutOfBag(np.asarray(Xe, dtype=np.float32), y, len(self.classes_))
         for k in range(1, steps + 1):
             started = time.monotonic()
             forest.set_params(n_estimators=round(n * k / steps))
@@ -77,11 +91,7 @@ class RandomForest(BaseAdapter):
                 deadline.hit = True
                 break
         forest.set_params(warm_start=False, n_estimators=len(forest.estimators_))
-        self.model_ = make_pipeline(encoder, forest)
-        self.models_count_ = 1
-        self.best_model_ = f"RandomForestClassifier ({len(forest.estimators_)} trees)"
-        self.search_budget_s_ = deadline.seconds
-        self.stop_reason_ = "deadline" if deadline.hit else "converged"
+        return forest
 
     def trajectory(self):
         """Out-of-bag log loss after each batch of trees (None when grown in one go)."""

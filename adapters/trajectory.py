@@ -143,6 +143,16 @@ class RoundClock:
         record_round_end.order = 5  # before the deadline's stop (order 100)
         return record_round_end
 
+    def catboost_callback(self):
+        clock = self
+
+        class RecordRoundEnd:  # CatBoost asks its callbacks in order: put it before the deadline's
+            def after_iteration(self, info):
+                clock.tick()
+                return True
+
+        return RecordRoundEnd()
+
     def rounds(self, losses, name: str, validation: str, loss_name: str = LOG_LOSS):
         """The trajectory of a boosted model: one point per round reached, its model the
         model of that many rounds."""

@@ -1,12 +1,16 @@
-"""The baseline adapters on real data: probabilities well formed, labels of any type, scores."""
+"""The baseline adapters on real data: probabilities well formed, labels of any type, scores;
+and a short real run of the smoke suite with the CatBoost and tuned random forest baselines."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from conftest import run_cli
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 
+from automl_bench.planning import registry
 from automl_bench_adapters.constant import ConstantPredictor
 from automl_bench_adapters.lgbm import LightGBM
 from automl_bench_adapters.random_forest import RandomForest
@@ -66,3 +70,28 @@ def test_cores_and_seed_reach_the_backend():
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     assert XGBoost(cores=2, seed=3, n_estimators=5).fit(X, y).model_.get_params()["n_jobs"] == 2
     assert LightGBM(cores=2, seed=3, n_estimators=5).fit(X, y).model_.get_params()["n_jobs"] == 2
+
+
+def test_smoke_run_with_catboost_and_tuned_rf_gives_ok_rows(tmp_path):
+    """The smoke suite at a 3 s budget, one fold: every job ok, each fit inside its budget
+    (plus the worker's 10% margin), with a model, a trajectory and a saved model's size."""
+    ok, reason = registry.get("catboost").status()
+    if not ok:
+        pytest.skip(f"catboost: {reason}")
+    out = tmp_path / "run"
+    proc = run_cli("run", "--suite", "smoke", "--frameworks", "constant,catboost,tuned_rf",
+                   "--budget", 3, "--folds", 1, "--parallel", 2, "--out", out, "--no-report",
+                   env={"AUTOML_BENCH_CACHE": str(tmp_path / "cache")})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = pd.read_csv(out / "results.csv")
+    assert sorted(rows["framework"]) == sorted(["constant", "catboost", "tuned_rf"] * 2)
+    assert (rows["status"] == "ok").all(), rows[["framework", "task", "error_message"]]
+    ours = rows[rows["framework"] != "constant"]
+    assert (ours["training_duration"] <= ours["budget_s"] * 1.1).all(), ours["training_duration"]
+    assert ours["stop_reason"].isin(["converged", "deadline"]).all()
+    assert (ours["models_count"] >= 1).all() and (ours["model_size_mb"] > 0).all()
+    catboost = rows[rows["framework"] == "catboost"]
+    assert (catboost["trajectory_points"] == catboost["rounds"]).all()
+    assert catboost["best_model"].str.startswith("CatBoostClassifier (").all()
+    assert rows.loc[rows["framework"] == "tuned_rf", "best_model"].str.contains(
+        r"^RandomForestClassifier \(max_features=\d+, \d+ trees\)$").all()

@@ -39,7 +39,8 @@ def _check(name, budget=1, env=None, cwd=None):
 # (training / budget 1.14), more than its finishing reserve, sized at 30 and 60 s, keeps back;
 # it is left out until that reserve is refitted for short budgets. Every other built-in adapter
 # must pass every check (EvalML, in its own environment, at 5 s: AutoML systems need some search).
-BUILTIN = {"constant": 2, "rf": 2, "xgboost": 2, "lightgbm": 2, "flaml": 2, "evalml": 5}
+BUILTIN = {"constant": 2, "rf": 2, "tuned_rf": 2, "xgboost": 2, "lightgbm": 2, "catboost": 2,
+           "flaml": 2, "evalml": 5}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", BUILTIN)

@@ -29,8 +29,9 @@ def _fake_env(root, name, source, packages=(), versions=None, built_for=()):
 
 
 def test_definitions_with_their_own_environment_are_yaml(monkeypatch, tmp_path):
-    """AutoGluon and EvalML declare their environments in frameworks.yaml; autogluon_best
-    extends autogluon and shares its environment; the baselines run in the harness."""
+    """AutoGluon, EvalML and CatBoost declare their environments in frameworks.yaml;
+    autogluon_best extends autogluon and shares its environment; the other baselines run in
+    the harness."""
     monkeypatch.setenv("AUTOML_BENCH_TORCH", "torch==2.13.0")
     ag, best, ev = (registry.get(n) for n in ("autogluon", "autogluon_best", "evalml"))
     assert ag.environment() == best.environment()  # same requirements: one environment
@@ -40,12 +41,15 @@ def test_definitions_with_their_own_environment_are_yaml(monkeypatch, tmp_path):
     assert spec.requirements == ("autogluon.tabular[lightgbm,catboost,xgboost]>=1.2",)
     assert ev.environment().requirements == ("evalml>=0.84", "numpy<2", "pyarrow>=14,<20")
     assert ev.environment().name != spec.name
-    for name in ("constant", "rf", "xgboost", "lightgbm", "flaml"):
+    cb = registry.get("catboost").environment()
+    assert cb.requirements == ("catboost>=1.2",) and cb.imports == ("catboost",)
+    for name in ("constant", "rf", "tuned_rf", "xgboost", "lightgbm", "flaml"):
         assert registry.get(name).environment() is None, name
     # the torch requirement is the user's to change: another torch, another environment
     monkeypatch.setenv("AUTOML_BENCH_TORCH", "")
     assert ag.environment().pre == () and ag.environment().name != spec.name
-    assert set(registry.environments()) == {ag.environment().name, ev.environment().name}
+    assert set(registry.environments()) == {ag.environment().name, ev.environment().name,
+                                            cb.name}  # fmt: skip
 
 
 def test_absent_environment_is_missing_with_the_create_command(tmp_path, monkeypatch):
@@ -142,7 +146,8 @@ def test_env_cli_list_remove_and_bad_name(tmp_path):
     assert "autogluon" in proc.stdout and "evalml" in proc.stdout and "missing" in proc.stdout
     # what a script (.ci/run) iterates over: one framework per environment
     proc = run_cli("env", "list", "--names", env=env)
-    assert proc.returncode == 0 and proc.stdout.split() == ["autogluon", "evalml"], proc
+    names = ["autogluon", "catboost", "evalml"]
+    assert proc.returncode == 0 and proc.stdout.split() == names, proc
     proc = run_cli("env", "create", "nosuch", env=env)
     assert proc.returncode == 2
     assert "unknown framework 'nosuch'" in proc.stderr

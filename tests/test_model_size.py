@@ -24,8 +24,8 @@ tasks:
     generated: {rows: 300, features: 20, informative: 6, classes: 4, seed: 1}
 """
 # 20 s: H2O completes no model in 8 s on a busy machine (its JVM shares the cores)
-HERE = ["constant", "rf", "xgboost", "lightgbm", "flaml", "h2o"]  # the harness's environment
-OWN_ENV = ["autogluon", "evalml"]  # each in an environment of its own, when built
+HERE = ["constant", "rf", "tuned_rf", "xgboost", "lightgbm", "flaml", "h2o"]  # the harness's
+OWN_ENV = ["autogluon", "evalml", "catboost"]  # each in an environment of its own, when built
 
 
 def _ready(name: str) -> bool:
