@@ -75,6 +75,33 @@ def test_negative_control_fails_exactly_its_check(cls, check, tmp_path, monkeypa
     assert {c for c, (ok, _) in results.items() if not ok} == {check}, results
 
 
+def test_a_process_the_host_started_before_the_checks_is_not_the_adapters(tmp_path, monkeypatch):
+    """Run inside another program (this test process, with whatever earlier tests left
+    running), the checks count only the processes started while they ran: a child started
+    before them is not the adapter's; a child the adapter leaves still is (LeavesChild)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    import broken_adapters
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    host = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    try:
+        for cls, expected in (("Prior", True), ("LeavesChild", False)):
+            results = {}
+            run_checks(getattr(broken_adapters, cls), {}, 1.0,
+                       lambda name, ok, why, r=results: r.setdefault(name, (ok, why)))  # fmt: skip
+            for child in broken_adapters.LEFT:
+                child.kill()
+                child.wait()
+            broken_adapters.LEFT.clear()
+            assert results["no process left"][0] is expected, (cls, results["no process left"])
+    finally:
+        host.kill()
+        host.wait()
+
+
 def test_check_adapter_exits_1_naming_the_failed_check():
     proc, table = _check("broken_badstop", env={"AUTOML_BENCH_FRAMEWORKS": str(BROKEN)})
     assert proc.returncode == 1, proc.stdout + proc.stderr[-2000:]

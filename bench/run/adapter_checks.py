@@ -222,16 +222,37 @@ def check_scratch(cwd: Path) -> tuple[bool, str]:
     return True, "nothing written outside scratch_dir (the working directory stays empty)"
 
 
-def check_processes() -> tuple[bool, str]:
+def _children() -> dict[int, float]:
+    """This process's descendants: pid -> start time."""
+    import psutil
+
+    out = {}
+    for p in psutil.Process().children(recursive=True):
+        try:
+            out[p.pid] = p.create_time()
+        except psutil.Error:
+            continue
+    return out
+
+
+def check_processes(before: dict[int, float]) -> tuple[bool, str]:
+    """No process the adapter started is left (``before``: what ran before the checks, e.g.
+    the host's own helpers when the checks run inside another program)."""
     import psutil
 
     deadline = time.monotonic() + 2.0
     while time.monotonic() < deadline:
-        left = psutil.Process().children(recursive=True)
+        left = [pid for pid, start in _children().items() if before.get(pid) != start]
         if not left:
             return True, "no process left after predict"
         time.sleep(0.1)
-    return False, f"left {len(left)} processes: {', '.join(p.name() for p in left[:3])}"
+    names = []
+    for pid in left[:3]:
+        try:
+            names.append(psutil.Process(pid).name())
+        except psutil.Error:
+            names.append(str(pid))
+    return False, f"left {len(left)} processes: {', '.join(names)}"
 
 
 def check_saved(f: Fitted) -> tuple[bool, str]:
@@ -306,15 +327,17 @@ def run_checks(cls, params: dict, budget: float, emit) -> None:
         emit(name, bool(ok), why)
 
     X, y, Xt, _ = data()
+    before = _children()
     cwd, back = Path(tempfile.mkdtemp(prefix="cwd-")), os.getcwd()
     os.chdir(cwd)  # the adapter's working directory: the scratch check looks at it
     try:
-        _run_checks(cls, params, budget, guarded, cwd, (X, y, Xt))
+        _run_checks(cls, params, budget, guarded, (cwd, before), (X, y, Xt))
     finally:
         os.chdir(back)
 
 
-def _run_checks(cls, params, budget, guarded, cwd, fit_data) -> None:
+def _run_checks(cls, params, budget, guarded, start, fit_data) -> None:
+    cwd, before = start
     try:
         f = Fitted(cls, params, budget, *fit_data)
     except Exception as e:
@@ -330,7 +353,7 @@ def _run_checks(cls, params, budget, guarded, cwd, fit_data) -> None:
                   "unseen categories": lambda: check_unseen(cls, params, budget),
                   "time limit": lambda: check_time(cls, params, budget),
                   "scratch only": lambda: check_scratch(cwd),
-                  "no process left": check_processes,
+                  "no process left": lambda: check_processes(before),
                   "seed": lambda: check_seed(cls, params, budget), **results}  # fmt: skip
     for name in CHECKS[1:]:
         guarded(name, emit_order[name])
