@@ -238,22 +238,3 @@ class ProcessTree:
             if time.monotonic() > deadline:
                 return not self.alive()
             time.sleep(0.02)
-
-
-def sweep_session(pid: int, start: float) -> int:
-    """Kill what is left of an earlier worker (pid, start): its tree and its session.
-
-    Used when a run resumes after its driver was killed: anything the old worker started
-    that is still running is killed before the job runs again. Returns how many were found.
-    """
-    tree = ProcessTree(pid, {})
-    tree.root_start = start
-    tree.members = {}
-    table = proc_table()
-    root = table.get(pid)
-    if root is not None and root.start == start:
-        tree.members[pid] = start
-    found = tree.alive(table)
-    if found:
-        tree.kill_now()
-    return len(found)
