@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ pytest.importorskip("distributed", reason="Dask is not installed: pip install -e
 
 from distributed import Client, LocalCluster  # noqa: E402
 
+from automl_bench.execution import node_job  # noqa: E402
 from automl_bench.execution.node_job import job_dirs, lease_cpus, reap_orphans, run_folder  # noqa: E402
 from automl_bench.execution.ownership import JOB_VARIABLE, TOKEN_VARIABLE  # noqa: E402
 from automl_bench.execution.proctree import proc_table  # noqa: E402
@@ -307,3 +309,28 @@ def test_orphaned_job_tree_of_a_dead_owner_is_reaped_and_a_stranger_never():
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_a_job_dir_is_made_even_when_another_jobs_reaper_removes_the_empty_run_folder(
+    monkeypatch,
+):
+    # CI: two workers on one node, one job's reap_orphans() removed the other's run folder
+    # (still empty) between its creation and the job dir's, and the job failed with
+    # FileNotFoundError. Here the other reaper runs at exactly that point, on the first try.
+    real, calls = node_job.run_folder, []
+
+    def folder_then_reaped(token):
+        d = real(token)
+        calls.append(d)
+        if len(calls) == 1:
+            reap_orphans()
+            assert not d.exists()  # the empty folder is gone, as in CI
+        return d
+
+    monkeypatch.setattr(node_job, "run_folder", folder_then_reaped)
+    job_dir = node_job.new_job_dir("reaped-run-folder-token", "job-1")
+    try:
+        assert job_dir.is_dir() and job_dir.parent == real("reaped-run-folder-token")
+        assert len(calls) == 2
+    finally:
+        shutil.rmtree(job_dir.parent)

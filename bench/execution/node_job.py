@@ -76,6 +76,16 @@ def run_folder(token: str) -> Path:
     return d
 
 
+def new_job_dir(token: str, job_id: str) -> Path:
+    """A fresh dir for one job of run ``token``. Another job's :func:`reap_orphans` removes
+    a run folder while it is empty, so the folder may go between our creating it and our
+    making the job dir in it: then make both again (once ours is in, the folder is kept)."""
+    for _ in range(100):
+        with contextlib.suppress(FileNotFoundError):
+            return Path(tempfile.mkdtemp(prefix=f"{job_id}-", dir=run_folder(token)))
+    raise OSError(f"could not make a job dir in {run_folder(token)}: removed again each time")
+
+
 def job_dirs() -> list[Path]:
     """Every job dir on this node, of every run."""
     out = []
@@ -228,7 +238,7 @@ def run_job(payload: dict, data: dict, limits: Limits) -> dict:
     reap_orphans()
     host = socket.gethostname()
     key, token = payload["key"], payload["token"]
-    job_dir = Path(tempfile.mkdtemp(prefix=f"{payload['job_id']}-", dir=run_folder(token)))
+    job_dir = new_job_dir(token, payload["job_id"])
     (job_dir / "owner.json").write_text(json.dumps({"owner": _identity(psutil.Process()),
                                                     "token": token}))  # fmt: skip
     done = threading.Event()
