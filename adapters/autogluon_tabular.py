@@ -33,6 +33,7 @@ import tempfile
 import numpy as np
 import pandas as pd
 
+from automl_bench_adapters.autogluon_start_guard import start_guard
 from automl_bench_adapters.base import (
     AdapterError,
     BaseAdapter,
@@ -54,7 +55,15 @@ TARGET = "__target__"
 # beside 2 jobs on 2 cores, letter ran 11.1 s past its limit at a core share of ~0.7 (7.8
 # CPU seconds: its largest model, LightGBMXT, was the last one and ran 3 s past its own time
 # limit before predicting its validation rows), hence 6.0 s per 10,000 rows, not 3.8.
-FINISH_COST = FinishCost(base_s=0.4, rows_s=6.0, rc_s=0.5, max_share=0.4)
+# base_s: the weighted ensemble AutoGluon fits whatever time is left (0.4 s quiet, 0.6-1.0 s
+# beside 2 CPU-bound processes, 9 models, 300 rows) and saving the predictor (0.4-0.6 s).
+FINISH_COST = FinishCost(base_s=1.0, rows_s=6.0, rc_s=0.5, max_share=0.4)
+# CPU seconds a model spends before it can find that it will not fit in the time left.
+# AutoGluon starts a model while 1% of its time limit is left (0.2 s of 20 s): beside 2
+# CPU-bound processes its NeuralNetTorch, started with 0.4-0.7 s left, took 2.6-2.8 s to give
+# up ("Time limit exceeded... Skipping"), and the job ran 2-3 s past its limit, past the fit
+# deadline of a 20 s budget. A model is skipped when less than its start cost is left.
+START_COST_S = {"NeuralNet": 3.0}
 
 
 class AutoGluon(BaseAdapter):
@@ -128,6 +137,7 @@ class AutoGluon(BaseAdapter):
         self.search_budget_s_ = limit
         self.timings_ = {"finish_reserve_s": reserve, "cpu_share": share,
                          "before_fit_s": self.elapsed()}  # fmt: skip
+        guard = start_guard(START_COST_S, share)
         try:
             predictor.fit(
                 train,
@@ -138,6 +148,7 @@ class AutoGluon(BaseAdapter):
                 ag_args_ensemble={"model_random_seed": int(self.seed)},
                 ag_args_fit={"max_time_limit_ratio": float(self.model_time_ratio)},
                 excluded_model_types=excluded or None,
+                **({"callbacks": [guard]} if guard else {}),
                 **kwargs,
             )
         except (ValueError, RuntimeError, AssertionError) as e:
@@ -147,6 +158,8 @@ class AutoGluon(BaseAdapter):
                 ) from e
             raise
         self.timings_["autogluon_fit_end_s"] = self.elapsed()
+        self.skipped_at_start_ = guard.skipped if guard else []  # "name (s left)", in order
+        self.timings_["skipped_at_start"] = len(self.skipped_at_start_)
         names = predictor.model_names()
         if not names:
             raise AdapterError(f"AutoGluon trained no model within time_limit={self.time_limit:g}s")
@@ -209,3 +222,4 @@ def _sum_of(board: pd.DataFrame, column: str, fallback: str) -> pd.Series:
     if col not in board:
         return pd.Series(0.0, index=board.index)
     return pd.to_numeric(board[col], errors="coerce").fillna(0.0)
+
