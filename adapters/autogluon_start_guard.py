@@ -32,7 +32,8 @@ if AbstractCallback is not None:
 
         def _before_model_fit(self, trainer, model, time_limit=None, stack_name="core", level=1):
             need = max((s for p, s in self.costs.items() if model.name.startswith(p)), default=0.0)
-            skip = time_limit is not None and stack_name != "aux1" and time_limit < need / self.share
+            skip = bool(need) and time_limit is not None and stack_name != "aux1"
+            skip = skip and time_limit < need / self.share
             if skip and not any(s.startswith(f"{model.name} (") for s in self.skipped):
                 self.skipped.append(f"{model.name} ({time_limit:.1f} s left)")
             return False, skip

@@ -9,6 +9,10 @@ each model may train for ``model_time_ratio`` (0.8) of the time AutoGluon has le
 (``ag_args_fit.max_time_limit_ratio``; AutoGluon's default, 1.0, lets a model train to the
 limit and then predict its validation rows past it: LightGBMXT on letter (10,000 rows x 26
 classes) spent 0.21-0.24 x its fit time predicting them, 5.5 s past the limit under load),
+a model is not started when less time is left than ``start_cost_s`` gives it (CPU seconds by
+model name prefix, over the job's core share; default ``START_COST_S``; see
+:mod:`automl_bench_adapters.autogluon_start_guard`), the ones skipped so in
+``skipped_at_start_``,
 ``num_cpus`` = its cores, ``memory_limit`` = its memory limit (AutoGluon's soft limit, in GB)
 less ``python_headroom_mb``, models' seeds = its seed (``ag_args_ensemble.model_random_seed``;
 AutoGluon's own holdout split keeps its fixed seed). Presets are framework variants:
@@ -85,6 +89,7 @@ class AutoGluon(BaseAdapter):
         excluded_model_types=None,
         finish_cost=None,
         model_time_ratio=0.8,
+        start_cost_s=None,
         verbosity=0,
     ):
         super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
@@ -94,6 +99,7 @@ class AutoGluon(BaseAdapter):
         self.excluded_model_types = excluded_model_types
         self.finish_cost = finish_cost
         self.model_time_ratio = model_time_ratio
+        self.start_cost_s = start_cost_s
         self.verbosity = verbosity
 
     def _setup(self, X, y):
@@ -137,7 +143,7 @@ class AutoGluon(BaseAdapter):
         self.search_budget_s_ = limit
         self.timings_ = {"finish_reserve_s": reserve, "cpu_share": share,
                          "before_fit_s": self.elapsed()}  # fmt: skip
-        guard = start_guard(START_COST_S, share)
+        guard = start_guard(START_COST_S if self.start_cost_s is None else self.start_cost_s, share)
         try:
             predictor.fit(
                 train,

@@ -70,6 +70,8 @@ def probe(adapter: str, data: str, budget: float, numeric: bool, params: dict, c
         "accuracy": float(accuracy_score(yte, pred)),
         "models_count": getattr(model, "models_count_", None),
         "leaderboard_rows": 0 if board is None else len(board),
+        "leaderboard_models": [] if board is None else [str(m) for m in pd.DataFrame(board).iloc[:, 0]],
+        "skipped_at_start": getattr(model, "skipped_at_start_", None),
         "inference": inference,
         "trajectory": trajectory,
         "saved_format": fmt,
