@@ -74,7 +74,8 @@ class SageMakerAutopilot(RemoteAdapter):
 
     # -- setup: the data into S3 -------------------------------------------------------------
     def _upload(self, X, y):
-        why = aws_session.missing_access(self.get_params())
+        why = aws_session.missing_access({"role_arn": self.role_arn, "bucket": self.bucket,
+                                          "region": self.region})
         if why:
             raise AdapterError(why)
         self._sm = aws_session.client("sagemaker", self.region)
