@@ -143,6 +143,14 @@ class BaseAdapter(ClassifierEstimator):
         account setting missing), found without contacting anything; None: they can."""
         return None
 
+    @classmethod
+    def expected_billing(cls, params: dict, budget_s: float) -> tuple[list[dict], str]:
+        """What a managed service is expected to bill for one job with the definition's
+        ``params`` and a budget of ``budget_s``: pieces as in ``billed_usage_`` (service,
+        instance_type, instance_count, seconds = instance-seconds), and the assumption they
+        rest on in words. ([], ""): billed by no service."""
+        return [], ""
+
     # -- to implement -------------------------------------------------------------------
     def _setup(self, X: pd.DataFrame, y: np.ndarray) -> None:
         """Work before the search that is not the backend's search (a server's start, data

@@ -24,7 +24,9 @@ order. Then the model, the transform job and every S3 object of the job are dele
 Parameters of the definition: ``role_arn`` (an IAM role SageMaker assumes), ``bucket``,
 ``region``, ``prefix`` (folder in the bucket), ``mode`` (AUTO, ENSEMBLING, HYPERPARAMETER_
 TUNING), ``max_candidates``, ``objective`` (None: the service's default),
-``transform_instance_type``. Credentials come only from boto3's chain.
+``transform_instance_type``; ``estimate_instance_type`` and ``estimate_instances``, the
+instances `estimate` assumes busy for the whole budget (Autopilot chooses its own; they change
+nothing a job does). Credentials come only from boto3's chain.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ STATES = {"InProgress": RUNNING, "Stopping": RUNNING, "Completed": COMPLETED,
           "Failed": FAILED, "Stopped": STOPPED}  # fmt: skip
 INFERENCE_KEYS = "labels,probabilities"
 MAX_CANDIDATES = 750  # the service's limit
+# Before a run, the bill is estimated from the budget: Autopilot picks its instance types and
+# how many trials run at once itself, so the estimate assumes ``estimate_instances`` instances
+# of ``estimate_instance_type`` busy for the whole budget, plus one transform instance for
+# TRANSFORM_S (provisioning and scoring a batch transform of a benchmark's test rows).
+TRANSFORM_S = 300.0
 
 
 class SageMakerAutopilot(RemoteAdapter):
@@ -61,16 +68,23 @@ class SageMakerAutopilot(RemoteAdapter):
     def __init__(self, time_limit=60.0, cores=1, memory_mb=None, seed=0, scratch_dir=None,
                  role_arn=None, bucket=None, region=None, prefix="automl-bench", mode="AUTO",
                  max_candidates=None, objective=None, transform_instance_type="ml.m5.xlarge",
-                 stop_margin=0.05, poll_min_s=5.0, poll_max_s=60.0):  # fmt: skip
+                 stop_margin=0.05, poll_min_s=5.0, poll_max_s=60.0,
+                 estimate_instance_type="ml.m5.2xlarge", estimate_instances=1):  # fmt: skip
         super().__init__(time_limit, cores, memory_mb, seed, scratch_dir)
         self.role_arn, self.bucket, self.region, self.prefix = role_arn, bucket, region, prefix
         self.mode, self.max_candidates, self.objective = mode, max_candidates, objective
         self.transform_instance_type = transform_instance_type
+        self.estimate_instance_type = estimate_instance_type
+        self.estimate_instances = estimate_instances
         self._init_remote(stop_margin, poll_min_s, poll_max_s)
 
     @classmethod
     def missing_access(cls, params: dict) -> str | None:
         return aws_session.missing_access(params)
+
+    @classmethod
+    def expected_billing(cls, params: dict, budget_s: float) -> tuple[list[dict], str]:
+        return usage.expected(params, budget_s, TRANSFORM_S)
 
     # -- setup: the data into S3 -------------------------------------------------------------
     def _upload(self, X, y):

@@ -84,3 +84,17 @@ def leaderboard(found: list[dict]) -> list[dict]:
         rows.append({"model": c["CandidateName"], "status": c.get("CandidateStatus"),
                      "metric": metric.get("MetricName"), "value": metric.get("Value")})
     return rows
+
+
+def expected(params: dict, budget_s: float, transform_s: float) -> tuple[list[dict], str]:
+    """The pieces a job is expected to be billed before it runs (see
+    ``SageMakerAutopilot.expected_billing``): the search's instances for the whole budget and
+    one transform instance, with the assumption in words."""
+    kind = params.get("estimate_instance_type") or "ml.m5.2xlarge"
+    count = int(params.get("estimate_instances") or 1)
+    transform = params.get("transform_instance_type") or "ml.m5.xlarge"
+    pieces = [_piece("training", "search", kind, count, budget_s * count),
+              _piece("transform", "predict", transform, 1, transform_s)]
+    return pieces, (f"the budget x {count} {kind} (params estimate_instances, "
+                    f"estimate_instance_type) + {transform_s:g} s of 1 {transform} "
+                    "for the batch transform")
