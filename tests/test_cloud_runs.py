@@ -163,3 +163,28 @@ def test_malformed_ledger_is_bad_input_and_untouched(tmp_path, capsys):
     err = capsys.readouterr().err
     assert str(ledger) in err and "line 1" in err and "'name'" in err
     assert ledger.read_text() == '{"key": "a", "state": "intent", "kind": "model"}\n'
+
+
+def test_report_marks_vendor_billed_rows_stubbed(env, monkeypatch):
+    """A report of a run with a job SageMaker billed: the cost section says which framework
+    the vendor bills and at which prices, and shows the billed dollars beside machine time."""
+    d, e = env
+    aws.plant_credentials(monkeypatch)
+    p = run(d, e, "autopilot_ok", "constant")
+    assert p.returncode == 0, p.stderr[-3000:]
+    p = run_cli("report", d / "run", "--out", d / "report", env=e, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    md = " ".join((d / "report" / "report.md").read_text().replace("\\_", "_").split())
+    assert ("† Billed by the vendor: autopilot_ok by Amazon SageMaker (AWS), in your own "
+            "account, at prices of 2026-12-07") in md
+    # 210 instance-seconds on ml.m5.4xlarge ($0.922/h) + 200 on ml.m5.xlarge ($0.23/h)
+    usd = 210 / 3600 * 0.922 + 200 / 3600 * 0.23
+    cost = pd.read_csv(d / "report" / "tables" / "cost.csv").set_index("framework")
+    assert cost.loc["autopilot_ok", "vendor_usd"] == pytest.approx(usd, abs=1e-6)
+    assert cost.loc["autopilot_ok", "vendor_h"] == pytest.approx(410 / 3600, abs=1e-6)
+    assert pd.isna(cost.loc["constant", "vendor_usd"])  # billed by no vendor
+    assert "billed by the vendor †" in md and "ml.m5.4xlarge" in md
+    board = pd.read_csv(d / "report" / "tables" / "leaderboard.csv").set_index("framework")
+    assert board.loc["autopilot_ok", "vendor_cost_usd"] == pytest.approx(usd, abs=1e-6)
+    assert f"+ ${usd:.5f} †" in md  # the leaderboard's cost cell: machine time + the bill
+    assert "how the tool" not in md.lower()
