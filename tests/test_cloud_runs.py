@@ -187,4 +187,8 @@ def test_report_marks_vendor_billed_rows_stubbed(env, monkeypatch):
     board = pd.read_csv(d / "report" / "tables" / "leaderboard.csv").set_index("framework")
     assert board.loc["autopilot_ok", "vendor_cost_usd"] == pytest.approx(usd, abs=1e-6)
     assert f"+ ${usd:.5f} †" in md  # the leaderboard's cost cell: machine time + the bill
+    # the cost a decision weighs (Pareto front, cheapest system) is machine time + the bill
+    front = pd.read_csv(d / "report" / "tables" / "pareto.csv").set_index("framework")
+    assert front.loc["autopilot_ok", "cost_usd"] == pytest.approx(
+        board.loc["autopilot_ok", "cost_usd"] + usd, abs=1e-6)
     assert "how the tool" not in md.lower()

@@ -382,7 +382,8 @@ def pareto_table(loaded: Loaded, board: pd.DataFrame, grid: Grid) -> pd.DataFram
     df = _ran_rows(loaded.results)
     fit = df["training_duration"].fillna(df["duration"])
     per = pd.DataFrame({"label": df["label"], "fit": fit})
-    t = board[["framework", "normalised", "mean_rank", "cost_usd"]].copy()
+    t = board[["framework", "normalised", "mean_rank", "cost_usd", "billed_by"]].copy()
+    t["cost_usd"] += board["vendor_cost_usd"].fillna(0.0)  # total: what a vendor billed too
     t["train_s"] = t["framework"].map(per.groupby("label")["fit"].mean())
     t["score"] = t["normalised"]
     if t["score"].isna().all():  # no constant predictor to normalise against: mean score

@@ -262,11 +262,15 @@ def pareto(p: pd.DataFrame, score_name: str, imputed=()) -> Table:
     imputed = set(imputed)
     t = Table(["framework", score_name, "mean fit s per job", "total cost", "front (time)",
                "front (cost)"],
-              caption="* = the score includes imputed values." if imputed else "")  # fmt: skip
+              caption=" ".join(c for c in (
+                  "* = the score includes imputed values." if imputed else "",
+                  "† = includes what the vendor billed in your account."
+                  if "billed_by" in p and p["billed_by"].fillna("").astype(bool).any() else "",
+              ) if c))  # fmt: skip
     for _, r in p.sort_values("score", ascending=False).iterrows():
         t.rows.append([
             text(r["framework"]), num(r["score"], 3) + (" *" if r["framework"] in imputed else ""),
-            seconds(r["train_s"]), dollars(r["cost_usd"]),
+            seconds(r["train_s"]), dollars(r["cost_usd"]) + (" †" if r.get("billed_by") else ""),
             "yes" if r["front_time"] else "", "yes" if r["front_cost"] else "",
         ])  # fmt: skip
     return t
