@@ -70,10 +70,19 @@ def label_column(columns, base: str = "__target__") -> str:
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What a backend can take. The limits (None: none) are a service's: a job outside them
+    is skipped with the reason before anything is created remotely."""
+
     task_types: tuple[str, ...] = ("binary", "multiclass")
     missing_values: bool = True
     categoricals: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
+    min_train_rows: int | None = None
+    max_train_rows: int | None = None
+    max_columns: int | None = None
+    max_classes: int | None = None
+    min_budget_s: float | None = None
+    remote: bool = False  # a managed service: runs and bills in the vendor's account
 
 
 STOP_REASONS = ("converged", "budget", "deadline")
@@ -127,6 +136,20 @@ class BaseAdapter(ClassifierEstimator):
         self.memory_mb = memory_mb
         self.seed = seed
         self.scratch_dir = scratch_dir
+
+    @classmethod
+    def missing_access(cls, params: dict) -> str | None:
+        """Why jobs with the definition's ``params`` cannot run here (no credentials, an
+        account setting missing), found without contacting anything; None: they can."""
+        return None
+
+    @classmethod
+    def expected_billing(cls, params: dict, budget_s: float) -> tuple[list[dict], str]:
+        """What a managed service is expected to bill for one job with the definition's
+        ``params`` and a budget of ``budget_s``: pieces as in ``billed_usage_`` (service,
+        instance_type, instance_count, seconds = instance-seconds), and the assumption they
+        rest on in words. ([], ""): billed by no service."""
+        return [], ""
 
     # -- to implement -------------------------------------------------------------------
     def _setup(self, X: pd.DataFrame, y: np.ndarray) -> None:

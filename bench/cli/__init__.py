@@ -1,4 +1,4 @@
-"""Command line: ``automl-bench run|race|report|estimate|list|show|env`` (also
+"""Command line: ``automl-bench run|race|report|estimate|list|show|env|cleanup`` (also
 ``python -m automl_bench``).
 
 The top stage: it parses arguments (:mod:`~automl_bench.cli.parser`), hands them to a command
@@ -62,7 +62,8 @@ def main(argv=None) -> int:
         handlers = {"run": cmd_run, "list": commands.cmd_list, "show": commands.cmd_show,
                     "report": commands.cmd_report, "estimate": commands.cmd_estimate,
                     "env": commands.cmd_env, "race": commands.cmd_race,
-                    "check-adapter": commands.cmd_check_adapter}  # fmt: skip
+                    "check-adapter": commands.cmd_check_adapter,
+                    "cleanup": commands.cmd_cleanup}  # fmt: skip
         return handlers[args.command](args)
     except BadInput as e:
         err.print(Text("error: ", "red") + Text(str(e)), highlight=False)

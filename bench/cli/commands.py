@@ -148,6 +148,24 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_cleanup(args) -> int:
+    """Stop and delete what the run's remote jobs left; 1 when a resource could not be."""
+    from automl_bench.execution import remote_cleanup
+    from automl_bench.execution.runlock import run_lock
+
+    run_dir = args.run_dir
+    if not (run_dir / ".automl-bench-run.json").is_file() and not (run_dir / "jobs").is_dir():
+        raise BadInput(f"{run_dir}: not a run directory (no .automl-bench-run.json or jobs/)")
+    remote_cleanup.pending(run_dir)  # every ledger checked before the lock file is written
+    with run_lock(run_dir):  # not while a run is using it
+        lines, ok = remote_cleanup.clean(run_dir)
+    for line in lines:
+        out.print(Text(line), highlight=False)
+    if not lines:
+        out.print(Text(f"{run_dir}: nothing left to clean up"), highlight=False)
+    return 0 if ok else 1
+
+
 def _show_starved(df) -> None:
     """Jobs whose backend could search for less than half its budget, with that flag."""
     from automl_bench.results import starvation

@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     _list_parser(sub)
     sub.add_parser("show", help="print a run's leaderboard and its task profiles").add_argument(
         "run_dir", type=Path)  # fmt: skip
+    sub.add_parser("cleanup", help="stop and delete what a run's cloud jobs left running in "
+                   "your account (jobs killed, timed out or interrupted), one line per "
+                   "resource").add_argument("run_dir", type=Path)  # fmt: skip
     _env_parser(sub)
     ca = sub.add_parser("check-adapter", formatter_class=DefaultsFormatter,
                         help="check a framework's adapter against the adapter contract on real "

@@ -125,8 +125,14 @@ def run(job_dir: Path, warm_cores: int | None = None) -> dict:
         "trajectory_points": traj["trajectory_points"],
         "info": info,
     }
-    outcome["inference"] = inference.run_for_job(adapter, X_test, job_dir, spec, outcome,
-                                                 _write_json)  # fmt: skip
+    if getattr(adapter, "billed_usage_", None) is not None:  # a service's billed compute
+        outcome["billed_usage"] = list(adapter.billed_usage_)
+    if getattr(adapter, "measures_inference", True):
+        outcome["inference"] = inference.run_for_job(adapter, X_test, job_dir, spec, outcome,
+                                                     _write_json)  # fmt: skip
+    else:
+        outcome["inference"] = inference.skipped("not measured: the model runs in a managed "
+                                                 "service, where each prediction is a batch job")
     return outcome
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from automl_bench.report import intervals as iv
+from automl_bench.report import vendor_bill as vb
 from automl_bench.report.load import EXTRA_PROFILE, Loaded
 from automl_bench.report.metric import Metric, choose
 from automl_bench.results.baseline import constant_scores
@@ -273,7 +274,7 @@ def leaderboard(loaded: Loaded, grid: Grid, prices: PriceTable,
 
     Intervals come from resampling tasks (folds nested inside), see
     :mod:`automl_bench.report.intervals`; NaN with fewer than ``intervals.MIN_TASKS`` tasks."""
-    df = loaded.results.assign(cost_usd=job_costs(loaded.results, prices))
+    df = with_bills(loaded.results.assign(cost_usd=job_costs(loaded.results, prices)), prices)
     ranks = mean_ranks(task_matrix(grid))
     norm = normalised(grid)
     tasks = sorted(grid.cells["task"].unique()) if not grid.cells.empty else []
@@ -297,6 +298,8 @@ def leaderboard(loaded: Loaded, grid: Grid, prices: PriceTable,
         row["repaired_rows"] = int(rep.fillna(0).sum()) if rep is not None else 0
         row["train_s"] = jobs["training_duration"].mean()
         row["cost_usd"] = jobs["cost_usd"].sum()
+        row["vendor_cost_usd"] = jobs["vendor_usd"].sum(min_count=1)
+        row["billed_by"] = vb.billed_frameworks(jobs, jobs["label"]).get(label, "")
         rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty:
@@ -379,7 +382,8 @@ def pareto_table(loaded: Loaded, board: pd.DataFrame, grid: Grid) -> pd.DataFram
     df = _ran_rows(loaded.results)
     fit = df["training_duration"].fillna(df["duration"])
     per = pd.DataFrame({"label": df["label"], "fit": fit})
-    t = board[["framework", "normalised", "mean_rank", "cost_usd"]].copy()
+    t = board[["framework", "normalised", "mean_rank", "cost_usd", "billed_by"]].copy()
+    t["cost_usd"] += board["vendor_cost_usd"].fillna(0.0)  # total: what a vendor billed too
     t["train_s"] = t["framework"].map(per.groupby("label")["fit"].mean())
     t["score"] = t["normalised"]
     if t["score"].isna().all():  # no constant predictor to normalise against: mean score
@@ -438,9 +442,20 @@ def failures(loaded: Loaded, grid: Grid) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def with_bills(df: pd.DataFrame, prices: PriceTable) -> pd.DataFrame:
+    """``df`` with what a managed service billed per job: ``vendor_usd``, ``vendor_h``
+    (instance-hours) and ``service`` (see :mod:`automl_bench.report.vendor_bill`)."""
+    if df.empty:
+        return df.assign(vendor_usd=pd.Series(dtype=float), vendor_h=pd.Series(dtype=float),
+                         service=pd.Series(dtype=object))  # fmt: skip
+    bills = vb.job_bills(df, prices)
+    return df.assign(vendor_usd=bills["vendor_usd"], vendor_h=bills["vendor_h"],
+                     service=bills["service"])  # fmt: skip
+
+
 def cost_table(loaded: Loaded, prices: PriceTable) -> pd.DataFrame:
     df = loaded.results[loaded.results["status"] != RACED_OUT]
-    df = df.assign(cost_usd=job_costs(df, prices))
+    df = with_bills(df.assign(cost_usd=job_costs(df, prices)), prices)
     if df.empty:
         return pd.DataFrame()
     df["wall_h"] = df["duration"].fillna(0) / 3600.0
@@ -450,6 +465,9 @@ def cost_table(loaded: Loaded, prices: PriceTable) -> pd.DataFrame:
         "jobs": g.size(), "wall_h": g["wall_h"].sum(), "vcpu_h": g["vcpu_h"].sum(),
         "cost_usd": g["cost_usd"].sum(), "cost_per_job_usd": g["cost_usd"].mean(),
     })  # fmt: skip
+    if (df["service"] != "").any():  # frameworks run on a managed service: its bill beside
+        t["vendor_h"] = g["vendor_h"].sum(min_count=1)
+        t["vendor_usd"] = g["vendor_usd"].sum(min_count=1)
     for p in prices.projections:
         t[f"{p.name}_usd"] = [p.cost(w, v) for w, v in zip(t["wall_h"], t["vcpu_h"], strict=True)]
     t = t.reset_index().rename(columns={"label": "framework"})

@@ -159,7 +159,9 @@ def curves(loaded: Loaded, prices, impute_missing: bool = False,
         norm_cells[b] = nc
         ranks = ag.mean_ranks(ag.task_matrix(g).reindex(tasks)) if tasks else pd.Series(dtype=float)
         df = view.results
-        cost = ag.job_costs(df, prices) if not df.empty else pd.Series(dtype=float)
+        # machine time plus what a vendor billed (a managed service's jobs)
+        cost = (ag.job_costs(df, prices) + ag.with_bills(df, prices)["vendor_usd"].fillna(0.0)
+                if not df.empty else pd.Series(dtype=float))  # fmt: skip
         fit = df["training_duration"].where(df["status"] == "ok")
         for label in g.frameworks:
             mine = nc[nc["label"] == label]

@@ -25,7 +25,7 @@ NUMERIC = (
     "training_duration", "predict_duration", "models_count", "cpu_time", "peak_rss_mb",
     "budget_s", "cores", "memory_mb", "grace_s", "cost_usd", "repaired_rows",
     "infer_first_ms", "infer_1_ms", "infer_1k_ms", "infer_rows_per_s", "infer_peak_rss_mb",
-    "model_size_mb", "infer_duration", "infer_allowance_s",
+    "model_size_mb", "infer_duration", "infer_allowance_s", "vendor_cost_usd", "vendor_billed_s",
 )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from automl_bench.report import aggregate as ag
 from automl_bench.report import contention_section as rc
 from automl_bench.report import plots, tables
 from automl_bench.report import starved as starved_jobs
+from automl_bench.report import vendor_bill as vb
 from automl_bench.report.context import ReportContext
 from automl_bench.report.document import Image, Section, SectionResult
 from automl_bench.report.load import Loaded
@@ -40,9 +41,15 @@ def cost(ctx: ReportContext) -> SectionResult:
         f"({ref.name}: ${ref.usd_per_hour}/h for {ref.vcpus} vCPU; {ref.source}; {ref.date}). "
         "Projection columns price the same job hours at a managed service's rate, one node per "
         "job: what-if figures, not measurements.")  # fmt: skip
+    billed = vb.job_bills(ctx.full.results, prices) if not ctx.full.results.empty else None
+    frameworks = {} if billed is None else vb.billed_frameworks(billed, ctx.full.results["label"])
+    if frameworks:
+        s.p(vb.note(frameworks, prices))
     if not costs.empty:
         s.table(tables.cost(costs, prices.projections))
     s.table(tables.prices(prices))
+    if frameworks:
+        s.table(tables.service_prices(prices, set(billed["service"]) - {""}))
     df = ctx.results
     every = df.assign(cost_usd=ag.job_costs(df, prices)) if not df.empty else df
     return SectionResult(s, {"cost": costs, "results": every})

@@ -81,11 +81,14 @@ def decision(ctx: ReportContext) -> str | None:
 
 
 def _costs(ctx: ReportContext) -> pd.DataFrame:
-    """Per framework: dollars and CPU-hours per job (ran jobs at the compared budget)."""
+    """Per framework: dollars (machine time plus what a vendor billed), CPU-hours and the
+    vendor's part per job (ran jobs at the compared budget)."""
     df = ctx.loaded.results
-    df = df[~df["status"].isin(ag.NOT_RUN)]
+    df = ag.with_bills(df[~df["status"].isin(ag.NOT_RUN)], ctx.prices)
     cpu_h = df["duration"].fillna(0) * df["cores"].fillna(1) / 3600.0
-    out = pd.DataFrame({"label": df["label"], "usd": ag.job_costs(df, ctx.prices), "cpu_h": cpu_h})
+    vendor = df["vendor_usd"].fillna(0.0)
+    out = pd.DataFrame({"label": df["label"], "usd": ag.job_costs(df, ctx.prices) + vendor,
+                        "cpu_h": cpu_h, "vendor_usd": vendor})  # fmt: skip
     return out.groupby("label").mean()
 
 
@@ -130,8 +133,10 @@ def cheapest(ctx: ReportContext) -> str | None:
 
     def cost(f):
         c = _costs(ctx).loc[f]
+        billed = (f", {dollars(c['vendor_usd'] * 1000)} of it billed by the vendor"
+                  if c["vendor_usd"] > 0 else "")  # fmt: skip
         return (f"{dollars(c['usd'] * 1000)} per 1,000 jobs ({num(c['cpu_h'] * 1000, 3)} "
-                f"CPU-hours at {dollars(price)} per CPU-hour), "
+                f"CPU-hours at {dollars(price)} per CPU-hour{billed}), "
                 f"{seconds(ctx.board.set_index('framework').loc[f, 'train_s'])} mean fit")  # fmt: skip
 
     others = [f for f in keep if f != best]

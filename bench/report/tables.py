@@ -115,7 +115,8 @@ def leaderboard(board: pd.DataFrame, metric) -> Table:
                  f"the fold means. {how} Mean rank: over tasks on {metric.name} (1 = best). "
                  f"Normalised score on {metric.name}: constant predictor = 0, best framework on "
                  "the task = 1, worse than the constant predictor = 0. "
-                 "* = includes values imputed with the constant predictor's result."),
+                 "* = includes values imputed with the constant predictor's result."
+                 + vendor_caption(board)),
     )  # fmt: skip
     for _, r in board.iterrows():
         star = " *" if r["imputed"] else ""
@@ -128,9 +129,26 @@ def leaderboard(board: pd.DataFrame, metric) -> Table:
             num(r["normalised"], 3) + star if pd.notna(r["normalised"]) else "-",
             str(r["jobs"]), str(r["failures"]), str(r["imputed"]),
             *([str(int(r["repaired_rows"]))] if repaired else []),
-            f"{r['train_s']:.1f}" if pd.notna(r["train_s"]) else "-", dollars(r["cost_usd"]),
+            f"{r['train_s']:.1f}" if pd.notna(r["train_s"]) else "-", cost_cell(r),
         ])  # fmt: skip
     return t
+
+
+def cost_cell(r) -> str:
+    """Machine-time cost, plus the vendor's bill marked † for a framework a service bills."""
+    if not r.get("billed_by"):
+        return dollars(r["cost_usd"])
+    bill = dollars(r["vendor_cost_usd"]) if pd.notna(r["vendor_cost_usd"]) else "unpriced"
+    return f"{dollars(r['cost_usd'])} + {bill} †"
+
+
+def vendor_caption(board: pd.DataFrame) -> str:
+    if "billed_by" not in board or not board["billed_by"].fillna("").astype(bool).any():
+        return ""
+    who = "; ".join(f"{r['framework']}: {r['billed_by']}" for _, r in board.iterrows()
+                    if r["billed_by"])  # fmt: skip
+    return (" Cost: the time of the machine that ran the jobs; † + what the vendor billed in "
+            f"your account ({who}); prices and their date under Cost.")
 
 
 def pairwise(pw: pd.DataFrame, metric) -> Table:
@@ -244,11 +262,15 @@ def pareto(p: pd.DataFrame, score_name: str, imputed=()) -> Table:
     imputed = set(imputed)
     t = Table(["framework", score_name, "mean fit s per job", "total cost", "front (time)",
                "front (cost)"],
-              caption="* = the score includes imputed values." if imputed else "")  # fmt: skip
+              caption=" ".join(c for c in (
+                  "* = the score includes imputed values." if imputed else "",
+                  "† = includes what the vendor billed in your account."
+                  if "billed_by" in p and p["billed_by"].fillna("").astype(bool).any() else "",
+              ) if c))  # fmt: skip
     for _, r in p.sort_values("score", ascending=False).iterrows():
         t.rows.append([
             text(r["framework"]), num(r["score"], 3) + (" *" if r["framework"] in imputed else ""),
-            seconds(r["train_s"]), dollars(r["cost_usd"]),
+            seconds(r["train_s"]), dollars(r["cost_usd"]) + (" †" if r.get("billed_by") else ""),
             "yes" if r["front_time"] else "", "yes" if r["front_cost"] else "",
         ])  # fmt: skip
     return t
@@ -286,13 +308,17 @@ def failures(f: pd.DataFrame, limit: int = 600) -> Table:
 
 
 def cost(c: pd.DataFrame, projections) -> Table:
+    vendor = "vendor_usd" in c
     cols = ["framework", "jobs", "wall h", "vCPU h", "cost (measured)", "per job"]
+    cols += ["billed instance h †", "billed by the vendor †"] if vendor else []
     cols += [f"{p.name} (projection)" for p in projections]
     t = Table(cols)
     for _, r in c.iterrows():
+        billed = [num(r["vendor_h"], 4) if pd.notna(r["vendor_h"]) else "-",
+                  usd(r["vendor_usd"]) if pd.notna(r["vendor_usd"]) else "-"] if vendor else []
         t.rows.append([
             text(r["framework"]), str(int(r["jobs"])), f"{r['wall_h']:.4f}", f"{r['vcpu_h']:.4f}",
-            usd(r["cost_usd"]), usd(r["cost_per_job_usd"]),
+            usd(r["cost_usd"]), usd(r["cost_per_job_usd"]), *billed,
             *[usd(r[f"{p.name}_usd"]) for p in projections],
         ])  # fmt: skip
     return t
@@ -306,6 +332,17 @@ def prices(table) -> Table:
                    f"${ref.usd_per_vcpu_hour:.4f}", ref.source, str(ref.date)])  # fmt: skip
     for p in table.projections:
         t.rows.append([f"projection: {p.name}", f"${p.usd}/{p.unit}", "-", p.source, str(p.date)])
+    return t
+
+
+def service_prices(table, services: set[str]) -> Table:
+    """The table's prices of the managed services that billed jobs of the report."""
+    t = Table(["service", "instance type", "per instance-hour", "source", "date"],
+              caption=f"Prices of the vendors' billed compute: {table.path}")  # fmt: skip
+    for p in table.services:
+        if p.service in services:
+            t.rows.append([p.service, p.instance_type, f"${p.usd_per_hour}", p.source,
+                           str(p.date)])  # fmt: skip
     return t
 
 

@@ -52,9 +52,20 @@ class Projection(_Strict):
         return self.usd * (vcpu_hours if self.unit == "vcpu-hour" else wall_hours)
 
 
+class ServicePrice(_Strict):
+    """A managed service's on-demand price of one instance type, per instance-hour."""
+
+    service: str = Field(min_length=1)
+    instance_type: str = Field(min_length=1)
+    usd_per_hour: float = Field(gt=0)
+    source: str = Field(min_length=1)
+    date: dt.date
+
+
 class PriceTable(_Strict):
     reference: Reference
     projections: list[Projection] = Field(default_factory=list)
+    services: list[ServicePrice] = Field(default_factory=list)
     path: str = ""  # where it was read from (filled in by load_prices)
 
     @property
@@ -90,3 +101,26 @@ def job_cost(wall_s: float, cores: int, price_per_vcpu_hour: float | None = None
         price_per_vcpu_hour = load_prices().usd_per_vcpu_hour
     return wall_s / 3600.0 * cores * price_per_vcpu_hour
 
+
+
+def vendor_cost(billed: list[dict] | None, table: PriceTable | None = None):
+    """(dollars, billed instance-seconds, note) of a service's billed compute (the pieces a
+    remote adapter reports: service, instance_type, seconds = instance-seconds); (None, None,
+    "") for a job billed by no service. A piece whose instance type the table has no price
+    for leaves the dollars unknown (None) and the note names it."""
+    if not billed:
+        return None, None, ""
+    table = table or load_prices()
+    prices = {(p.service, p.instance_type): p.usd_per_hour for p in table.services}
+    usd, seconds, unpriced = 0.0, 0.0, set()
+    for piece in billed:
+        secs = float(piece.get("seconds") or 0.0)
+        seconds += secs
+        price = prices.get((piece.get("service"), piece.get("instance_type")))
+        if price is None:
+            unpriced.add(f"{piece.get('service')} {piece.get('instance_type')}")
+        else:
+            usd += secs / 3600.0 * price
+    note = f"no price in {table.path or 'the price table'} for " + ", ".join(sorted(unpriced)) \
+        if unpriced else ""
+    return (None if unpriced else round(usd, 6)), round(seconds, 3), note

@@ -37,6 +37,9 @@ OUR_COLUMNS = [
     # anytime: points in the job's trajectory.parquet (automl_bench.execution.trajectory_file)
     # and the backend's own validation log loss of the model it kept (its last point)
     "trajectory_points", "validation_loss",
+    # a managed service's billed compute (instance-seconds) priced from the price table's
+    # services; cost_usd stays the machine time of the job on our side
+    "vendor_cost_usd", "vendor_billed_s",
 ]  # fmt: skip
 COLUMNS = AMLB_COLUMNS + list(METRICS) + OUR_COLUMNS
 # raced_out: a job run --race did not start, its framework dropped (never imputed)

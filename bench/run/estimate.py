@@ -32,6 +32,7 @@ from automl_bench.errors import BadInput
 from automl_bench.execution.jobs import Limits
 from automl_bench.execution.slots import available_cpus
 from automl_bench.results.cost import PriceTable, load_prices
+from automl_bench.run.vendor_estimate import VendorEstimate, render_lines, usd_text, vendor_estimate
 from automl_bench.yamlio import describe_validation_error, read_yaml
 
 SHIPPED = Path(__file__).resolve().parent / "timings.yaml"
@@ -202,6 +203,7 @@ class Estimate:
     slowdown: float = 1.0  # expected stretch of every job at that load
     loaded_makespan_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+    vendor: VendorEstimate = field(default_factory=lambda: VendorEstimate([]))
 
     @property
     def wall_s(self) -> float:
@@ -336,7 +338,8 @@ def estimate(opts, prices: PriceTable | None = None, timings: Timings | None = N
     notes.append(f"1-minute load average {load:.1f}; measured competing CPU-bound processes "
                  f"{others:.1f}")  # fmt: skip
     return Estimate(prep.suite.name, jobs, opts.parallel, slots, setup, makespan, prices,
-                    models, others, slowdown, loaded_makespan, notes)  # fmt: skip
+                    models, others, slowdown, loaded_makespan, notes,
+                    vendor_estimate(plan, prep.variants, prep.tasks, prices))  # fmt: skip
 
 
 def hms(seconds: float) -> str:
@@ -351,11 +354,17 @@ def render(est: Estimate) -> list:
     from rich.table import Table
 
     t = Table(title=f"Estimate: {est.suite}")
-    for c in ("framework", "jobs", "expected s/job", "CPU-hours", "USD", "killed", "timing model"):
+    vendor = {v.framework: v.usd for v in est.vendor.lines}
+    cols = ("framework", "jobs", "expected s/job", "CPU-hours", "USD",
+            *(("billed by the vendor, USD",) if vendor else ()), "killed", "timing model")
+    for c in cols:
         t.add_column(c, justify="left" if c in ("framework", "timing model") else "right")
     for _, r in est.by_framework().iterrows():
+        f = r["framework"]
+        bill = (("-" if f not in vendor else usd_text(vendor[f])),) if vendor else ()
         t.add_row(str(r["framework"]), str(r["jobs"]), f"{r['mean_job_s']:.1f}",
-                  f"{r['cpu_h']:.4f}", f"${r['usd']:.4f}", str(int(r["capped"])), r["model"])  # fmt: skip
+                  f"{r['cpu_h']:.4f}", f"${r['usd']:.4f}", *bill, str(int(r["capped"])),
+                  r["model"])  # fmt: skip
     ref = est.prices.reference
     lines = [
         t,
@@ -382,5 +391,6 @@ def render(est: Estimate) -> list:
         wall_h = sum(j.wall_s for j in est.jobs) / 3600.0
         lines.append(f"projection {p.name}: ${p.cost(wall_h, est.cpu_hours):.2f} for the same "
                      f"job hours at ${p.usd}/{p.unit} ({p.date})")  # fmt: skip
+    lines += render_lines(est.vendor, est.usd)
     lines += [f"note: {n}" for n in est.notes]
     return lines

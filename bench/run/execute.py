@@ -59,6 +59,10 @@ class _Run:
     fold_rows: dict  # task name -> [(training rows, test rows) per fold]
     reporter: object = None
 
+    @property
+    def profiles(self) -> dict:
+        return {t.name: t.profile for t in self.prep.tasks}
+
     def write_spec(self, j: Job, job_dir: Path) -> None:
         job_dir.mkdir(parents=True, exist_ok=True)
         spec = job_spec(j, self.cached[j.task])
@@ -94,9 +98,21 @@ def execute(prep: Prepared, opts: RunOptions, reporter=None) -> RunSummary:
             if prep.identity is not None and opts.check_run_dir:
                 rundir.check(run_dir, prep.identity)  # again, now that we hold the lock
                 rundir.claim(run_dir, prep.identity)
+            _clean_remote(run_dir, reporter)
             return _execute(_start(prep, opts, run_dir, reporter, built), executor)
     finally:
         executor.close()
+
+
+def _clean_remote(run_dir: Path, reporter) -> None:
+    """What killed or crashed jobs of an earlier attempt left in a cloud account: stopped
+    and deleted before anything else runs, each resource said."""
+    from automl_bench.execution import remote_cleanup
+
+    lines, _ok = remote_cleanup.clean(run_dir)
+    for line in lines:
+        if reporter:
+            reporter.say(f"cleanup: {line}")
 
 
 def _start(prep: Prepared, opts: RunOptions, run_dir: Path, reporter, built: dict) -> _Run:
@@ -158,22 +174,31 @@ def _store_unrunnable(run: _Run, todo: list[Job], rows: Rows, superseded: dict) 
     # Jobs whose backend is not installed are results too: skipped, with the fix. So are
     # jobs whose task the backend declares it cannot handle.
     runnable = []
-    profiles = {t.name: t.profile for t in run.prep.tasks}
+    access = {name: capabilities.no_access(v) for name, v in run.variants.items()
+              if any(j.framework == name for j in todo)}  # fmt: skip
     for j in [j for j in todo if j.task not in run.missing]:
-        variant = run.variants[j.framework]
-        ok, reason = variant.status()
-        error_type = "NotInstalled"
-        if ok:
-            reason = capabilities.unsupported(capabilities.of(variant),
-                                              run.cached[j.task].task_type,
-                                              profiles.get(j.task, {}))  # fmt: skip
-            error_type = "Unsupported"
+        reason, error_type = _unrunnable(run, j, access.get(j.framework))
         if reason is None:
             runnable.append(j)
         elif j.id not in superseded:  # a result from when it was installed: kept, not replaced
             rows.put(j, Outcome(status="skipped", wall=0.0, grace_s=0.0, error_type=error_type,
                                 error_message=reason), replace=False)  # fmt: skip
     return runnable
+
+
+def _unrunnable(run: _Run, j: Job, no_access: str | None) -> tuple[str | None, str]:
+    """(why the job cannot run, its error type); (None, "") when it can. Checked before the
+    job starts, so nothing is created remotely for a job a service would refuse."""
+    variant = run.variants[j.framework]
+    ok, reason = variant.status()
+    if not ok:
+        return reason, "NotInstalled"
+    train_rows = run.fold_rows[j.task][j.fold][0] if j.task in run.fold_rows else None
+    reason = capabilities.unsupported(capabilities.of(variant), run.cached[j.task].task_type,
+                                      run.profiles.get(j.task, {}), j.budget_s, train_rows)
+    if reason is not None:
+        return reason, "Unsupported"
+    return (no_access, "NoAccess") if no_access else (None, "")
 
 
 def _work_items(run: _Run, runnable: list[Job], write_specs: bool) -> list[WorkItem]:

@@ -15,7 +15,7 @@ from automl_bench.execution import predictions_file as predictions
 from automl_bench.execution import trajectory_file as trajectory
 from automl_bench.execution.jobs import Outcome
 from automl_bench.planning.plan import Job
-from automl_bench.results.cost import job_cost
+from automl_bench.results.cost import job_cost, vendor_cost
 from automl_bench.results.scoring import METRICS, headline, score
 from automl_bench.results.starvation import budget_columns
 from automl_bench.results.store import Store
@@ -81,6 +81,9 @@ def job_spec(job: Job, task: taskcache.CachedTask) -> dict:
 
 def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, scores) -> dict:
     w = outcome.worker
+    vendor_usd, billed_s, price_note = vendor_cost(w.get("billed_usage"))
+    info = {**(w.get("info") or {}), **({"billed": w["billed_usage"]} if w.get("billed_usage")
+                                         else {}), **({"price": price_note} if price_note else {})}
     metric, result = (
         headline(task.task_type, scores) if scores else (headline(task.task_type, _nan())[0], None)
     )
@@ -103,7 +106,7 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
         "predict_duration": w.get("predict_duration"),
         "models_count": w.get("models_count"),
         "seed": job.seed,
-        "info": json.dumps(w.get("info") or {}),
+        "info": json.dumps(info),
         **{m: (scores or {}).get(m) for m in METRICS},
         "status": outcome.status,
         "error_type": outcome.error_type,
@@ -117,6 +120,8 @@ def build_row(job: Job, task: taskcache.CachedTask, variant, outcome: Outcome, s
         "limit_phase": outcome.limit_phase,
         "exit_signal": outcome.exit_signal,
         "cost_usd": job_cost(outcome.wall, job.cores),
+        "vendor_cost_usd": vendor_usd,
+        "vendor_billed_s": billed_s,
         "cpu_share": contention.cpu_share(outcome.cpu_time, outcome.wall, job.cores),
         "attempts": outcome.attempts,
         "job_id": job.id,
