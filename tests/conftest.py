@@ -83,9 +83,11 @@ def wait_for_report(run_dir: Path, timeout: float = 300) -> Path:
     return html
 
 
-def run_cli(*args, cwd=None, env=None, timeout=600) -> subprocess.CompletedProcess:
-    """Run the real CLI in a subprocess (as a user would) and capture its output."""
-    full_env = {**os.environ, **(env or {})}
+def run_cli(*args, cwd=None, env=None, timeout=600, drop=None) -> subprocess.CompletedProcess:
+    """Run the real CLI in a subprocess (as a user would) and capture its output: with this
+    process's environment, less the variables ``drop(name)`` is true of, plus ``env``."""
+    full_env = {k: v for k, v in os.environ.items() if not (drop and drop(k))}
+    full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "automl_bench", *map(str, args)],
         cwd=cwd or ROOT,
