@@ -6,10 +6,16 @@ secret reaches any file of the run; every way a job can end leaves nothing pendi
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import pandas as pd
+import psutil
 import pytest
 from conftest import ROOT, adapter_env, run_cli
 
@@ -198,3 +204,47 @@ def test_report_marks_vendor_billed_rows_stubbed(env, monkeypatch):
     assert front.loc["autopilot_ok", "cost_usd"] == pytest.approx(
         board.loc["autopilot_ok", "cost_usd"] + usd, abs=1e-6)
     assert "how the tool" not in md.lower()
+
+
+def _job_created(run_dir) -> bool:
+    from automl_bench_adapters.remote_ledger import Ledger
+
+    for path in run_dir.glob("jobs/*/remote-resources.jsonl"):
+        if any(x.kind == "automl_job" and x.state == "created" for x in Ledger(path).entries()):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl_c", "driver_sigkill"])
+def test_interrupted_run_leaves_nothing_once_cleaned_up_stubbed(env, monkeypatch, capsys, sig):
+    """Ctrl-C, or the driver SIGKILLed, while the service's job runs: the worker is gone with
+    the driver, the ledger holds the job and its S3 folder, and cleanup stops and deletes
+    both, leaving the ledger with nothing pending."""
+    d, e = env
+    aws.plant_credentials(monkeypatch)
+    cmd = [sys.executable, "-m", "automl_bench", "run", "--suite", d / "suite.yaml", "--out",
+           d / "run", "--folds", "1", "--no-report", "--no-inference", "--frameworks",
+           "autopilot_hang", "--budget", "60"]  # fmt: skip
+    driver = subprocess.Popen(list(map(str, cmd)), env={**os.environ, **e}, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        give_up = time.monotonic() + 180
+        while not _job_created(d / "run") and driver.poll() is None:
+            assert time.monotonic() < give_up, "the AutoML job was never created"
+            time.sleep(0.1)
+        worker = json.loads(next((d / "run" / "jobs").glob("*/worker.json")).read_text())["pid"]
+        driver.send_signal(sig)
+        _out, err = driver.communicate(timeout=120)
+    finally:
+        driver.kill()
+    assert driver.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), err[-3000:]
+    with contextlib.suppress(psutil.NoSuchProcess):  # the worker dies with the driver
+        psutil.Process(worker).wait(timeout=30)
+    from automl_bench_adapters.remote_ledger import Ledger
+
+    ledger = Ledger(next((d / "run" / "jobs").glob("*/remote-resources.jsonl")))
+    assert [x.kind for x in ledger.pending()] == ["s3_prefix", "automl_job"]
+    assert _cleanup_stubbed(monkeypatch, d / "run") == 0
+    said = capsys.readouterr().out
+    assert "automl_job" in said and "stopped" in said and "s3_prefix" in said
+    assert ledger.pending() == []
