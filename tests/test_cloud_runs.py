@@ -140,6 +140,19 @@ def _cleanup_stubbed(monkeypatch, run_dir, job_status="InProgress"):
     return code
 
 
+def _job_and_folder_left_then_cleaned_up(monkeypatch, capsys, run_dir) -> None:
+    """The ledger holds the AutoML job and its S3 folder; cleanup stops and deletes both, one
+    line each, and leaves nothing pending."""
+    from automl_bench_adapters.remote_ledger import Ledger
+
+    ledger = Ledger(next((run_dir / "jobs").glob("*/remote-resources.jsonl")))
+    assert [x.kind for x in ledger.pending()] == ["s3_prefix", "automl_job"]
+    assert _cleanup_stubbed(monkeypatch, run_dir) == 0
+    said = capsys.readouterr().out
+    assert "automl_job" in said and "stopped" in said and "s3_prefix" in said
+    assert ledger.pending() == []
+
+
 def test_timeout_then_cleanup_stops_the_job_stubbed(env, monkeypatch, capsys):
     """The service never ends the job; the adapter stops it at its deadline, the harness
     kills the worker at its hard limit (SIGKILL, nothing released); cleanup stops the job
@@ -150,14 +163,7 @@ def test_timeout_then_cleanup_stops_the_job_stubbed(env, monkeypatch, capsys):
     assert p.returncode == 0, p.stderr[-3000:]
     row = pd.read_csv(d / "run" / "results.csv").set_index("task").loc["gen"]
     assert row["status"] == "timeout"
-    from automl_bench_adapters.remote_ledger import Ledger
-
-    ledger = Ledger(next((d / "run" / "jobs").glob("*/remote-resources.jsonl")))
-    assert [x.kind for x in ledger.pending()] == ["s3_prefix", "automl_job"]
-    assert _cleanup_stubbed(monkeypatch, d / "run") == 0
-    said = capsys.readouterr().out
-    assert "automl_job" in said and "stopped" in said and "s3_prefix" in said
-    assert ledger.pending() == []
+    _job_and_folder_left_then_cleaned_up(monkeypatch, capsys, d / "run")
     from automl_bench.cli import main
 
     assert main(["cleanup", str(d / "run")]) == 0
@@ -240,11 +246,4 @@ def test_interrupted_run_leaves_nothing_once_cleaned_up_stubbed(env, monkeypatch
     assert driver.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), err[-3000:]
     with contextlib.suppress(psutil.NoSuchProcess):  # the worker dies with the driver
         psutil.Process(worker).wait(timeout=30)
-    from automl_bench_adapters.remote_ledger import Ledger
-
-    ledger = Ledger(next((d / "run" / "jobs").glob("*/remote-resources.jsonl")))
-    assert [x.kind for x in ledger.pending()] == ["s3_prefix", "automl_job"]
-    assert _cleanup_stubbed(monkeypatch, d / "run") == 0
-    said = capsys.readouterr().out
-    assert "automl_job" in said and "stopped" in said and "s3_prefix" in said
-    assert ledger.pending() == []
+    _job_and_folder_left_then_cleaned_up(monkeypatch, capsys, d / "run")
