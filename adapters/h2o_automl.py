@@ -163,6 +163,7 @@ class H2OAutoML(BaseAdapter):
         t0 = time.monotonic()
         self._start_s = 0.0
         if getattr(self, "_server", None) is not None and self._server.is_running():
+            self._use()
             return
         import h2o
         from h2o import telemetry
@@ -212,8 +213,9 @@ class H2OAutoML(BaseAdapter):
         try:
             import h2o
 
-            if h2o.connection() is not None and h2o.connection().connected:
-                h2o.connection().close()
+            conn = h2o.connection()
+            if conn is not None and conn.connected and conn.local_server is server:
+                conn.close()  # only our own: another adapter's connection stays open
         except Exception:
             pass
         self._finalizer()  # runs stop_server once
@@ -222,6 +224,19 @@ class H2OAutoML(BaseAdapter):
             import shutil
 
             shutil.rmtree(self._own_root, ignore_errors=True)
+
+    def _use(self) -> None:
+        """Point h2o's one client connection at this adapter's JVM: another H2O adapter in
+        the same process (a host running several, or check-adapter) connects to its own JVM
+        when it starts, and this adapter's models live only in this one."""
+        if getattr(self, "_server", None) is None:
+            raise AdapterError("the H2O JVM was shut down: fit again before predicting")
+        import h2o
+
+        conn = h2o.connection()
+        if conn is None or not conn.connected or conn.local_server is not self._server:
+            connect(h2o, self._server)
+            h2o.no_progress()
 
     def __enter__(self):
         return self
@@ -463,6 +478,7 @@ class H2OAutoML(BaseAdapter):
         H2O's binary model when the leader's algorithm has no MOJO."""
         if getattr(self, "_server", None) is None:
             raise AdapterError("the H2O JVM was shut down: the model can no longer be saved")
+        self._use()
         import h2o
 
         try:
@@ -476,8 +492,7 @@ class H2OAutoML(BaseAdapter):
         return "h2o-binary"
 
     def _predict_proba(self, X):
-        if getattr(self, "_server", None) is None:
-            raise AdapterError("the H2O JVM was shut down: fit again before predicting")
+        self._use()
         frame = self._to_h2o(X[self._columns])
         pred = as_pandas(self.model_.predict(frame)).drop(columns=["predict"])
         # One probability column per level of the training target, named by the level. The
@@ -492,6 +507,7 @@ class H2OAutoML(BaseAdapter):
         """Each model's log loss on H2O's leaderboard at the moment it joined the leaderboard."""
         if getattr(self, "_server", None) is None or getattr(self, "model_", None) is None:
             return None
+        self._use()
         import h2o
 
         aml = _automl_of(str(self.model_.model_id))
