@@ -96,6 +96,8 @@ from automl_bench_adapters.h2o_server import (
     connect,
     free_port_pair,
     job_states,
+    jvm_args,
+    started_on,
     stop_server,
 )
 from automl_bench_adapters.stop_reason import stop_reason
@@ -181,16 +183,18 @@ class H2OAutoML(BaseAdapter):
         try:
             for attempt in range(3):
                 try:
-                    server = H2OLocalServer.start(
-                        nthreads=max(1, int(self.cores)),
-                        max_mem_size=heap * 2**20 if heap else None,
-                        ice_root=ice,
-                        log_dir=os.path.join(root, "h2o-logs"),
-                        port=free_port_pair(),
-                        name=f"automl-bench-{uuid.uuid4().hex[:12]}",
-                        verbose=False,
-                        enable_assertions=False,
-                    )
+                    with started_on(self.cores):
+                        server = H2OLocalServer.start(
+                            nthreads=max(1, int(self.cores)),
+                            max_mem_size=heap * 2**20 if heap else None,
+                            ice_root=ice,
+                            log_dir=os.path.join(root, "h2o-logs"),
+                            port=free_port_pair(),
+                            name=f"automl-bench-{uuid.uuid4().hex[:12]}",
+                            verbose=False,
+                            enable_assertions=False,
+                            jvm_custom_args=jvm_args(self.cores),
+                        )
                     break
                 except H2OServerError as e:
                     # another process bound the ports between their check and the JVM's start

@@ -4,6 +4,8 @@ deadline (a thread that cancels the AutoML run and every model it is still build
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import threading
 import time
@@ -28,6 +30,30 @@ def free_port_pair(host: str = "127.0.0.1") -> int:
     raise AdapterError("no free port pair found for the H2O JVM")
 
 
+def jvm_args(cores: int) -> list[str]:
+    """JVM options that size the JVM's own threads (garbage collector, compilers) to the
+    job's cores rather than to every CPU of the machine."""
+    return [f"-XX:ActiveProcessorCount={max(1, int(cores))}"]
+
+
+@contextlib.contextmanager
+def started_on(cores: int):
+    """Within the block the calling thread runs on ``cores`` of the CPUs it may use, so the
+    JVM it starts inherits that set: every JVM thread, its JIT compilers included (they kept a
+    second core busy beside H2O's ``nthreads=1`` pool: CPU share 1.65), then shares the job's
+    cores. Where a host has already pinned the job to its cores this changes nothing; the
+    thread's own set comes back after."""
+    if not hasattr(os, "sched_setaffinity"):  # not Linux: the OS offers no such setting
+        yield
+        return
+    allowed = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, allowed[: max(1, int(cores))])
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
 # H2O's client prints this notice on every connect once its JVM build is more than 100
 # days old (the JVM decides; h2o offers no setting to turn it off). A benchmark pins its
 # backend's version on purpose, so the notice is dropped; anything else h2o prints stays.
@@ -37,7 +63,6 @@ OLD_BUILD_NOTICE = ("Warning: Your H2O cluster version is (", "Please download a
 
 def connect(h2o, server) -> None:
     """``h2o.connect`` to our JVM, without the client's build-age notice."""
-    import contextlib
     import io
 
     printed = io.StringIO()

@@ -126,7 +126,7 @@ def _cpu(host: set[int]) -> float:
 
 
 class _RunnableSampler:
-    """Samples, every 50 ms, how many threads of this process and its children are runnable
+    """Samples, every 50 ms, on how many CPUs threads of this process and its children are runnable
     (Linux's state R), not counting the sampler: a count the machine's load cannot lower,
     unlike a CPU share."""
 
@@ -155,9 +155,10 @@ class _RunnableSampler:
 
 
 def _runnable(pid: int, skip: int) -> int:
-    """Threads in state R of ``pid`` and its descendants (read from /proc: cheap enough to
-    sample while a busy fit competes for the CPU)."""
-    n, todo = 0, [pid]
+    """How many CPUs the runnable threads (state R) of ``pid`` and its descendants are on,
+    read from /proc (cheap enough to sample while a busy fit competes for the CPU): threads
+    that take turns on one CPU count once, threads spread over several count each CPU."""
+    cpus, todo = set(), [pid]
     while todo:
         for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
             try:
@@ -165,8 +166,10 @@ def _runnable(pid: int, skip: int) -> int:
                 todo += [int(c) for c in (task / "children").read_text().split()]
             except (OSError, ValueError):
                 continue
-            n += int(int(task.name) != skip and stat[stat.rindex(")") + 2] == "R")
-    return n
+            fields = stat[stat.rindex(")") + 2:].split()  # fields from the 3rd (state) on
+            if int(task.name) != skip and fields[0] == "R":
+                cpus.add(fields[36])  # the 39th: the CPU it last ran on
+    return len(cpus)
 
 
 # -- the checks -----------------------------------------------------------------------------
@@ -259,8 +262,8 @@ def check_cores(f: Fitted) -> tuple[bool, str]:
     share = f.cpu_s / f.fit_s if f.fit_s > 0.05 else 0.0
     runnable = float(np.median(f.runnable)) if f.runnable else 0.0
     ok = share <= CORE_SLACK and runnable <= 1
-    return ok, (f"1 core: CPU share {share:.2f} (at most {CORE_SLACK:g}), median runnable "
-                f"threads {runnable:g} (at most 1)")  # fmt: skip
+    return ok, (f"1 core: CPU share {share:.2f} (at most {CORE_SLACK:g}), median CPUs with a "
+                f"runnable thread {runnable:g} (at most 1)")  # fmt: skip
 
 
 def check_scratch(cwd: Path) -> tuple[bool, str]:
