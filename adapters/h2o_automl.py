@@ -488,7 +488,8 @@ class H2OAutoML(BaseAdapter):
                 best, best_loss = fold, loss
         if best is not None:
             self.timings_["kept_fold_model"] = 1.0
-            self.timings_["passed_over"] = len(board) if of is None else len(of)
+            if of is None:  # every model passed over (given ``of``, the caller counted them)
+                self.timings_["passed_over"] = len(board)
         return best
 
     def save_model(self, path: str) -> str:

@@ -126,9 +126,9 @@ def _cpu(host: set[int]) -> float:
 
 
 class _RunnableSampler:
-    """Samples, every 50 ms, on how many CPUs threads of this process and its children are runnable
-    (Linux's state R), not counting the sampler: a count the machine's load cannot lower,
-    unlike a CPU share."""
+    """Samples, every 50 ms, on how many CPUs the threads of this process and its children
+    are runnable (Linux's state R), not counting the sampler: a count the machine's load
+    cannot lower, unlike a CPU share."""
 
     def __init__(self):
         self.samples: list[int] = []
